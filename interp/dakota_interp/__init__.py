@@ -1,0 +1,1 @@
+"""Interpretability: how a model processes Dakota grammar versus math."""

@@ -1,0 +1,1 @@
+"""dakota-rl: launchers, local backend and tools for the Dakota RL environments."""

@@ -1,0 +1,5 @@
+"""The `prime-rl` command (placeholder until the CLI issue lands)."""
+
+
+def main() -> None:
+    raise SystemExit("prime-rl: not implemented yet")

