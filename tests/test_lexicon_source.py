@@ -91,6 +91,11 @@ def test_verbs_have_inflection_info(entries: list[dict]) -> None:
             assert e["form"][index] == "y", f"{e['id']}: y-verb whose affix slot is not before a y"
         if v["class"] == "stative":
             assert not v["transitive"], f"{e['id']}: stative verbs take no object"
+        assert isinstance(v.get("dative", False), bool), f"{e['id']}: verb.dative must be true/false"
+        if v.get("dative"):
+            assert v["transitive"] and v["class"] == "active", f"{e['id']}: dative ki- needs an active transitive verb"
+        if "un_index" in v:
+            assert isinstance(v["un_index"], int) and 0 <= v["un_index"] <= index, f"{e['id']}: un_index"
         english = e.get("english") or {}
         assert english.get("base") and english.get("third"), f"{e['id']}: english needs base and third"
 

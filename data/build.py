@@ -1,0 +1,319 @@
+"""The deterministic task generator: Riggs source YAML → task JSONL splits + orthography table + manifest.
+
+    python -m data.build            # write environments/dakota_grammar_translation/.../data/
+    python -m data.build --check    # rebuild in a temp dir; fail if any committed file differs
+
+Five families (morphology, translation, reverse_translation, syntax, pattern) × four difficulties, split by
+lexeme: content lexemes (verbs, nouns, numerals, adverbs) are assigned to train or held-out by a hash of their
+id; a task goes to held-out only if all its content lexemes are held-out ones (mixed tasks are dropped).
+Every task's gold is kept out of its prompt, and no prompt has two different golds (see ARCHITECTURE.md,
+Contract 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from data.grammar import Grammar
+from data.sources import SourceError, load_lexicon, load_rules
+from data.templates import (
+    CONTENT_POS,
+    Draft,
+    attested_drafts,
+    emphatic_drafts,
+    noun_drafts,
+    pattern_drafts,
+    sample_hash,
+    sentence_drafts,
+    verb_drafts,
+    vocabulary_drafts,
+)
+
+__all__ = ["SourceError", "build", "check", "leaks", "main"]
+
+GENERATOR_VERSION = "1.1.0"
+REPO = Path(__file__).resolve().parents[1]
+SOURCE_DIR = REPO / "data" / "riggs"
+OUT_DIR = REPO / "environments" / "dakota_grammar_translation" / "dakota_grammar_translation" / "data"
+SOURCES = ("lexicon.yaml", "rules.yaml", "orthography.yaml")
+OUTPUTS = ("tasks_train.jsonl", "tasks_heldout.jsonl", "orthography.json", "manifest.json")
+HELDOUT_PERMILLE = 200
+FAMILY_TAG = {"morphology": "morph", "translation": "trans", "reverse_translation": "rev", "syntax": "syn",
+              "pattern": "pat"}
+DIFFICULTIES = ("easy", "medium", "hard", "advanced")
+FAMILIES = tuple(FAMILY_TAG)
+STATUS_RANK = {"unverified": 0, "unreviewed": 1, "corrected": 2, "approved": 3}
+FAMILY_CAP = {"morphology": 3000, "translation": 3200, "reverse_translation": 3000, "syntax": 2200, "pattern": 600}
+IMPLIED_RULES = {"pron-3sg-zero", "dual-no-pi", "pron-3pl-pi", "stative-uses-patient", "third-person-no-object-singular"}
+
+
+def _canon() -> tuple[Any, Any]:
+    """Cached `canonicalize` and `match_key` on a freshly loaded table (the strings repeat a lot)."""
+    from functools import lru_cache
+
+    from dakota_grammar_translation import orthography
+
+    orthography.load_table.cache_clear()
+    orthography._compiled.cache_clear()
+    return lru_cache(maxsize=None)(orthography.canonicalize), lru_cache(maxsize=None)(orthography.match_key)
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def is_heldout_lexeme(lexeme_id: str) -> bool:
+    """Deterministic lexeme split: a hash of the id, ~20% held out."""
+    return int(hashlib.sha256(f"dakota-split:{lexeme_id}".encode()).hexdigest()[:12], 16) % 1000 < HELDOUT_PERMILLE
+
+
+# -- assembly ------------------------------------------------------------------------------------------------
+def difficulty_of(draft: Draft) -> str:
+    rules = [r for r in draft.rule_ids() if r not in IMPLIED_RULES]
+    words = len(draft.dakota.split(" "))
+    score = len(rules) + max(0, words - 3) + draft.extra_words
+    if draft.family == "pattern":
+        score = max(score, 1)
+    return DIFFICULTIES[min(max(score, 1), 4) - 1]
+
+
+def weakest_status(statuses: Iterable[str]) -> str:
+    return min(statuses, key=lambda s: STATUS_RANK.get(s, 0))
+
+
+WORD = re.compile(r"\w+")
+
+
+def _words(text: str) -> str:
+    return " ".join(w.strip("\u02bc") for w in WORD.findall(text))
+
+
+def leaks(prompt_key: str, answer_key: str) -> bool:
+    """Does the answer (match keys) occur as whole words in the prompt? Punctuation between words and quote
+    marks turned into ʼ at word edges are ignored."""
+    answer = _words(answer_key)
+    return bool(answer.strip()) and f" {answer} " in f" {_words(prompt_key)} "
+
+
+def cap_families(drafts: list[Draft]) -> list[Draft]:
+    """Keep at most FAMILY_CAP[family] drafts per family: those with the lowest hash of their prompt."""
+    kept: list[Draft] = []
+    for family in FAMILIES:
+        group = [d for d in drafts if d.family == family]
+        group.sort(key=lambda d: sample_hash(f"cap:{d.family}:{d.prompt}"))
+        kept.extend(group[:FAMILY_CAP[family]])
+    return kept
+
+
+def finalise(drafts: list[Draft], grammar: Grammar, attested: Mapping[str, str], canonicalize: Any,
+             match_key: Any) -> tuple[dict[str, list[dict[str, Any]]], Counter]:
+    """Split, filter (leaks, conflicts, mixed splits), dedupe, and turn drafts into Contract 1 records."""
+    dropped: Counter = Counter()
+    by_prompt: dict[str, list[tuple[Draft, dict[str, Any]]]] = defaultdict(list)
+    for d in drafts:
+        prompt = "\n".join(canonicalize(line) for line in d.prompt.split("\n"))
+        answer = canonicalize(d.answer)
+        alts = {canonicalize(a) for a in d.alternatives}
+        if d.answer_language == "dakota" and "article-definite-cin" in d.rule_ids():
+            cin, kin = grammar.form_of("article-definite-cin"), grammar.form_of("article-definite-kin")
+            alts.add(" ".join(kin if w == cin else w for w in answer.split(" ")))
+        alternatives = sorted(alts - {answer})
+        pkey = match_key(prompt.replace("\n", " "))
+        if any(leaks(pkey, match_key(a)) for a in [answer, *alternatives]):
+            dropped["gold in prompt"] += 1
+            continue
+        content = [lx for lx in d.lexemes if lx.pos in CONTENT_POS]
+        sides = {is_heldout_lexeme(lx.id) for lx in content}
+        if len(sides) > 1:
+            dropped["mixed train/held-out lexemes"] += 1
+            continue
+        split = "heldout" if sides == {True} else "train"
+        segments = d.form.segments() if (d.form and d.answer_language == "dakota") else _english_segments(answer)
+        segments = [{"form": canonicalize(s["form"]) if s["kind"] != "space" else " ", "kind": s["kind"]} for s in segments]
+        if "".join(s["form"] for s in segments) != answer:
+            dropped["segments do not rebuild the answer"] += 1
+            continue
+        rule_ids = d.rule_ids()
+        rule_sources = sorted({str(grammar.rules[r]["source"]) for r in rule_ids if r in grammar.rules})
+        statuses = [lx.review_status for lx in d.lexemes] + [str(grammar.rules[r]["review_status"]) for r in rule_ids
+                                                              if r in grammar.rules]
+        dakota = canonicalize(d.dakota)
+        is_attested = dakota in attested
+        source = "lexicon: " + "; ".join(dict.fromkeys(lx.source for lx in d.lexemes))
+        if is_attested:
+            source = f"attested: {attested[dakota]}; {source}"
+        if rule_sources:
+            source += f"; rules: {', '.join(rule_sources)}"
+        digest = hashlib.sha256((d.family + "\n" + prompt).encode("utf-8")).hexdigest()[:12]
+        record = {
+            "id": f"dgt-{FAMILY_TAG[d.family]}-{digest}",
+            "split": split,
+            "family": d.family,
+            "difficulty": difficulty_of(d),
+            "prompt": prompt,
+            "answer": answer,
+            "alternatives": alternatives,
+            "answer_language": d.answer_language,
+            "meta": {
+                "stem": canonicalize(d.stem),
+                "affixes": [{"form": canonicalize(a["form"]), "slot": a["slot"], "rule_id": a["rule_id"]}
+                            for a in (d.form.affixes if d.form else [])],
+                "segments": segments,
+                "rule_ids": rule_ids,
+                "lexeme_ids": [lx.id for lx in d.lexemes],
+                "attested": is_attested,
+                "source": source,
+                "review_status": weakest_status(statuses) if statuses else "unverified",
+                "gloss": canonicalize(d.gloss),
+            },
+        }
+        by_prompt[match_key(prompt.replace("\n", " "))].append((d, record))
+    kept: list[tuple[str, dict[str, Any]]] = []
+    for group in by_prompt.values():
+        golds = {match_key(r["answer"]) for _, r in group}
+        if len(golds) > 1:
+            dropped["conflicting golds for one prompt"] += len(group)
+            continue
+        if len(group) > 1:
+            dropped["duplicate prompt"] += len(group) - 1
+        kept.append((canonicalize(group[0][0].dakota), group[0][1]))
+    heldout_dakota = {match_key(dk) for dk, r in kept if r["split"] == "heldout"}
+    splits: dict[str, list[dict[str, Any]]] = {"train": [], "heldout": []}
+    for dk, record in kept:
+        if record["split"] == "train" and match_key(dk) in heldout_dakota:
+            dropped["train sentence also in held-out"] += 1
+            continue
+        splits[record["split"]].append(record)
+    for records in splits.values():
+        records.sort(key=lambda r: r["id"])
+    return splits, dropped
+
+
+def _english_segments(text: str) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for i, word in enumerate(text.split(" ")):
+        if i:
+            out.append({"form": " ", "kind": "space"})
+        out.append({"form": word, "kind": "word"})
+    return out
+
+
+def dump_jsonl(records: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def build(out_dir: Path, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
+    """Generate every output file into `out_dir`; return the manifest."""
+    from dakota_grammar_translation.orthography import write_table
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_table(source_dir / "orthography.yaml", out_dir / "orthography.json")
+    if not (OUT_DIR / "orthography.json").is_file():
+        write_table(source_dir / "orthography.yaml", OUT_DIR / "orthography.json")
+    canonicalize, match_key = _canon()
+    lexemes, attestations, skipped = load_lexicon(source_dir / "lexicon.yaml", canonicalize)
+    rules, attested_rules = load_rules(source_dir / "rules.yaml", canonicalize)
+    grammar = Grammar(rules)
+    attested = {**attested_rules, **{a.form: a.source for a in attestations}}
+    verbs = [lx for lx in lexemes if lx.pos == "verb"]
+    nouns = [lx for lx in lexemes if lx.pos == "noun"]
+    numerals = [lx for lx in lexemes if lx.pos == "numeral"]
+    adjectives = [v for v in verbs if v.verb.get("class") == "stative" and v.is_copula_verb]
+    drafts = (verb_drafts(grammar, verbs) + noun_drafts(grammar, nouns, adjectives, numerals)
+              + sentence_drafts(grammar, nouns, verbs) + emphatic_drafts(grammar, verbs)
+              + pattern_drafts(grammar, verbs, nouns)
+              + vocabulary_drafts(lexemes, lambda a, b: is_heldout_lexeme(a.id) == is_heldout_lexeme(b.id))
+              + attested_drafts(attestations))
+    drafts = cap_families(drafts)
+    splits, dropped = finalise(drafts, grammar, attested, canonicalize, match_key)
+    for split, records in splits.items():
+        (out_dir / f"tasks_{split}.jsonl").write_text(dump_jsonl(records), encoding="utf-8", newline="\n")
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    attested_counts: dict[str, dict[str, int]] = {}
+    for split, records in splits.items():
+        counts[split] = {f: {d: 0 for d in DIFFICULTIES} for f in FAMILIES}
+        attested_counts[split] = {"attested": 0, "derived": 0}
+        for r in records:
+            counts[split][r["family"]][r["difficulty"]] += 1
+            attested_counts[split]["attested" if r["meta"]["attested"] else "derived"] += 1
+    manifest = {
+        "generator": "data/build.py",
+        "generator_version": GENERATOR_VERSION,
+        "heldout_permille": HELDOUT_PERMILLE,
+        "sources": {f"data/riggs/{name}": sha256_file(source_dir / name) for name in SOURCES},
+        "files": {name: {"sha256": sha256_file(out_dir / name), "bytes": (out_dir / name).stat().st_size}
+                  for name in ("tasks_train.jsonl", "tasks_heldout.jsonl", "orthography.json")},
+        "counts": counts,
+        "totals": {split: len(records) for split, records in splits.items()},
+        "attested": attested_counts,
+        "lexemes": {"used": len(lexemes), **{f"skipped: {k}": v for k, v in sorted(skipped.items())}},
+        "rules": {"total": len(rules), "active": len(grammar.rules)},
+        "dropped": dict(sorted(dropped.items())),
+    }
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+                                           encoding="utf-8", newline="\n")
+    return manifest
+
+
+def summary(manifest: Mapping[str, Any]) -> str:
+    """A printed table: family × difficulty per split, attested vs derived, drops."""
+    lines = []
+    for split in ("train", "heldout"):
+        lines.append(f"{split} ({manifest['totals'][split]} tasks)")
+        lines.append(f"  {'family':<20}" + "".join(f"{d:>10}" for d in DIFFICULTIES) + f"{'total':>10}")
+        for family in FAMILIES:
+            row = manifest["counts"][split][family]
+            lines.append(f"  {family:<20}" + "".join(f"{row[d]:>10}" for d in DIFFICULTIES) + f"{sum(row.values()):>10}")
+        att = manifest["attested"][split]
+        lines.append(f"  attested {att['attested']}, derived by rule {att['derived']}")
+    total = sum(manifest["totals"].values())
+    lines.append(f"held-out share: {manifest['totals']['heldout'] / max(total, 1):.1%}")
+    lines.append("dropped: " + (", ".join(f"{k} {v}" for k, v in manifest["dropped"].items()) or "none"))
+    return "\n".join(lines)
+
+
+def check(out_dir: Path = OUT_DIR) -> list[str]:
+    """Rebuild into a temp dir; the names of committed files that differ (or are missing)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = build(Path(tmp))
+        print(summary(manifest))
+        return [name for name in OUTPUTS
+                if not (out_dir / name).is_file() or (out_dir / name).read_bytes() != (Path(tmp) / name).read_bytes()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m data.build", description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="rebuild in a temp dir and compare with the committed files")
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="output directory (default: the env package data dir)")
+    args = parser.parse_args(argv)
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        if args.check:
+            differ = check(args.out)
+            print(f"build time: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU")
+            if differ:
+                print(f"FAIL: differs from a fresh build: {', '.join(differ)} (run `python -m data.build`)")
+                return 1
+            print("OK: committed files are byte-identical to a fresh build")
+            return 0
+        manifest = build(args.out)
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(summary(manifest))
+    print(f"build time: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU; wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,417 @@
+"""Riggs's grammar rules applied to lexicon entries: Dakota forms with their segments, rules and English.
+
+Every form is built from pieces (form, kind) so the task's `meta.segments` come for free. The affix and
+particle forms are read from `rules.yaml` (`operation.form`), so a speaker's correction of a rule reaches every
+task; a rule marked `rejected` makes `Grammar.rule` return None and the forms that need it are not built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+VOWELS = set("aeiouáéíóú")
+SUBJECTS = ("1sg", "2sg", "3sg", "1du", "1pl", "2pl", "3pl")
+OBJECTS = ("1sg", "2sg", "3pl")
+SUBJECT_ENGLISH = {"1sg": "I", "2sg": "you", "3sg": "he", "1du": "we two", "1pl": "we", "2pl": "you all", "3pl": "they"}
+OBJECT_ENGLISH = {"1sg": "me", "2sg": "you", "3pl": "them"}
+SUBJECT_FEATURE = {
+    "1sg": 'subject "I" (first person singular)',
+    "2sg": 'subject "you" (one person)',
+    "3sg": 'subject "he/she/it" (third person singular)',
+    "1du": 'subject "we two" (you and I, dual)',
+    "1pl": 'subject "we" (more than two)',
+    "2pl": 'subject "you" (several people)',
+    "3pl": 'subject "they" (plural)',
+}
+OBJECT_FEATURE = {"1sg": 'object "me"', "2sg": 'object "you" (one person)', "3pl": 'object "them" (animate plural)'}
+AGENT_RULES = {"1sg": "pron-agent-1sg", "2sg": "pron-agent-2sg", "1du": "pron-agent-1du",
+               "1pl": "pron-agent-1pl", "2pl": "pron-agent-2pl", "3pl": "pron-3pl-pi"}
+PATIENT_RULES = {"1sg": "pron-patient-1sg", "2sg": "pron-patient-2sg", "1du": "pron-agent-1du",
+                 "1pl": "pron-agent-1pl", "2pl": "pron-patient-2pl", "3pl": "pron-3pl-pi"}
+OBJECT_RULES = {"1sg": "pron-object-1sg", "2sg": "pron-object-2sg", "3pl": "pron-object-3pl-wica"}
+PLURAL_SUBJECTS = {"1pl", "2pl", "3pl"}
+ABLAUT_TRIGGERS = ("future-kta", "negation-sni", "imperative-wo", "imperative-po", "conjunction-ka")
+
+Piece = tuple[str, str]
+
+
+@dataclass
+class Form:
+    """A Dakota word or phrase under construction: words of pieces + the rules and affixes used."""
+
+    words: list[list[Piece]]
+    rule_ids: list[str] = field(default_factory=list)
+    affixes: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join("".join(p[0] for p in w) for w in self.words)
+
+    def segments(self) -> list[dict[str, str]]:
+        out: list[dict[str, str]] = []
+        for i, word in enumerate(self.words):
+            if i:
+                out.append({"form": " ", "kind": "space"})
+            out.extend({"form": f, "kind": k} for f, k in word if f)
+        return out
+
+    def use(self, rule_id: str) -> None:
+        if rule_id not in self.rule_ids:
+            self.rule_ids.append(rule_id)
+
+
+@dataclass(frozen=True)
+class Lexeme:
+    """One lexicon entry (Contract 0)."""
+
+    id: str
+    form: str
+    pos: str
+    gloss: str
+    english: Mapping[str, Any]
+    verb: Mapping[str, Any]
+    animate: bool
+    source: str
+    review_status: str
+    kin_term: bool = False
+
+    @property
+    def is_copula_verb(self) -> bool:
+        return str(self.english.get("base", "")).startswith("be ")
+
+
+def un_index(lex: Lexeme) -> int:
+    """Where 'we' uŋ goes: the entry's `verb.un_index` if given; before a vowel-initial verb whose other
+    pronouns are inserted (oyaka → uŋkoyakapi); else the pronoun slot."""
+    index = int(lex.verb.get("affix_index", 0))
+    if "un_index" in lex.verb:
+        return int(lex.verb["un_index"])
+    return 0 if index > 0 and lex.form[:1] in VOWELS else index
+
+
+class Grammar:
+    """The non-rejected rules of `rules.yaml`, by id, and the operations that apply them."""
+
+    def __init__(self, rules: list[Mapping[str, Any]]):
+        self.rules = {r["id"]: r for r in rules if r.get("review_status") != "rejected"}
+
+    def rule(self, rule_id: str) -> Mapping[str, Any] | None:
+        return self.rules.get(rule_id)
+
+    def form_of(self, rule_id: str) -> str | None:
+        rule = self.rules.get(rule_id)
+        return None if rule is None else str(rule["operation"].get("form", ""))
+
+    def has(self, *rule_ids: str) -> bool:
+        return all(r in self.rules for r in rule_ids)
+
+    # -- verbs ---------------------------------------------------------------------------------------------
+    def inflect(
+        self, lex: Lexeme, subject: str, obj: str | None = None, *, future: bool = False, negative: bool = False,
+    ) -> Form | None:
+        """The verb `lex` with a subject (and object), optionally future and/or negative; None if not buildable."""
+        v = lex.verb
+        stative = v.get("class") == "stative"
+        if obj is not None and (stative or not v.get("transitive")):
+            return None
+        if obj is not None and (subject[0] == obj[0] or (subject in ("1du", "1pl") and obj == "1sg")):
+            return None
+        index = int(v.get("affix_index", 0))
+        stem = lex.form
+        if not 0 <= index <= len(stem):
+            return None
+        form = Form(words=[])
+        chain: list[tuple[str, str]] = []
+        if obj is not None:
+            if subject == "1sg" and obj == "2sg":
+                if not self.has("pron-transition-1sg-2sg") or stem[index:index + 1] == "k":
+                    return None
+                chain.append((self.form_of("pron-transition-1sg-2sg") or "", "pron-transition-1sg-2sg"))
+            else:
+                if not self.has(OBJECT_RULES[obj]):
+                    return None
+                chain.append((self.form_of(OBJECT_RULES[obj]) or "", OBJECT_RULES[obj]))
+        consumed_y = False
+        we = subject in ("1du", "1pl")
+        if subject != "3sg" and not (obj == "2sg" and subject == "1sg"):
+            rule_id = (PATIENT_RULES if stative else AGENT_RULES)[subject]
+            if not self.has(rule_id):
+                return None
+            affix = self.form_of(rule_id) or ""
+            if affix in ("wa", "ya") and v.get("y_initial") and stem[index:index + 1] == "y":
+                fusion = "pron-y-1sg" if affix == "wa" else "pron-y-2sg"
+                if not self.has(fusion):
+                    return None
+                form.use(rule_id)
+                chain.append((self.form_of(fusion) or "", fusion))
+                consumed_y = True
+            elif affix:
+                chain.append((affix, rule_id))
+        elif not self.has("pron-3sg-zero"):
+            return None
+        un_at = un_index(lex)
+        moved: tuple[str, str] | None = None
+        if we and un_at != index:
+            if obj is not None or not self.has("pron-un-vowel-initial"):
+                return None
+            moved = chain.pop()
+            form.use("pron-un-vowel-initial")
+        elif we and obj is not None:
+            if obj != "2sg" or not self.has("pron-un-before-ni"):
+                return None
+            chain.reverse()
+            form.use("pron-un-before-ni")
+        elif obj is not None and len(chain) > 1:
+            if not self.has("pron-object-before-agent"):
+                return None
+            form.use("pron-object-before-agent")
+        rest = stem[index + 1:] if consumed_y else stem[index:]
+        if moved is not None:
+            moved = self._un_contact(form, moved, stem[un_at:])
+            if moved is None:
+                return None
+        for i, item in enumerate(chain):
+            following = chain[i + 1][0] if i + 1 < len(chain) else rest
+            contacted = self._un_contact(form, item, following)
+            if contacted is None:
+                return None
+            chain[i] = contacted
+        slot = "prefix" if index == 0 else "infix"
+        pieces: list[Piece] = []
+        if moved is not None:
+            if stem[:un_at]:
+                pieces.append((stem[:un_at], "stem"))
+            pieces.append((moved[0], "prefix" if un_at == 0 else "infix"))
+            form.affixes.append({"form": moved[0], "slot": "prefix" if un_at == 0 else "infix", "rule_id": moved[1]})
+            form.use(moved[1])
+            if stem[un_at:index]:
+                pieces.append((stem[un_at:index], "stem"))
+        elif stem[:index]:
+            pieces.append((stem[:index], "stem"))
+        for affix, rule_id in chain:
+            pieces.append((affix, slot))
+            form.affixes.append({"form": affix, "slot": slot, "rule_id": rule_id})
+            form.use(rule_id)
+        if rest:
+            pieces.append((rest, "stem"))
+        if subject in PLURAL_SUBJECTS:
+            rule_id = (PATIENT_RULES if stative else AGENT_RULES)[subject]
+            if not self.has("plural-pi"):
+                return None
+            pi = self.form_of("plural-pi") or "pi"
+            pieces.append((pi, "suffix"))
+            form.affixes.append({"form": pi, "slot": "suffix", "rule_id": "plural-pi"})
+            form.use(rule_id)
+            form.use("plural-pi")
+        elif subject == "3sg":
+            form.use("pron-3sg-zero")
+        if subject == "1du":
+            form.use("dual-no-pi")
+        if stative and subject in ("1sg", "2sg", "2pl"):
+            form.use("stative-uses-patient")
+        form.words.append(pieces)
+        if future and negative:
+            return self.add_particles(form, lex, ["future-kta", "negation-sni"])
+        if future:
+            return self.add_particles(form, lex, ["future-kta"])
+        if negative:
+            return self.add_particles(form, lex, ["negation-sni"])
+        return form
+
+    def _un_contact(self, form: Form, item: tuple[str, str], following: str) -> tuple[str, str] | None:
+        """uŋ → uŋk before a vowel (None if that rule is rejected); other affixes unchanged."""
+        affix, rule_id = item
+        if affix != "uŋ" or following[:1] not in VOWELS:
+            return item
+        if not self.has("pron-un-before-vowel"):
+            return None
+        form.use("pron-un-before-vowel")
+        return self.form_of("pron-un-before-vowel") or "uŋk", rule_id
+
+    def ablaut_last(self, form: Form, lex: Lexeme | None) -> bool:
+        """Final a / aŋ → e on the last word if the lexeme ablauts (Riggs § 75); False if it cannot be built."""
+        last = form.words[-1]
+        if lex is not None and not lex.verb.get("ablaut"):
+            return True
+        piece, kind = last[-1]
+        op = self.rules["ablaut-a-e"]["operation"] if self.has("ablaut-a-e") else {}
+        finals = [op["final"]] if isinstance(op.get("final"), str) else list(op.get("final", []))
+        if lex is not None and lex.verb.get("class") != op.get("nasal_final_class", lex.verb.get("class")):
+            finals = [f for f in finals if not f.endswith("ŋ")]
+        for final in sorted(finals, key=len, reverse=True):
+            if piece.endswith(final):
+                last[-1] = (piece[:-len(final)] + op.get("becomes", "e"), kind)
+                form.use("ablaut-a-e")
+                return True
+        word = "".join(p[0] for p in last)
+        return not word.endswith(("a", "aŋ"))
+
+    def add_particles(self, form: Form, lex: Lexeme | None, rule_ids: list[str]) -> Form | None:
+        """Append particles (kta, śni, wo, po, ka) after the last word, with ablaut where it is triggered."""
+        if not self.has(*rule_ids):
+            return None
+        for i, rule_id in enumerate(rule_ids):
+            if rule_id in ABLAUT_TRIGGERS and not self.ablaut_last(form, lex if i == 0 else None):
+                return None
+            particle = self.form_of(rule_id) or ""
+            form.words.append([(particle, "particle")])
+            form.affixes.append({"form": particle, "slot": "particle", "rule_id": rule_id})
+            form.use(rule_id)
+        if rule_ids == ["future-kta", "negation-sni"]:
+            if not self.has("future-negative-kte-sni"):
+                return None
+            form.use("future-negative-kte-sni")
+        return form
+
+    def imperative(self, lex: Lexeme, plural: bool) -> Form | None:
+        """A command: the bare verb + wo (one person) or po (several)."""
+        if lex.verb.get("class") == "stative":
+            return None
+        return self.add_particles(Form(words=[[(lex.form, "stem")]]), lex, ["imperative-po" if plural else "imperative-wo"])
+
+    def dative(self, lex: Lexeme) -> Form | None:
+        """ki 'to/for someone' at the pronoun slot (only verbs whose entry says `dative: true`); k right after
+        it becomes ć."""
+        if not self.has("dative-ki") or not lex.verb.get("dative"):
+            return None
+        index = int(lex.verb.get("affix_index", 0))
+        stem = lex.form
+        op = self.rules["dative-ki"]["operation"]
+        rest = stem[index:]
+        if rest[:1] == "k":
+            rest = op.get("k_becomes", "ć") + rest[1:]
+        if rest[:1] in VOWELS or rest[:1] == "y":
+            return None
+        slot = "prefix" if index == 0 else "infix"
+        pieces = [p for p in [(stem[:index], "stem"), (op["form"], slot), (rest, "stem")] if p[0]]
+        form = Form(words=[pieces], rule_ids=["dative-ki"])
+        form.affixes.append({"form": op["form"], "slot": slot, "rule_id": "dative-ki"})
+        return form
+
+    # -- nouns ---------------------------------------------------------------------------------------------
+    def noun_phrase(self, noun: Lexeme, kind: str, *, adjective: Lexeme | None = None) -> Form | None:
+        """'the N', 'a N', 'my/your/his N', 'little N', 'the ADJ N' (article after the adjective); kin terms get
+        neither mitawa/nitawa/tawa nor the diminutive."""
+        form = Form(words=[[(noun.form, "stem")]])
+        if kind == "diminutive":
+            if noun.kin_term or not self.has("diminutive-na"):
+                return None
+            na = self.form_of("diminutive-na") or "na"
+            form.words[0].append((na, "suffix"))
+            form.affixes.append({"form": na, "slot": "suffix", "rule_id": "diminutive-na"})
+            form.use("diminutive-na")
+            return form
+        if kind in ("mitawa", "nitawa", "tawa"):
+            if noun.kin_term:
+                return None
+            rule_id = {"mitawa": "possessive-1sg-mitawa", "nitawa": "possessive-2sg-nitawa", "tawa": "possessive-3sg-tawa"}[kind]
+            if not self.has(rule_id):
+                return None
+            word = self.form_of(rule_id) or kind
+            form.words.append([(word, "word")])
+            form.affixes.append({"form": word, "slot": "particle", "rule_id": rule_id})
+            form.use(rule_id)
+            return form
+        if adjective is not None:
+            if not self.has("adjective-after-noun"):
+                return None
+            form.words.append([(adjective.form, "stem")])
+            form.use("adjective-after-noun")
+            if kind == "definite" and not self.ablaut_last(form, adjective):
+                return None
+        if kind == "definite":
+            return self.definite(form)
+        if kind == "indefinite":
+            if not self.has("article-indefinite-wan"):
+                return None
+            wan = self.form_of("article-indefinite-wan") or "waŋ"
+            form.words.append([(wan, "particle")])
+            form.affixes.append({"form": wan, "slot": "particle", "rule_id": "article-indefinite-wan"})
+            form.use("article-indefinite-wan")
+            return form
+        return None
+
+    def definite(self, form: Form) -> Form | None:
+        """Append kiŋ (ćiŋ after e)."""
+        if not self.has("article-definite-kin"):
+            return None
+        article = self.form_of("article-definite-kin") or "kiŋ"
+        rule_id = "article-definite-kin"
+        if form.text.endswith("e") and self.has("article-definite-cin"):
+            article = self.form_of("article-definite-cin") or "ćiŋ"
+            rule_id = "article-definite-cin"
+            form.use("article-definite-kin")
+        form.words.append([(article, "particle")])
+        form.affixes.append({"form": article, "slot": "particle", "rule_id": rule_id})
+        form.use(rule_id)
+        return form
+
+
+# -- English -------------------------------------------------------------------------------------------------
+def english_verb(lex: Lexeme, subject: str, *, future: bool = False, negative: bool = False) -> str:
+    """'I walk', 'he does not walk', 'we will not be good', … from the lexeme's English base/third forms."""
+    base = str(lex.english["base"])
+    third = str(lex.english.get("third", base))
+    subj = SUBJECT_ENGLISH[subject]
+    if lex.is_copula_verb:
+        pred = base[3:]
+        if future:
+            return f"{subj} will {'not ' if negative else ''}be {pred}"
+        be = {"1sg": "am", "3sg": "is"}.get(subject, "are")
+        return f"{subj} {be} {'not ' if negative else ''}{pred}"
+    if future:
+        return f"{subj} will {'not ' if negative else ''}{base}"
+    if negative:
+        return f"{subj} {'does' if subject == '3sg' else 'do'} not {base}"
+    return f"{subj} {third if subject == '3sg' else base}"
+
+
+ENGLISH_PARTICLES = ("down", "up", "off", "around", "in", "away")
+
+
+ENGLISH_PREPOSITIONS = ("for", "with", "at", "on", "over", "to", "of")
+
+
+def with_object(english: str, lex: Lexeme, obj: str) -> str:
+    """'he puts' + 'me' → 'he puts me'; a verb with a particle takes the object before it: 'he lays me down'.
+    `obj` is a key of OBJECT_ENGLISH or the English word itself ("it")."""
+    word = OBJECT_ENGLISH.get(obj, obj)
+    words = str(lex.english["base"]).split(" ")
+    at = next((i for i, w in enumerate(words) if i and w in ENGLISH_PARTICLES), None)
+    tail = " ".join(words[at:]) if at is not None else ""
+    if tail and english.endswith(" " + tail):
+        return f"{english[:-len(tail)]}{word} {tail}"
+    return f"{english} {word}"
+
+
+def needs_it(lex: Lexeme) -> bool:
+    """Does the verb's English need an object to be grammatical without one ('he waits for it', 'he puts it in')?"""
+    words = str(lex.english.get("base", "")).split(" ")
+    return bool(lex.verb.get("transitive")) and (words[-1] in ENGLISH_PREPOSITIONS
+                                                 or any(w in ENGLISH_PARTICLES for w in words[1:]))
+
+
+def english_plain(lex: Lexeme, subject: str, *, future: bool = False, negative: bool = False) -> str:
+    """english_verb without an object pronoun, with 'it' where the English needs an object."""
+    english = english_verb(lex, subject, future=future, negative=negative)
+    return with_object(english, lex, "it") if needs_it(lex) else english
+
+
+def english_alternatives(text: str) -> list[str]:
+    """Accepted variants: she/it for he, 'you' for 'you all', 'shall' for 'will' after I/we."""
+    alts: list[str] = []
+    if text.startswith("he "):
+        alts += ["she " + text[3:], "it " + text[3:]]
+    if text.startswith("you all "):
+        alts.append("you " + text[8:])
+    if text.startswith(("I will ", "we will ", "we two will ")):
+        alts.append(text.replace(" will ", " shall ", 1))
+    return alts
+
+
+def with_article(noun: str, article: str) -> str:
+    if article == "a":
+        return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+    return f"{article} {noun}"

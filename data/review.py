@@ -1,0 +1,160 @@
+"""Speaker review round trip: lexicon and rules → CSV with verdict columns → back into the YAML sources.
+
+    python -m data.review export --out review.csv
+    python -m data.review import review.csv            # updates data/riggs/lexicon.yaml and rules.yaml
+
+A reviewer fills `verdict` (approved | corrected | rejected, or leaves it empty), `correction` (the right form,
+required for `corrected`) and `comment`. Import updates `review_status`, replaces a corrected form (a lexicon
+entry's `form`; a rule's `operation.form`, or its `description` when the rule has no form) and records the old
+value in `history`; comments go to `notes`. Nothing is ever deleted: rejected entries stay, marked rejected.
+A malformed CSV is refused as a whole with a one-line error naming the row and column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SOURCE_DIR = Path(__file__).resolve().parent / "riggs"
+COLUMNS = ("kind", "id", "form", "meaning", "source", "review_status", "verdict", "correction", "comment")
+VERDICTS = ("approved", "corrected", "rejected")
+
+
+class ReviewError(ValueError):
+    """A malformed review CSV (the message names the row and column)."""
+
+
+def _load(path: Path, key: str) -> dict[str, Any]:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
+        raise ReviewError(f"{path}: expected a top-level `{key}:` list")
+    return doc
+
+
+def _dump(path: Path, doc: dict[str, Any]) -> None:
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
+
+
+def export_csv(source_dir: Path = SOURCE_DIR) -> str:
+    """Every lexicon entry and rule as one CSV row, verdict columns empty."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for entry in _load(source_dir / "lexicon.yaml", "entries")["entries"]:
+        writer.writerow(["lexicon", entry["id"], entry["form"], entry.get("gloss", ""), entry.get("source", ""),
+                         entry.get("review_status", ""), "", "", ""])
+    for rule in _load(source_dir / "rules.yaml", "rules")["rules"]:
+        form = (rule.get("operation") or {}).get("form", "")
+        writer.writerow(["rule", rule["id"], form, rule.get("description", ""), rule.get("source", ""),
+                         rule.get("review_status", ""), "", "", ""])
+    return out.getvalue()
+
+
+def parse_csv(text: str) -> list[dict[str, str]]:
+    """The rows that carry a verdict; ReviewError (row and column named) on anything malformed."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or tuple(h.strip() for h in header) != COLUMNS:
+        raise ReviewError(f"row 1, column header: expected columns {', '.join(COLUMNS)}")
+    rows: list[dict[str, str]] = []
+    for n, values in enumerate(reader, 2):
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(COLUMNS):
+            raise ReviewError(f"row {n}, column {COLUMNS[min(len(values), len(COLUMNS) - 1)]}: expected "
+                              f"{len(COLUMNS)} columns, found {len(values)}")
+        row = {c: v.strip() for c, v in zip(COLUMNS, values, strict=True)}
+        if row["kind"] not in ("lexicon", "rule"):
+            raise ReviewError(f"row {n}, column kind: {row['kind']!r} is not lexicon or rule")
+        if not row["id"]:
+            raise ReviewError(f"row {n}, column id: empty")
+        if not row["verdict"]:
+            continue
+        if row["verdict"] not in VERDICTS:
+            raise ReviewError(f"row {n}, column verdict: {row['verdict']!r} is not one of {', '.join(VERDICTS)}")
+        if row["verdict"] == "corrected" and not row["correction"]:
+            raise ReviewError(f"row {n}, column correction: required when the verdict is corrected")
+        row["row"] = str(n)
+        rows.append(row)
+    return rows
+
+
+def _apply(item: dict[str, Any], row: dict[str, str], field: str, current: str, set_value: Any) -> None:
+    old_status = item.get("review_status", "")
+    change: dict[str, str] = {"verdict": row["verdict"], "previous_review_status": old_status}
+    if row["verdict"] == "corrected":
+        change.update({"field": field, "old": current, "new": row["correction"]})
+        set_value(row["correction"])
+    if row["comment"]:
+        change["comment"] = row["comment"]
+        notes = str(item.get("notes") or "")
+        item["notes"] = f"{notes} Reviewer: {row['comment']}".strip()
+    item["review_status"] = row["verdict"]
+    item.setdefault("history", []).append(change)
+
+
+def import_csv(text: str, source_dir: Path = SOURCE_DIR) -> dict[str, int]:
+    """Apply the verdicts of a review CSV to the YAML sources; counts by verdict. All-or-nothing."""
+    import unicodedata
+
+    rows = parse_csv(text)
+    lexicon = _load(source_dir / "lexicon.yaml", "entries")
+    rules = _load(source_dir / "rules.yaml", "rules")
+    entries = {e["id"]: e for e in lexicon["entries"]}
+    rule_map = {r["id"]: r for r in rules["rules"]}
+    for row in rows:
+        if row["id"] not in (entries if row["kind"] == "lexicon" else rule_map):
+            raise ReviewError(f"row {row['row']}, column id: unknown {row['kind']} id {row['id']!r}")
+    counts = {v: 0 for v in VERDICTS}
+    for row in rows:
+        row["correction"] = unicodedata.normalize("NFC", row["correction"])
+        if row["kind"] == "lexicon":
+            entry = entries[row["id"]]
+            _apply(entry, row, "form", entry["form"], lambda v, e=entry: e.__setitem__("form", v))
+        else:
+            rule = rule_map[row["id"]]
+            op = rule.setdefault("operation", {})
+            if "form" in op:
+                _apply(rule, row, "operation.form", op["form"], lambda v, o=op: o.__setitem__("form", v))
+            else:
+                _apply(rule, row, "description", rule.get("description", ""),
+                       lambda v, r=rule: r.__setitem__("description", v))
+        counts[row["verdict"]] += 1
+    _dump(source_dir / "lexicon.yaml", lexicon)
+    _dump(source_dir / "rules.yaml", rules)
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m data.review", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    exp = sub.add_parser("export", help="write the review CSV")
+    exp.add_argument("--out", type=Path, required=True)
+    imp = sub.add_parser("import", help="apply a filled-in review CSV to the YAML sources")
+    imp.add_argument("csv", type=Path)
+    for p in (exp, imp):
+        p.add_argument("--source-dir", type=Path, default=SOURCE_DIR)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "export":
+            args.out.write_text(export_csv(args.source_dir), encoding="utf-8")
+            print(f"wrote {args.out}")
+        else:
+            if not args.csv.is_file():
+                raise ReviewError(f"{args.csv}: file not found")
+            counts = import_csv(args.csv.read_text(encoding="utf-8-sig"), args.source_dir)
+            print("applied: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    except ReviewError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

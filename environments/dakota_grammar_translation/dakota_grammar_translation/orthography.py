@@ -1,0 +1,139 @@
+"""Riggs's canonical orthography: one spelling for every Dakota letter (ARCHITECTURE.md, Contract 2).
+
+The table is curated in `data/riggs/orthography.yaml` (letters, their variants, apostrophes, quotes) and
+shipped as the package's `data/orthography.json` (`write_table`, called by `python -m data.build`).
+`canonicalize` maps any spelling found in practice (modern č š ž ȟ ǧ, dotted ṡ ż ṅ, OCR ķ ţ, NFD text,
+typewriter apostrophes) onto Riggs's letters; `match_key` is the form two answers are compared in.
+Pure: imports nothing from verifiers, torch or transformers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import unicodedata2
+
+TABLE_PATH = Path(__file__).parent / "data" / "orthography.json"
+TABLE_VERSION = 1
+MODIFIER_APOSTROPHE = "\u02bc"
+
+def _nfc(text: str) -> str:
+    return unicodedata2.normalize("NFC", text)
+
+
+def build_table(yaml_path: str | Path) -> dict[str, Any]:
+    """Turn the curated YAML into the JSON table: canonical letters (with upper case) and one variant map."""
+    import yaml  # only the generator needs it; scoring reads the JSON
+
+    doc = yaml.safe_load(Path(yaml_path).read_text(encoding="utf-8"))
+    letters: list[dict[str, Any]] = []
+    mapping: dict[str, str] = {}
+
+    def add(variant: str, target: str, where: str) -> None:
+        variant = _nfc(variant)
+        if variant in mapping and mapping[variant] != target:
+            raise ValueError(f"{yaml_path}: {where}: variant {variant!r} maps to both {mapping[variant]!r} and {target!r}")
+        mapping[variant] = target
+
+    for entry in doc["letters"]:
+        if entry.get("review_status") == "rejected":
+            continue
+        letter = _nfc(entry["letter"])
+        variants = [_nfc(v) for v in entry.get("variants") or []]
+        for v in variants:
+            if v.isascii():
+                raise ValueError(f"{yaml_path}: letter {letter!r}: ASCII variant {v!r} would rewrite English text")
+        for case in (str.lower, str.upper):
+            target = case(letter)
+            cased = sorted({case(v) for v in variants})
+            if not letters or letters[-1]["letter"] != target:
+                letters.append({"letter": target, "variants": cased})
+            for v in cased:
+                add(v, target, f"letter {letter!r}")
+    for section in ("apostrophes", "quotes"):
+        block = doc[section]
+        for mark in block["marks"]:
+            add(mark, _nfc(block["target"]), section)
+    canon = {item["letter"] for item in letters}
+    bad = sorted(v for v in mapping if v in canon)
+    if bad:
+        raise ValueError(f"{yaml_path}: variants that are also canonical letters (not idempotent): {bad}")
+    return {
+        "version": TABLE_VERSION,
+        "source": "data/riggs/orthography.yaml",
+        "letters": letters,
+        "map": dict(sorted(mapping.items())),
+    }
+
+
+def write_table(yaml_path: str | Path, json_path: str | Path = TABLE_PATH) -> Path:
+    """Write `build_table(yaml_path)` as deterministic JSON (sorted keys, UTF-8, trailing newline)."""
+    json_path = Path(json_path)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(build_table(yaml_path), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    json_path.write_text(text, encoding="utf-8")
+    return json_path
+
+
+@lru_cache(maxsize=1)
+def load_table() -> dict[str, Any]:
+    """The packaged table; a clear error if it was not generated."""
+    if not TABLE_PATH.is_file():
+        raise FileNotFoundError(f"orthography table missing: {TABLE_PATH} (generate it with `python -m data.build`)")
+    return json.loads(TABLE_PATH.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> tuple[dict[str, str], re.Pattern[str]]:
+    """The variant map and one regex matching any variant (longest first)."""
+    mapping = load_table()["map"]
+    return mapping, re.compile("|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)))
+
+
+def canonicalize(text: str) -> str:
+    """NFC, variant letters → Riggs's letters, apostrophes → ʼ, curly quotes → ", whitespace collapsed, trimmed.
+
+    Case is kept. Idempotent: canonicalize(canonicalize(x)) == canonicalize(x).
+    """
+    mapping, variants = _compiled()
+    text = _nfc(text)
+    if variants.search(text):
+        text = _nfc(variants.sub(lambda m: mapping[m.group(0)], text))
+    return " ".join(text.split())
+
+
+def _is_edge_punctuation(char: str) -> bool:
+    return char == MODIFIER_APOSTROPHE or char.isspace() or unicodedata2.category(char).startswith("P")
+
+
+def match_key(text: str) -> str:
+    """`canonicalize` + casefold + punctuation (and ʼ) stripped at both ends: the form "exact" compares."""
+    return key_of_canonical(canonicalize(text))
+
+
+def key_of_canonical(text: str) -> str:
+    """`match_key` of a text that is already canonical (skips the second canonicalisation)."""
+    key = text.casefold()
+    start, end = 0, len(key)
+    while start < end and _is_edge_punctuation(key[start]):
+        start += 1
+    while end > start and _is_edge_punctuation(key[end - 1]):
+        end -= 1
+    return key[start:end]
+
+
+def variants_of(letter: str) -> list[str]:
+    """The non-canonical spellings the table maps onto `letter` (e.g. 'ś' → ['š', 'ṡ'])."""
+    for item in load_table()["letters"]:
+        if item["letter"] == letter:
+            return list(item["variants"])
+    return []
+
+
+def canonical_letters() -> list[str]:
+    """Every canonical letter of the table, lower and upper case."""
+    return [item["letter"] for item in load_table()["letters"]]

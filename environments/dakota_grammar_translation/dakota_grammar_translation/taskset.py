@@ -1,0 +1,204 @@
+"""Dakota grammar and translation, from Riggs's grammar (verifiers v1 glue).
+
+The model gets one task (inflect a verb, translate a word or sentence either way, apply a rule) and must
+put its final answer inside <answer>…</answer>, optionally after thinking. The answer is scored by the
+pure `rewards.score`: 0.4 character (normalised Levenshtein) + 0.4 morphology (gold stems and affixes
+reproduced intact, in place) + 0.2 semantic (exact match → 1, else chrF); the total is in [0, 1].
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any, Literal
+
+import verifiers.v1 as vf
+from pydantic import BaseModel, Field, model_validator
+from verifiers.v1.harnesses.null import NullHarnessConfig
+
+from dakota_grammar_translation.rewards import DEFAULT_WEIGHTS, Scores, Weights, score
+from dakota_grammar_translation.tasks import load_tasks, read_tasks, validate_record
+
+SYSTEM_PROMPT = (
+    "You are learning the Dakota language from Stephen R. Riggs's grammar and dictionary. "
+    "Solve the task. You may think first, but end with the final answer alone between <answer> and "
+    "</answer>, with nothing else inside the tags. Write Dakota in Riggs's letters: ć ċ ġ ḣ ḳ ŋ ṗ ś ṭ ź, "
+    "stress accents á é í ó ú, and ʼ for a hiatus."
+)
+
+Family = Literal["morphology", "translation", "reverse_translation", "syntax", "pattern"]
+Difficulty = Literal["easy", "medium", "hard", "advanced"]
+
+
+class DakotaData(vf.TaskData):
+    """One task row: everything scoring needs travels here (the env server never calls `load()`)."""
+
+    answer: str
+    """Gold answer, NFC in the canonical orthography."""
+    alternatives: list[str] = []
+    """Other answers accepted as exact."""
+    split: str = ""
+    """train | heldout."""
+    family: str = ""
+    """morphology | translation | reverse_translation | syntax | pattern."""
+    difficulty: str = ""
+    """easy | medium | hard | advanced."""
+    answer_language: str = "dakota"
+    """dakota | english."""
+    meta: dict[str, Any] = {}
+    """Contract 1 `meta`: segments, affixes, rule and lexeme ids, source, review status."""
+
+    def record(self) -> dict[str, Any]:
+        """The Contract 1 task record `rewards.score` reads."""
+        return {
+            "id": self.id or "",
+            "split": self.split,
+            "family": self.family,
+            "difficulty": self.difficulty,
+            "prompt": self.prompt_text,
+            "answer": self.answer,
+            "alternatives": list(self.alternatives),
+            "answer_language": self.answer_language,
+            "meta": dict(self.meta),
+        }
+
+
+class RewardWeights(BaseModel):
+    """Weights of the three reward components (non-negative, summing to at most 1)."""
+
+    character: float = DEFAULT_WEIGHTS.character
+    """Normalised Levenshtein similarity."""
+    morphology: float = DEFAULT_WEIGHTS.morphology
+    """Gold stems and affixes reproduced intact, in place."""
+    semantic: float = DEFAULT_WEIGHTS.semantic
+    """Exact match (1.0), else chrF."""
+
+
+class DakotaTaskConfig(vf.TaskConfig):
+    """Scoring knobs (`--env.taskset.task.*`)."""
+
+    weights: RewardWeights = RewardWeights()
+    """Component weights, e.g. `--env.taskset.task.weights.semantic 0.5`; they become verifiers' reward
+    weights (an explicit `--env.taskset.task.rewards.<name>.weight` still wins)."""
+
+    @model_validator(mode="after")
+    def _weights_become_reward_weights(self) -> DakotaTaskConfig:
+        Weights(**self.weights.model_dump())
+        for name, weight in self.weights.model_dump().items():
+            self.rewards.setdefault(name, vf.RewardFunctionConfig(weight=weight))
+        return self
+
+
+class DakotaTask(vf.Task[DakotaData, vf.State, DakotaTaskConfig]):
+    """Single turn; three weighted rewards and the parser's findings as metrics."""
+
+    @property
+    def key(self) -> str:
+        return self.data.id or self.hash
+
+    def scores(self, trace: vf.Trace) -> Scores:
+        """`rewards.score` on the last reply (reasoning_content, if any, is never scored)."""
+        weights = Weights(**self.config.weights.model_dump())
+        return score(trace.last_reply, self.data.record(), weights, truncated=trace.is_truncated)
+
+    @vf.stop
+    async def single_turn(self, trace: vf.Trace) -> bool:
+        return trace.num_turns >= 1
+
+    @vf.reward(weight=DEFAULT_WEIGHTS.character)
+    async def character(self, trace: vf.Trace) -> float:
+        return self.scores(trace).character
+
+    @vf.reward(weight=DEFAULT_WEIGHTS.morphology)
+    async def morphology(self, trace: vf.Trace) -> float:
+        return self.scores(trace).morphology
+
+    @vf.reward(weight=DEFAULT_WEIGHTS.semantic)
+    async def semantic(self, trace: vf.Trace) -> float:
+        return self.scores(trace).semantic
+
+    @vf.metric
+    async def answer_metrics(self, trace: vf.Trace) -> dict[str, float]:
+        """exact, format_ok, truncated, answer_chars, plus family_<f> and difficulty_<d> tags."""
+        s = self.scores(trace)
+        return {
+            "exact": float(s.exact),
+            "format_ok": float(s.format_ok),
+            "truncated": float(s.truncated),
+            "answer_chars": float(s.answer_chars),
+            f"family_{s.family}": 1.0,
+            f"difficulty_{s.difficulty}": 1.0,
+        }
+
+    async def validate(self, runtime: Any = None) -> bool:
+        """Model-free check for `vf-validate`: the record is valid and its gold scores 1.0 everywhere."""
+        record = self.data.record()
+        if validate_record(record):
+            return False
+        s = score(f"<answer>{record['answer']}</answer>", record)
+        return s.exact and s.character == s.morphology == s.semantic == 1.0
+
+
+class DakotaTasksetConfig(vf.TasksetConfig):
+    """Which tasks load (`--env.taskset.*`); `system_prompt` (a file) overrides the system prompt."""
+
+    task: DakotaTaskConfig = DakotaTaskConfig()
+    split: Literal["train", "heldout"] = "train"
+    """Packaged split to load."""
+    data_file: Path | None = None
+    """Load this task JSONL (Contract 1, e.g. from `python -m data.import_dakota1890`) instead of `split`."""
+    families: list[Family] = []
+    """Keep only these task families (empty: all)."""
+    difficulties: list[Difficulty] = []
+    """Keep only these difficulties (empty: all)."""
+    limit: int | None = Field(None, ge=1)
+    """Keep at most this many tasks (after filtering and shuffling)."""
+    shuffle_seed: int | None = None
+    """Shuffle the tasks with this seed before `limit` (None: file order)."""
+
+
+class DakotaTaskset(vf.Taskset[DakotaTask, DakotaTasksetConfig]):
+    """The packaged Dakota tasks as verifiers tasks."""
+
+    def load(self) -> list[DakotaTask]:
+        records = read_tasks(self.config.data_file) if self.config.data_file else load_tasks(self.config.split)
+        if self.config.families:
+            records = [r for r in records if r["family"] in self.config.families]
+        if self.config.difficulties:
+            records = [r for r in records if r["difficulty"] in self.config.difficulties]
+        if self.config.shuffle_seed is not None:
+            random.Random(self.config.shuffle_seed).shuffle(records)
+        records = records[: self.config.limit]
+        return [
+            DakotaTask(
+                DakotaData(
+                    idx=i,
+                    id=r["id"],
+                    name=f"{r['family']}/{r['difficulty']}",
+                    prompt=r["prompt"],
+                    system_prompt=SYSTEM_PROMPT,
+                    answer=r["answer"],
+                    split=r["split"],
+                    alternatives=r["alternatives"],
+                    family=r["family"],
+                    difficulty=r["difficulty"],
+                    answer_language=r["answer_language"],
+                    meta=dict(r["meta"]),
+                ),
+                self.config.task,
+            )
+            for i, r in enumerate(records)
+        ]
+
+
+class DakotaEnvConfig(vf.EnvConfig):
+    """Defaults to the `null` harness (plain chat) and the local `subprocess` runtime."""
+
+    agent: vf.AgentConfig = vf.AgentConfig(harness=NullHarnessConfig(id="null"), runtime=vf.SubprocessConfig())
+
+
+class DakotaEnv(vf.Env[DakotaEnvConfig]):
+    """One agent answers each task once."""
+
+    async def run(self, task: DakotaTask, agents: vf.Agents) -> None:
+        await agents.agent.run(task)
