@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from letter_counting import generate
 from letter_counting.curriculum import AdaptiveCurriculum, FixedMixture
 from letter_counting.generate import ALPHABET, TIERS, load_eval_tasks, train_task

@@ -9,11 +9,12 @@ import json
 
 import pytest
 import verifiers.v1 as vf
+from verifiers.v1.trace import ModelCall
+
 from letter_counting import LetterCountingEnv, LetterCountingTaskset
 from letter_counting.generate import TIERS, eval_texts
 from letter_counting.rewards import score
 from letter_counting.taskset import LetterCountingConfig, LetterCountingTaskConfig
-from verifiers.v1.trace import ModelCall
 
 
 def taskset(**config) -> LetterCountingTaskset:

@@ -12,9 +12,10 @@ import itertools
 import json
 
 import pytest
+from scripted_openai import ScriptedOpenAI, last_user_text, run_vf_eval, total_reward
+
 from letter_counting.generate import load_eval_tasks
 from letter_counting.rewards import score
-from scripted_openai import ScriptedOpenAI, last_user_text, run_vf_eval, total_reward
 
 pytestmark = pytest.mark.slow
 

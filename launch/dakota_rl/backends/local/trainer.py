@@ -1,0 +1,184 @@
+"""The local backend's run, in the order it happens: tasks → (SFT warm-up) → TRL GRPO → checkpoints → curves.
+
+TRL's GRPOTrainer owns the loop; this module is the adapter: prompts through the chat template with the
+env's system prompt, rewards from the env's scorer, Contract 5 checkpoints and `metrics.jsonl`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from dakota_rl.backends.local.checkpoints import latest_trainer_state, save_hf_checkpoint, step_dirs
+from dakota_rl.backends.local.rewards import RewardBank
+from dakota_rl.backends.local.settings import LocalTrainSettings
+from dakota_rl.envs import EnvSpec
+
+METRIC_NAMES = {
+    "reward": "reward/total",
+    "frac_reward_zero_std": "frac_zero_std_groups",
+    "learning_rate": "lr",
+    "kl": "kl",
+    "entropy": "entropy",
+    "loss": "loss",
+    "grad_norm": "grad_norm",
+    "reward_std": "reward_std",
+    "format_fail_rate": "format_fail_rate",
+    "truncated_rate": "truncated_rate",
+    "exact_rate": "exact_rate",
+    "completions/mean_length": "completion_len",
+}
+"""TRL log key → Contract 5 name (per-component `rewards/<c>/mean` become `reward/<c>`)."""
+
+
+def contract_metrics(logs: dict[str, Any], step: int, step_time_s: float) -> dict[str, Any]:
+    """Rename one TRL log record to the stable metric names."""
+    row: dict[str, Any] = {"step": step}
+    for key, value in logs.items():
+        if key in METRIC_NAMES:
+            row[METRIC_NAMES[key]] = value
+        elif key.startswith("rewards/") and key.endswith("/mean"):
+            row["reward/" + key.split("/")[1]] = value
+    row["step_time_s"] = round(step_time_s, 4)
+    return row
+
+
+def prompt_messages(env: EnvSpec, task: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"role": "system", "content": env.system_prompt}, {"role": "user", "content": task["prompt"]}]
+
+
+def make_callbacks(run_dir: Path, settings: LocalTrainSettings, tokenizer: Any) -> list[Any]:
+    from transformers import TrainerCallback
+
+    class ContractCallback(TrainerCallback):
+        """Writes metrics.jsonl (Contract 5 names) and an HF checkpoint whenever TRL saves its own state."""
+
+        def __init__(self) -> None:
+            self.step_started = time.perf_counter()
+            self.step_time = 0.0
+
+        def on_step_begin(self, args, state, control, **kwargs):
+            self.step_started = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.step_time = time.perf_counter() - self.step_started
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if not logs or "reward" not in logs:
+                return
+            row = contract_metrics(logs, state.global_step, self.step_time)
+            with (run_dir / "metrics.jsonl").open("a", encoding="utf-8") as f:
+                f.write(json.dumps(row) + "\n")
+
+        def on_save(self, args, state, control, model=None, **kwargs):
+            save_hf_checkpoint(model, tokenizer, run_dir, state.global_step, settings.ckpt_keep_last)
+
+    return [ContractCallback()]
+
+
+def grpo_config(settings: LocalTrainSettings, run_dir: Path, reward_weights: list[float], run_name: str) -> Any:
+    from trl import GRPOConfig
+
+    local = settings.local
+    use_cpu = local.device == "cpu" or (local.device == "auto" and not _cuda())
+    return GRPOConfig(
+        output_dir=str(run_dir / "trainer"),
+        run_name=run_name,
+        max_steps=settings.max_steps,
+        learning_rate=settings.lr,
+        per_device_train_batch_size=settings.batch_size,
+        gradient_accumulation_steps=1,
+        num_generations=settings.group_size,
+        max_completion_length=settings.max_completion_tokens,
+        temperature=settings.temperature,
+        beta=local.kl_beta,
+        reward_weights=reward_weights,
+        logging_steps=1,
+        save_strategy="steps" if settings.ckpt_interval else "no",
+        save_steps=settings.ckpt_interval or 500,
+        save_total_limit=settings.ckpt_keep_last,
+        report_to=["wandb"] if settings.wandb_project else [],
+        seed=local.seed,
+        use_cpu=use_cpu,
+        bf16=not use_cpu,
+        dataloader_num_workers=0,
+        gradient_checkpointing=local.gradient_checkpointing,
+    )
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def run_grpo(
+    settings: LocalTrainSettings, env: EnvSpec, model_path: Path, run_dir: Path, run_name: str, resume: bool
+) -> Path:
+    """Train; return the final checkpoint folder (`<run>/checkpoints/step_N`)."""
+    from datasets import Dataset
+    from peft import LoraConfig
+    from transformers import AutoTokenizer
+    from trl import GRPOTrainer
+
+    from dakota_rl.backends.local.sft import sft_warmup
+    from dakota_rl.plots import plot_training
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tasks = env.load_tasks("train")
+    if settings.local.num_train_tasks:
+        tasks = tasks[: settings.local.num_train_tasks]
+    if not tasks:
+        raise ValueError(f"environment {env.id} has no training tasks")
+    start = latest_trainer_state(run_dir) if resume else None
+    if settings.local.sft.steps:
+        warmed = run_dir / "sft" / "model"
+        if start is not None and (warmed / "config.json").is_file():
+            model_path = warmed
+        elif start is None:
+            model_path = sft_warmup(settings, env, tasks, model_path, run_dir / "sft")
+    if settings.wandb_project:
+        os.environ.setdefault("WANDB_PROJECT", settings.wandb_project)
+    dataset = Dataset.from_list(
+        [{"prompt": prompt_messages(env, t), "task_json": json.dumps(t, ensure_ascii=False)} for t in tasks]
+    )
+    bank = RewardBank(env, settings.max_completion_tokens, _eos_ids(tokenizer, model_path))
+    funcs, weights = bank.functions()
+    lora = settings.local.lora
+    peft_config = (
+        LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                   target_modules=lora.target_modules, task_type="CAUSAL_LM")
+        if lora else None
+    )
+    trainer = GRPOTrainer(
+        model=str(model_path),
+        reward_funcs=funcs,
+        args=grpo_config(settings, run_dir, weights, run_name),
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=make_callbacks(run_dir, settings, tokenizer),
+    )
+    trainer.train(resume_from_checkpoint=str(start) if start else None)
+    step = trainer.state.global_step
+    saved = dict(step_dirs(run_dir / "checkpoints"))
+    final = saved.get(step) or save_hf_checkpoint(trainer.model, tokenizer, run_dir, step, settings.ckpt_keep_last)
+    plot_training(run_dir / "metrics.jsonl", run_dir / "curves.png")
+    return final
+
+
+def _eos_ids(tokenizer: Any, model_path: Path) -> list[int]:
+    from transformers import GenerationConfig
+
+    ids = {tokenizer.eos_token_id}
+    try:
+        eos = GenerationConfig.from_pretrained(model_path).eos_token_id
+    except OSError:
+        eos = None
+    ids.update(eos if isinstance(eos, list) else [eos])
+    return [i for i in ids if i is not None]

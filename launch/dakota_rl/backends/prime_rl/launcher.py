@@ -1,0 +1,292 @@
+"""`prime-rl train --backend prime-rl`: pre-flight, prime-rl's own dry run, then vLLM + `rl` under supervision.
+
+Every process starts in its own process group; on Ctrl-C, SIGTERM, a failed health wait or any process exiting
+early, the launcher stops every group it started and returns non-zero.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import IO, Any
+
+from dakota_rl.backends.prime_rl.checkout import REPO_ROOT, Checkout, PrimeRLError, default_prime_rl_dir
+from dakota_rl.backends.prime_rl.plan import ProcessPlan, ProcessSpec, build_plan
+from dakota_rl.backends.prime_rl.preflight import Machine, Problem, preflight
+
+DEFAULT_INFERENCE_CONFIG = REPO_ROOT / "configs" / "inference_gpu0.toml"
+STOP_GRACE_S = 20.0
+DEFAULT_SEQ_LEN = 2048
+"""prime-rl's default orchestrator/trainer seq_len at the pinned commit."""
+
+
+class LaunchError(RuntimeError):
+    """A supervised process failed to start or become ready."""
+
+
+def _get(tree: dict[str, Any], dotted: str, default: Any = None) -> Any:
+    node: Any = tree
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def run_name_for(merged: dict[str, Any], explicit: str | None) -> str:
+    """--run.name, else the config's run.name, else its W&B name, else `<env>--<model>`."""
+    if explicit:
+        return explicit
+    name = _get(merged, "run.name") or _get(merged, "monitors.wandb.name")
+    if name:
+        return str(name)
+    sources = _get(merged, "orchestrator.train.source", []) or [{}]
+    env = _get(sources[0], "env.taskset.id", "no-env")
+    model = str(_get(merged, "model.name", "Qwen/Qwen3-0.6B")).rsplit("/", 1)[-1]
+    return f"{env}--{model}".lower()
+
+
+def check_run_dir(run_dir: Path, *, resume: bool, clean: bool) -> list[Problem]:
+    """Refuse before starting anything: resuming without checkpoints, or reusing a run directory by accident."""
+    ckpts = sorted((run_dir / "checkpoints").glob("step_*")) if run_dir.is_dir() else []
+    if resume and not ckpts:
+        return [Problem("resume", f"nothing to resume: {run_dir}/checkpoints has no step_* "
+                                  "(prime-rl saves every [ckpt] interval steps)")]
+    if not resume and not clean and run_dir.is_dir() and any(p.name != "configs" for p in run_dir.iterdir()):
+        return [Problem("run-dir", f"{run_dir} holds a previous run: pass --resume to continue it, --clean to "
+                                   "delete it, or choose another --run.name")]
+    return []
+
+
+def summarize_resolved(config_dir: Path) -> str:
+    """The values that matter from prime-rl's resolved trainer/orchestrator configs (written by its dry run)."""
+    trainer = json.loads((config_dir / "trainer.json").read_text())
+    orch = json.loads((config_dir / "orchestrator.json").read_text())
+    ckpt = trainer.get("ckpt") or {}
+    wandb = (trainer.get("monitors") or {}).get("wandb") or {}
+    envs = [s.get("env", {}).get("taskset", {}).get("id") for s in orch.get("train", {}).get("source", [])]
+    rows = [
+        ("model", _get(trainer, "model.name")),
+        ("max_steps", trainer.get("max_steps")),
+        ("seq_len", f"trainer {_get(trainer, 'model.seq_len')}, orchestrator {orch.get('seq_len')}"),
+        ("lr", _get(trainer, "optim.lr")),
+        ("batch_size x group_size", f"{orch.get('batch_size')} x {orch.get('group_size')}"),
+        ("max_completion_tokens", _get(orch, "train.sampling.max_completion_tokens")),
+        ("checkpoints", f"every {ckpt.get('interval')} steps, keep {ckpt.get('keep_last')}" if ckpt else "off"),
+        ("weight broadcast", _get(trainer, "weight_broadcast.type")),
+        ("inference client", _get(orch, "model.client.base_url")),
+        ("environments", ", ".join(str(e) for e in envs)),
+        ("W&B", f"{wandb.get('project')}/{wandb.get('name')}" if wandb else "off (metrics.jsonl only)"),
+    ]
+    files = sorted(str(p.relative_to(config_dir)) for p in config_dir.rglob("*.json"))
+    width = max(len(k) for k, _ in rows)
+    body = "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
+    return f"resolved by prime-rl ({config_dir}: {', '.join(files)}):\n{body}"
+
+
+def _start(spec: ProcessSpec) -> subprocess.Popen:
+    env = {**os.environ, **spec.env}
+    if spec.log_file is not None:
+        spec.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with spec.log_file.open("ab") as log:
+            return subprocess.Popen(spec.argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(spec.argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True, text=True, bufsize=1)
+
+
+def _tail(path: Path | None, lines: int = 20) -> str:
+    if path is None or not path.exists():
+        return ""
+    text = path.read_text(errors="replace").splitlines()[-lines:]
+    return "\n".join(f"    {line}" for line in text)
+
+
+def _wait_ready(spec: ProcessSpec, proc: subprocess.Popen, out: IO[str], poll_s: float) -> None:
+    assert spec.ready_url is not None
+    start = time.monotonic()
+    next_note = start + 30
+    while True:
+        try:
+            with urllib.request.urlopen(spec.ready_url, timeout=5) as resp:
+                if resp.status == 200:
+                    print(f"[{spec.name}] ready after {time.monotonic() - start:.0f} s", file=out, flush=True)
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if proc.poll() is not None:
+            raise LaunchError(f"{spec.name} exited with code {proc.returncode} before {spec.ready_url} answered; "
+                              f"last lines of {spec.log_file}:\n{_tail(spec.log_file)}")
+        now = time.monotonic()
+        if now - start > spec.ready_timeout_s:
+            raise LaunchError(f"{spec.name} not ready after {spec.ready_timeout_s:.0f} s ({spec.ready_url}); "
+                              f"last lines of {spec.log_file}:\n{_tail(spec.log_file)}")
+        if now >= next_note:
+            print(f"[{spec.name}] waiting for {spec.ready_url} ({now - start:.0f} s; log {spec.log_file})",
+                  file=out, flush=True)
+            next_note = now + 30
+        time.sleep(poll_s)
+
+
+def _pump(stream: IO[str], out: IO[str]) -> None:
+    for line in stream:
+        out.write(line)
+        out.flush()
+
+
+def stop_all(procs: list[subprocess.Popen], grace_s: float = STOP_GRACE_S) -> None:
+    """SIGTERM every started process group (newest first), then SIGKILL what is left after `grace_s`."""
+    for proc in reversed(procs):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for proc in reversed(procs):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def run_plan(plan: ProcessPlan, *, out: IO[str] | None = None, poll_s: float = 1.0,
+             grace_s: float = STOP_GRACE_S) -> int:
+    """Start the plan's processes in order and supervise them; the foreground (last) process's exit code wins.
+
+    Ctrl-C / SIGTERM → 130; a background process dying or a readiness wait failing → 1. Every started
+    process group is stopped before returning.
+    """
+    out = out or sys.stdout
+    started: list[subprocess.Popen] = []
+    previous = signal.getsignal(signal.SIGTERM)
+    in_main = threading.current_thread() is threading.main_thread()
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if in_main:
+        signal.signal(signal.SIGTERM, on_term)
+    try:
+        *background, foreground = plan.processes
+        for spec in background:
+            print(f"[{spec.name}] starting (log {spec.log_file})", file=out, flush=True)
+            started.append(_start(spec))
+            if spec.ready_url:
+                _wait_ready(spec, started[-1], out, poll_s)
+        print(f"[{foreground.name}] starting", file=out, flush=True)
+        fg = _start(foreground)
+        started.append(fg)
+        pump = threading.Thread(target=_pump, args=(fg.stdout, out), daemon=True) if fg.stdout else None
+        if pump:
+            pump.start()
+        while fg.poll() is None:
+            for spec, proc in zip(background, started, strict=False):
+                if proc.poll() is not None:
+                    print(f"[{spec.name}] exited with code {proc.returncode} while {foreground.name} was running; "
+                          f"last lines of {spec.log_file}:\n{_tail(spec.log_file)}", file=out, flush=True)
+                    return 1
+            time.sleep(poll_s)
+        if pump:
+            pump.join(timeout=10)
+        if fg.returncode != 0:
+            print(f"[{foreground.name}] exited with code {fg.returncode}", file=out, flush=True)
+        return fg.returncode
+    except LaunchError as err:
+        print(f"prime-rl: {err}", file=out, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("prime-rl: interrupted, stopping every process it started", file=out, flush=True)
+        return 130
+    finally:
+        stop_all(started, grace_s)
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def read_inference_config(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise PrimeRLError(f"inference config not found: {path}")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise PrimeRLError(f"{path}: invalid TOML: {err}") from None
+
+
+def train(
+    resolved: Any,
+    *,
+    dry_run: bool = False,
+    output_dir: Path | str | None = None,
+    run_name: str | None = None,
+    resume: bool = False,
+    clean: bool = False,
+    inference_config: Path | None = None,
+    prime_rl_dir: Path | None = None,
+    machine: Machine | None = None,
+) -> int:
+    """Run `resolved` (a dakota_rl.config.ResolvedConfig) with prime-rl on GPU 0; returns the exit code.
+
+    --dry-run runs prime-rl's `rl … --dry-run` into `<output>/<run>-launch/dry-run/` (never touching the run
+    directory) and prints the resolved values. A real run does the same dry run first, then starts vLLM,
+    waits for /health and runs `rl`, streaming its output.
+    """
+    from dakota_rl.config import write_prime_rl_files
+
+    merged = resolved.merged
+    if "inference" in merged:
+        raise PrimeRLError("remove the [inference] table: on one GPU vLLM is started separately from "
+                           "configs/inference_gpu0.toml (an [inference] table makes prime-rl want a second GPU)")
+    machine = machine or Machine()
+    checkout = Checkout(default_prime_rl_dir(prime_rl_dir, machine.environ))
+    output_dir = Path(output_dir or _get(merged, "output_dir") or "outputs").absolute()
+    name = run_name_for(merged, run_name)
+    run_dir = output_dir / name
+    inference_path = Path(inference_config or DEFAULT_INFERENCE_CONFIG)
+    inference = read_inference_config(inference_path)
+    gmu = float(_get(inference, "vllm.gpu_memory_utilization", 0.9))
+    gpu = machine.environ.get("CUDA_VISIBLE_DEVICES", "0").split(",")[0].strip() or "0"
+
+    problems = preflight(merged, checkout, gpu_memory_utilization=gmu, dry_run=dry_run, machine=machine,
+                         gpu=int(gpu) if gpu.isdigit() else 0)
+    if not dry_run:
+        problems += check_run_dir(run_dir, resume=resume, clean=clean)
+    if problems:
+        for problem in problems:
+            print(f"prime-rl: pre-flight [{problem.check}]: {problem.message}", file=sys.stderr)
+        return 2
+
+    launcher_dir = output_dir / f"{name}-launch"
+    rl_configs = write_prime_rl_files(resolved, launcher_dir)
+    common = dict(rl_configs=tuple(rl_configs), inference_config=inference_path.absolute(),
+                  model=str(_get(merged, "model.name", "Qwen/Qwen3-0.6B")),
+                  seq_len=int(_get(merged, "seq_len", DEFAULT_SEQ_LEN)),
+                  port=int(_get(inference, "server.port", 8000)), run_name=name, launcher_dir=launcher_dir,
+                  path=os.environ.get("PATH", ""), gpu=gpu)
+    check = build_plan(checkout, output_dir=launcher_dir / "dry-run", dry_run=True, **common)
+    print(f"prime-rl: validating with prime-rl's dry run ({checkout.root})", flush=True)
+    code = run_plan(check)
+    if code != 0:
+        print(f"prime-rl: prime-rl rejected the config (exit {code}); the messages above name the key",
+              file=sys.stderr)
+        return code
+    print(summarize_resolved(check.run_dir / "configs"), flush=True)
+    if dry_run:
+        return 0
+
+    plan = build_plan(checkout, output_dir=output_dir, resume=resume, clean=clean, **common)
+    (launcher_dir / "plan.json").write_text(plan.to_json())
+    print(f"prime-rl: starting run {run_dir}\n{plan.describe()}", flush=True)
+    code = run_plan(plan)
+    print(f"prime-rl: run {'finished' if code == 0 else f'stopped (exit {code})'}; logs in {run_dir}/logs, "
+          f"vLLM log {launcher_dir / 'inference.log'}. Make HF checkpoints with `prime-rl export {run_dir}`.",
+          flush=True)
+    return code

@@ -1,0 +1,235 @@
+"""`prime-rl setup`: a prime-rl checkout at the pinned commit with our environments installed in its venv.
+
+Steps, each skipped when already done (so running it twice does nothing the second time):
+  1. clone https://github.com/PrimeIntellect-ai/prime-rl (if the directory is absent or empty);
+  2. check out the pinned commit (refuses when the checkout has local changes: nothing is ever discarded);
+  3. submodules deps/{verifiers,renderers,prime-envs,pydantic-config}, with the git@github.com: → https rewrite
+     (three are registered with SSH URLs);
+  4. `uv sync --all-extras` (FA3 for the trainer, vllm-router) into `<checkout>/.venv`;
+  5. our environments: their dependencies except verifiers, then the packages themselves with `--no-deps`, so
+     prime-rl's own verifiers (its submodule, 0.3.1.dev62) is kept;
+  6. an import check of the environments and verifiers in that venv.
+`--force` redoes steps 3-6 even when they look done.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from dakota_rl.backends.prime_rl.checkout import (
+    PINNED_COMMIT,
+    PRIME_RL_URL,
+    REPO_ROOT,
+    Checkout,
+    PrimeRLError,
+    default_prime_rl_dir,
+)
+
+SUBMODULES = ("deps/verifiers", "deps/renderers", "deps/prime-envs", "deps/pydantic-config")
+ENV_DIRS = (REPO_ROOT / "environments" / "dakota_grammar_translation", REPO_ROOT / "environments" / "letter_counting")
+SSH_TO_HTTPS = (("url.https://github.com/.insteadOf", "git@github.com:"),)
+KEPT_PIN = "verifiers"
+"""The one dependency of our environments that prime-rl's venv already pins (to its submodule)."""
+
+
+@dataclass(frozen=True)
+class Command:
+    argv: tuple[str, ...]
+    cwd: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    """Set on top of the caller's environment."""
+
+    def __str__(self) -> str:
+        prefix = " ".join(f"{k}={v}" for k, v in self.env.items())
+        return f"{prefix + ' ' if prefix else ''}{' '.join(self.argv)}"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    commands: tuple[Command, ...] = ()
+    skip: str | None = None
+    """Why the step is not needed (None: run its commands)."""
+
+
+@dataclass(frozen=True)
+class CheckoutState:
+    """What is already in place at the checkout location."""
+
+    exists: bool
+    empty: bool
+    is_git: bool
+    head: str | None
+    dirty: bool
+    submodules_ready: bool
+    venv_ready: bool
+    envs_ready: bool
+
+
+def git_config_env(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Git config given through the environment (GIT_CONFIG_COUNT/KEY_n/VALUE_n), not written to any file."""
+    env = {"GIT_CONFIG_COUNT": str(len(pairs))}
+    for i, (key, value) in enumerate(pairs):
+        env[f"GIT_CONFIG_KEY_{i}"] = key
+        env[f"GIT_CONFIG_VALUE_{i}"] = value
+    return env
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+
+
+def inspect_checkout(root: Path, *, submodules: Sequence[str], env_modules: Sequence[str]) -> CheckoutState:
+    """Look at `root` without changing anything."""
+    exists = root.exists()
+    empty = not exists or (root.is_dir() and not any(root.iterdir()))
+    is_git = (root / ".git").exists()
+    head = dirty = None
+    submodules_ready = venv_ready = envs_ready = False
+    if is_git:
+        proc = _git(root, "rev-parse", "HEAD")
+        head = proc.stdout.strip() if proc.returncode == 0 else None
+        dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no", "--ignore-submodules").stdout.strip())
+        status = _git(root, "submodule", "status", "--", *submodules).stdout.splitlines() if submodules else []
+        submodules_ready = len(status) == len(submodules) and all(line.startswith(" ") for line in status)
+        checkout = Checkout(root)
+        venv_ready = checkout.python.exists() and checkout.executable("rl").exists()
+        if venv_ready and env_modules:
+            code = "; ".join(f"import {m}" for m in env_modules)
+            envs_ready = subprocess.run([str(checkout.python), "-c", code], capture_output=True).returncode == 0
+    return CheckoutState(exists, empty, is_git, head, bool(dirty), submodules_ready, venv_ready, envs_ready)
+
+
+def env_dependencies(env_dirs: Sequence[Path]) -> list[str]:
+    """The environments' declared dependencies minus verifiers (prime-rl's venv keeps its own)."""
+    deps: list[str] = []
+    for env_dir in env_dirs:
+        project = tomllib.loads((env_dir / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+        for req in project.get("dependencies", []):
+            if canonicalize_name(Requirement(req).name) != KEPT_PIN and req not in deps:
+                deps.append(req)
+    return deps
+
+
+def env_modules_of(env_dirs: Sequence[Path]) -> list[str]:
+    return [d.name for d in env_dirs]
+
+
+def plan_setup(
+    root: Path,
+    state: CheckoutState,
+    *,
+    force: bool = False,
+    url: str = PRIME_RL_URL,
+    commit: str = PINNED_COMMIT,
+    submodules: Sequence[str] = SUBMODULES,
+    env_dirs: Sequence[Path] = ENV_DIRS,
+    git_config: Sequence[tuple[str, str]] = SSH_TO_HTTPS,
+) -> list[Step]:
+    """The steps `setup` takes from `state` (pure). Raises PrimeRLError when it must not touch `root`."""
+    if state.exists and not state.empty and not state.is_git:
+        raise PrimeRLError(f"{root} exists and is not a git checkout: choose an empty --prime-rl-dir "
+                           "(or set PRIME_RL_DIR)")
+    if state.is_git and state.head != commit and state.dirty:
+        raise PrimeRLError(f"{root} has local changes and is at {str(state.head)[:9]}, not {commit[:9]}: "
+                           "commit or stash them first (setup never discards changes)")
+    checkout = Checkout(root)
+    steps = []
+    if state.is_git:
+        steps.append(Step("clone", skip=f"{root} is already a git checkout"))
+    else:
+        steps.append(Step("clone", (Command(("git", "clone", "--no-checkout", url, str(root))),)))
+    moving = state.head != commit
+    if moving:
+        fetch = (Command(("git", "-C", str(root), "fetch", "origin", commit)),) if state.is_git else ()
+        steps.append(Step("checkout", (*fetch, Command(("git", "-C", str(root), "checkout", "--detach", commit)))))
+    else:
+        steps.append(Step("checkout", skip=f"already at {commit[:9]}"))
+    redo = force or moving
+    if submodules and (redo or not state.submodules_ready):
+        steps.append(Step("submodules", (Command(("git", "-C", str(root), "submodule", "update", "--init",
+                                                  "--", *submodules), env=git_config_env(git_config)),)))
+    else:
+        steps.append(Step("submodules", skip="initialised at the pinned commits"))
+    if redo or not state.venv_ready:
+        steps.append(Step("uv sync", (Command(("uv", "sync", "--all-extras"), cwd=root,
+                                              env={"UV_PROJECT_ENVIRONMENT": str(checkout.venv)}),)))
+        venv_changed = True
+    else:
+        steps.append(Step("uv sync", skip=f"{checkout.venv} has rl and inference"))
+        venv_changed = False
+    if redo or venv_changed or not state.envs_ready:
+        pip = ("uv", "pip", "install", "--python", str(checkout.python))
+        deps = env_dependencies(env_dirs)
+        commands = [Command((*pip, *deps))] if deps else []
+        editable = [arg for d in env_dirs for arg in ("-e", str(d))]
+        commands.append(Command((*pip, "--no-deps", *editable)))
+        steps.append(Step("environments", tuple(commands)))
+    else:
+        steps.append(Step("environments", skip="already importable in prime-rl's venv"))
+    return steps
+
+
+def run_command(command: Command) -> int:
+    """Run one command with its output shown; its exit code."""
+    env = {**os.environ, **command.env}
+    return subprocess.run(command.argv, cwd=command.cwd, env=env).returncode
+
+
+def import_report(python: Path, modules: Sequence[str]) -> tuple[bool, str]:
+    """Import the environments and verifiers in prime-rl's venv; (ok, what it printed)."""
+    code = "; ".join(f"import {m}" for m in modules) + "; import verifiers; print('verifiers', verifiers.__version__)"
+    try:
+        proc = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
+    except OSError as err:
+        return False, str(err)
+    text = (proc.stdout + proc.stderr).strip()
+    return proc.returncode == 0, text.splitlines()[-1] if text else ""
+
+
+def setup(
+    prime_rl_dir: Path | str | None = None,
+    *,
+    force: bool = False,
+    url: str = PRIME_RL_URL,
+    commit: str = PINNED_COMMIT,
+    submodules: Sequence[str] = SUBMODULES,
+    env_dirs: Sequence[Path] = ENV_DIRS,
+    git_config: Sequence[tuple[str, str]] = SSH_TO_HTTPS,
+    runner: Callable[[Command], int] = run_command,
+) -> int:
+    """Prepare (or verify) the checkout; prints each step as done or skipped. Returns 0 when ready."""
+    root = default_prime_rl_dir(prime_rl_dir)
+    modules = env_modules_of(env_dirs)
+    state = inspect_checkout(root, submodules=submodules, env_modules=modules)
+    steps = plan_setup(root, state, force=force, url=url, commit=commit, submodules=submodules,
+                       env_dirs=env_dirs, git_config=git_config)
+    print(f"prime-rl setup: {root} at {commit[:9]}")
+    for step in steps:
+        if step.skip:
+            print(f"  {step.name}: skipped ({step.skip})")
+            continue
+        for command in step.commands:
+            print(f"  {step.name}: $ {command}", flush=True)
+            code = runner(command)
+            if code != 0:
+                print(f"prime-rl setup: `{step.name}` failed (exit {code}); fix the cause above and run "
+                      "`prime-rl setup` again", file=sys.stderr)
+                return code
+        print(f"  {step.name}: done")
+    ok, report = import_report(Checkout(root).python, modules)
+    if not ok:
+        print(f"prime-rl setup: environments do not import in prime-rl's venv: {report}", file=sys.stderr)
+        return 1
+    print(f"  import check: ok ({', '.join(modules)}; {report})")
+    print("prime-rl setup: ready. Next: prime-rl train @ configs/debug_gpu.toml --dry-run")
+    return 0

@@ -1,0 +1,93 @@
+"""config.py: `@ file` layering, dotted overrides, the [local] table and the TOML written for prime-rl."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from dakota_rl.config import ConfigError, dumps_toml, load_config, parse_value, write_prime_rl_files
+
+REPO = Path(__file__).resolve().parents[1]
+SMOKE = REPO / "configs" / "dakota_smoke.toml"
+CPU = REPO / "configs" / "local" / "cpu.toml"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_files_deep_merge_left_to_right_and_overrides_win(tmp_path):
+    a = write(tmp_path, "a.toml", "max_steps = 10\n[trainer.optim]\nlr = 1e-6\nweight_decay = 0.1\n")
+    b = write(tmp_path, "b.toml", "[trainer.optim]\nlr = 2e-6\n")
+    resolved = load_config(["@", str(a), "@", str(b), "--max-steps", "5", "--orchestrator.group-size", "4"])
+    assert resolved.merged["max_steps"] == 5
+    assert resolved.merged["trainer"]["optim"] == {"lr": 2e-6, "weight_decay": 0.1}
+    assert resolved.merged["orchestrator"]["group_size"] == 4
+    assert resolved.files == [a, b]
+    assert resolved.overrides == ["--max-steps 5", "--orchestrator.group-size 4"]
+
+
+def test_override_values_are_typed():
+    assert parse_value(["5"]) == 5
+    assert parse_value(["1e-6"]) == 1e-6
+    assert parse_value(["true"]) is True
+    assert parse_value(["None"]) == "None"
+    assert parse_value(['["a", "b"]']) == ["a", "b"]
+    assert parse_value(["a", "b"]) == ["a", "b"]
+    assert parse_value(["dakota"]) == "dakota"
+
+
+def test_boolean_flags(tmp_path):
+    resolved = load_config(["--ckpt.resume-latest", "--no-clean"])
+    assert resolved.merged == {"ckpt": {"resume_latest": True}, "clean": False}
+
+
+def test_local_table_is_split_off_and_typed():
+    resolved = load_config(["@", str(SMOKE), "@", str(CPU), "--local.lora.r", "8"])
+    assert "local" not in resolved.merged
+    assert resolved.local.device == "cpu"
+    assert resolved.local.sft.steps > 0
+    assert resolved.local.lora is not None and resolved.local.lora.r == 8
+    assert resolved.get("orchestrator.train.source")[0]["env"]["taskset"]["id"] == "dakota_grammar_translation"
+
+
+def test_written_prime_rl_file_round_trips_without_local(tmp_path):
+    resolved = load_config(["@", str(SMOKE), "@", str(CPU)])
+    [path] = write_prime_rl_files(resolved, tmp_path / "out")
+    assert tomllib.loads(path.read_text()) == resolved.merged
+    assert "[local" not in path.read_text()
+
+
+def test_dumps_toml_handles_arrays_of_tables_and_inline_values():
+    tree = {"a": 1, "s": "ʼ quote \"x\"", "lst": [1, 2], "t": {"x": {"y": True}},
+            "arr": [{"name": "one", "env": {"id": "e"}}, {"name": "two"}]}
+    assert tomllib.loads(dumps_toml(tree)) == tree
+
+
+@pytest.mark.parametrize(
+    ("tokens", "message"),
+    [
+        (["@", "missing.toml"], "config file not found: missing.toml"),
+        (["@"], "`@` must be followed by a TOML file"),
+        (["stray"], "unexpected argument 'stray'"),
+        (["--local.lora.rank", "4"], "unknown key `local.lora.rank`"),
+        (["--local.device", "tpu"], "`local.device`"),
+        (["--sft.steps", "3"], "`sft` is a local-backend setting: put it in the [local] table"),
+        (["--max-steps", "[1,"], "invalid JSON value"),
+    ],
+)
+def test_user_mistakes_are_one_line_errors(tokens, message):
+    with pytest.raises(ConfigError) as err:
+        load_config(tokens)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_invalid_toml_names_the_file(tmp_path):
+    bad = write(tmp_path, "bad.toml", "max_steps = = 3\n")
+    with pytest.raises(ConfigError, match=r"bad\.toml: invalid TOML"):
+        load_config(["@", str(bad)])

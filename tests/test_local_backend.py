@@ -1,0 +1,137 @@
+"""The local TRL backend: real GRPO steps on a tiny Qwen3 (full and LoRA), Contract 5 outputs, resume."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dakota_rl.backends.local import train
+from dakota_rl.backends.local.settings import settings_from
+from dakota_rl.config import ConfigError, load_config
+
+pytestmark = pytest.mark.slow
+
+CONFIG = """
+max_steps = {steps}
+seq_len = 256
+[model]
+name = "{model}"
+[ckpt]
+interval = 1
+keep_last = 1
+[orchestrator]
+batch_size = 4
+group_size = 2
+[orchestrator.train.sampling]
+temperature = 1.0
+max_completion_tokens = 6
+[[orchestrator.train.source]]
+name = "dakota_grammar_translation"
+[orchestrator.train.source.env.taskset]
+id = "dakota_grammar_translation"
+families = ["morphology"]
+[orchestrator.train.source.env.agent.harness]
+id = "null"
+[deployment]
+num_train_gpus = 1
+[local]
+device = "cpu"
+kl_beta = 0.05
+num_train_tasks = 16
+"""
+
+CONTRACT_KEYS = {"step", "reward/total", "reward/character", "reward/morphology", "reward/semantic", "kl", "entropy",
+                 "frac_zero_std_groups", "format_fail_rate", "truncated_rate", "exact_rate", "step_time_s", "loss",
+                 "lr"}
+
+
+@pytest.fixture
+def model_dir(tiny_qwen3, tmp_path) -> Path:
+    return Path(shutil.copytree(tiny_qwen3, tmp_path / "base"))
+
+
+def config(tmp_path: Path, model_dir: Path, steps: int, extra: str = "") -> Path:
+    path = tmp_path / "run.toml"
+    path.write_text(CONFIG.format(steps=steps, model=model_dir) + extra)
+    return path
+
+
+def metrics(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_settings_map_prime_rl_keys_and_list_ignored_ones(tmp_path, model_dir):
+    resolved = load_config(["@", str(config(tmp_path, model_dir, 3)), "--trainer.optim.lr", "3e-6"])
+    settings, ignored = settings_from(resolved)
+    assert (settings.max_steps, settings.batch_size, settings.group_size) == (3, 4, 2)
+    assert settings.lr == 3e-6 and settings.max_completion_tokens == 6
+    assert settings.env_options == {"families": ["morphology"]}
+    assert "deployment.num_train_gpus" in ignored
+    assert "orchestrator.train.source[0].env.agent.harness.id" in ignored
+    assert "max_steps" not in ignored and "model.name" not in ignored
+
+
+def test_batch_must_divide_into_groups(tmp_path, model_dir):
+    resolved = load_config(["@", str(config(tmp_path, model_dir, 1)), "--orchestrator.batch-size", "5"])
+    with pytest.raises(ConfigError, match="divisible by group_size"):
+        settings_from(resolved)
+
+
+def test_grpo_full_finetune_checkpoints_and_resumes(tmp_path, model_dir):
+    from dakota_grammar_translation.rewards import DEFAULT_WEIGHTS
+
+    cfg = config(tmp_path, model_dir, 2)
+    out = tmp_path / "out"
+    assert train(load_config(["@", str(cfg)]), output_dir=out, run_name="full") == 0
+    run_dir = out / "full"
+    rows = metrics(run_dir)
+    assert [r["step"] for r in rows] == [1, 2]
+    assert rows[0].keys() >= CONTRACT_KEYS
+    for r in rows:
+        weighted = sum(getattr(DEFAULT_WEIGHTS, c) * r[f"reward/{c}"] for c in ("character", "morphology",
+                                                                                   "semantic"))
+        assert r["reward/total"] == pytest.approx(weighted, abs=1e-5)
+        assert 0 <= r["frac_zero_std_groups"] <= 1
+    ckpts = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
+    assert ckpts == ["step_2"]  # keep_last = 1
+    gen = json.loads((run_dir / "checkpoints" / "step_2" / "generation_config.json").read_text())
+    assert gen["do_sample"] is True
+    assert (run_dir / "curves.png").stat().st_size > 1000
+
+    with pytest.raises(ConfigError, match="not empty"):
+        train(load_config(["@", str(cfg)]), output_dir=out, run_name="full")
+    assert train(load_config(["@", str(cfg), "--max-steps", "3"]), output_dir=out, run_name="full",
+                 resume=True) == 0
+    assert [r["step"] for r in metrics(run_dir)] == [1, 2, 3]
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["step_3"]
+
+    from transformers import AutoModelForCausalLM
+
+    before = AutoModelForCausalLM.from_pretrained(model_dir).state_dict()
+    after = AutoModelForCausalLM.from_pretrained(run_dir / "checkpoints" / "step_3").state_dict()
+    assert any(not before[k].equal(after[k]) for k in before)
+
+
+def test_resume_without_checkpoint_fails_loudly(tmp_path, model_dir):
+    with pytest.raises(ConfigError, match="nothing to resume"):
+        train(load_config(["@", str(config(tmp_path, model_dir, 1))]), output_dir=tmp_path / "o", run_name="r",
+              resume=True)
+
+
+def test_grpo_lora_with_sft_warmup_saves_merged_model_and_adapter(tmp_path, model_dir):
+    extra = "[local.lora]\nr = 4\nalpha = 8\n[local.sft]\nsteps = 1\nbatch_size = 2\n"
+    cfg = config(tmp_path, model_dir, 1, extra)
+    out = tmp_path / "out"
+    assert train(load_config(["@", str(cfg)]), output_dir=out, run_name="lora") == 0
+    step = out / "lora" / "checkpoints" / "step_1"
+    assert (step / "adapter" / "adapter_config.json").is_file()
+    assert (step / "model.safetensors").is_file()
+    assert (out / "lora" / "sft" / "model" / "config.json").is_file()
+    from transformers import AutoModelForCausalLM
+
+    merged = AutoModelForCausalLM.from_pretrained(step)
+    assert not any("lora" in k for k in merged.state_dict())
+    assert metrics(out / "lora")[0].keys() >= CONTRACT_KEYS
