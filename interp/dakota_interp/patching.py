@@ -10,7 +10,7 @@ directions (each prompt as clean once) and averaged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -79,29 +79,26 @@ def logit_diff(model: Any, ids: torch.Tensor, targets: tuple[int, int]) -> float
 
 
 @torch.no_grad()
+def _capture(model: Any, ids: torch.Tensor, register: Callable[[Any, list], Any]) -> list[torch.Tensor]:
+    """Run `ids` once with `register(block, sink)` hooking every decoder block; return what the hooks kept."""
+    captured: list[torch.Tensor] = []
+    handles = [register(block, captured) for block in layers(model)]
+    try:
+        model(input_ids=ids, use_cache=False, logits_to_keep=1)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return captured
+
+
 def _layer_outputs(model: Any, ids: torch.Tensor) -> list[torch.Tensor]:
-    states: list[torch.Tensor] = []
-    handles = [b.register_forward_hook(lambda _m, _a, out: states.append(
-        (out[0] if isinstance(out, tuple) else out).detach())) for b in layers(model)]
-    try:
-        model(input_ids=ids, use_cache=False, logits_to_keep=1)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return states
+    return _capture(model, ids, lambda block, sink: block.register_forward_hook(
+        lambda _m, _a, out: sink.append((out[0] if isinstance(out, tuple) else out).detach())))
 
 
-@torch.no_grad()
 def _head_inputs(model: Any, ids: torch.Tensor) -> list[torch.Tensor]:
-    zs: list[torch.Tensor] = []
-    handles = [b.self_attn.o_proj.register_forward_pre_hook(lambda _m, args: zs.append(args[0].detach()))
-               for b in layers(model)]
-    try:
-        model(input_ids=ids, use_cache=False, logits_to_keep=1)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return zs
+    return _capture(model, ids, lambda block, sink: block.self_attn.o_proj.register_forward_pre_hook(
+        lambda _m, args: sink.append(args[0].detach())))
 
 
 @torch.no_grad()

@@ -121,14 +121,14 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse one TOML file, or raise ConfigError naming the file and the problem."""
+def read_toml(path: Path, *, what: str = "config file", error: type[ConfigError] = ConfigError) -> dict[str, Any]:
+    """Parse one TOML file, or raise `error` (a ConfigError) naming the file and the problem."""
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        raise error(f"{what} not found: {path}")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: invalid TOML: {err}") from None
+        raise error(f"{path}: invalid TOML: {err}") from None
 
 
 def parse_value(raw: list[str]) -> Any:

@@ -139,3 +139,14 @@ def settings_from(resolved: ResolvedConfig) -> tuple[LocalTrainSettings, list[st
             flat[f"orchestrator.train.source[{i}].{key}"] = None
     ignored = sorted(k for k in flat if k not in MAPPED)
     return settings, ignored
+
+
+def peft_lora_config(settings: LocalTrainSettings) -> Any:
+    """PEFT's LoraConfig from `[local.lora]`, or None for a full fine-tune."""
+    lora = settings.local.lora
+    if lora is None:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                      target_modules=lora.target_modules, task_type="CAUSAL_LM")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dakota_rl.backends.local.settings import LocalTrainSettings
+from dakota_rl.backends.local.settings import LocalTrainSettings, peft_lora_config
 from dakota_rl.envs import EnvSpec
 
 
@@ -15,7 +15,6 @@ def sft_warmup(
 ) -> Path:
     """Fine-tune on (prompt → gold completion) pairs; save and return the merged HF folder."""
     from datasets import Dataset
-    from peft import LoraConfig
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
@@ -45,12 +44,7 @@ def sft_warmup(
         max_length=settings.seq_len,
         gradient_checkpointing=settings.local.gradient_checkpointing,
     )
-    lora = settings.local.lora
-    peft_config = (
-        LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                   target_modules=lora.target_modules, task_type="CAUSAL_LM")
-        if lora else None
-    )
+    peft_config = peft_lora_config(settings)
     trainer = SFTTrainer(
         model=str(model_path), args=args, train_dataset=Dataset.from_list(rows),
         processing_class=tokenizer, peft_config=peft_config,

@@ -14,7 +14,7 @@ from typing import Any
 
 from dakota_rl.backends.local.checkpoints import latest_trainer_state, save_hf_checkpoint, step_dirs
 from dakota_rl.backends.local.rewards import RewardBank
-from dakota_rl.backends.local.settings import LocalTrainSettings
+from dakota_rl.backends.local.settings import LocalTrainSettings, peft_lora_config
 from dakota_rl.envs import EnvSpec
 
 METRIC_NAMES = {
@@ -120,7 +120,6 @@ def run_grpo(
 ) -> Path:
     """Train; return the final checkpoint folder (`<run>/checkpoints/step_N`)."""
     from datasets import Dataset
-    from peft import LoraConfig
     from transformers import AutoTokenizer
     from trl import GRPOTrainer
 
@@ -149,12 +148,7 @@ def run_grpo(
     )
     bank = RewardBank(env, settings.max_completion_tokens, _eos_ids(tokenizer, model_path))
     funcs, weights = bank.functions()
-    lora = settings.local.lora
-    peft_config = (
-        LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                   target_modules=lora.target_modules, task_type="CAUSAL_LM")
-        if lora else None
-    )
+    peft_config = peft_lora_config(settings)
     trainer = GRPOTrainer(
         model=str(model_path),
         reward_funcs=funcs,

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import IO, Any
 from dakota_rl.backends.prime_rl.checkout import REPO_ROOT, Checkout, PrimeRLError, default_prime_rl_dir
 from dakota_rl.backends.prime_rl.plan import ProcessPlan, ProcessSpec, build_plan
 from dakota_rl.backends.prime_rl.preflight import Machine, Problem, preflight
+from dakota_rl.config import read_toml
 
 DEFAULT_INFERENCE_CONFIG = REPO_ROOT / "configs" / "inference_gpu0.toml"
 STOP_GRACE_S = 20.0
@@ -213,12 +213,7 @@ def run_plan(plan: ProcessPlan, *, out: IO[str] | None = None, poll_s: float = 1
 
 
 def read_inference_config(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise PrimeRLError(f"inference config not found: {path}")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise PrimeRLError(f"{path}: invalid TOML: {err}") from None
+    return read_toml(path, what="inference config", error=PrimeRLError)
 
 
 def train(
