@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from dakota_rl.backends.local.checkpoints import latest_trainer_state
 from dakota_rl.backends.local.settings import settings_from
 from dakota_rl.config import ConfigError, ResolvedConfig
+from dakota_rl.runs import clean_run_dir, mark_run, prepare_run_dir, resolve_run_dir, run_lock
 
 
 def run_dir_for(resolved: ResolvedConfig, output_dir: Path | None, run_name: str | None) -> tuple[Path, str]:
     """`<output_dir>/<run name>`; defaults: `output_dir` or `outputs/`, then `[run] name`, the W&B name, "local"."""
     name = run_name or resolved.get("run.name") or resolved.get("monitors.wandb.name") or "local"
-    return Path(output_dir or resolved.get("output_dir") or "outputs") / name, name
+    return resolve_run_dir(Path(output_dir or resolved.get("output_dir") or "outputs"), str(name)), str(name)
 
 
 def train(
@@ -40,19 +40,18 @@ def train(
     if dry_run:
         print(settings.model_dump_json(indent=2))
         return 0
-    if resume and clean:
-        raise ConfigError("--resume and --clean contradict each other: pick one")
+    prepare_run_dir(run_dir, resume=resume, clean=clean)
     if resume and latest_trainer_state(run_dir) is None:
         raise ConfigError(f"nothing to resume: {run_dir}/trainer has no checkpoint (set [ckpt] interval)")
-    if run_dir.exists() and any(run_dir.iterdir()) and not resume:
-        if not clean:
-            raise ConfigError(f"run directory {run_dir} is not empty: pass --resume to continue or --clean to overwrite")
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     from dakota_rl.backends.local.trainer import run_grpo
     from dakota_rl.models import resolve_model
 
-    final = run_grpo(settings, env, resolve_model(settings.model), run_dir, name, resume)
+    model_path = resolve_model(settings.model)
+    with run_lock(run_dir):
+        if clean:
+            clean_run_dir(run_dir)
+        mark_run(run_dir)
+        final = run_grpo(settings, env, model_path, run_dir, name, resume)
     print(f"final checkpoint: {final}")
     print(f"metrics: {run_dir / 'metrics.jsonl'}  curves: {run_dir / 'curves.png'}")
     return 0

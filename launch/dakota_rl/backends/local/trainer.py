@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dakota_rl.backends.local.checkpoints import latest_trainer_state, save_hf_checkpoint, step_dirs
+from dakota_rl.backends.local.checkpoints import disk_full_guard, resume_point, save_hf_checkpoint, step_dirs
 from dakota_rl.backends.local.rewards import RewardBank
 from dakota_rl.backends.local.settings import LocalTrainSettings, peft_lora_config
 from dakota_rl.envs import EnvSpec
@@ -134,7 +134,7 @@ def run_grpo(
         tasks = tasks[: settings.local.num_train_tasks]
     if not tasks:
         raise ValueError(f"environment {env.id} has no training tasks")
-    start = latest_trainer_state(run_dir) if resume else None
+    start = resume_point(run_dir) if resume else None
     if settings.local.sft.steps:
         warmed = run_dir / "sft" / "model"
         if start is not None and (warmed / "config.json").is_file():
@@ -158,10 +158,12 @@ def run_grpo(
         peft_config=peft_config,
         callbacks=make_callbacks(run_dir, settings, tokenizer),
     )
-    trainer.train(resume_from_checkpoint=str(start) if start else None)
-    step = trainer.state.global_step
-    saved = dict(step_dirs(run_dir / "checkpoints"))
-    final = saved.get(step) or save_hf_checkpoint(trainer.model, tokenizer, run_dir, step, settings.ckpt_keep_last)
+    with disk_full_guard(run_dir):
+        trainer.train(resume_from_checkpoint=str(start) if start else None)
+        step = trainer.state.global_step
+        saved = dict(step_dirs(run_dir / "checkpoints"))
+        final = saved.get(step) or save_hf_checkpoint(trainer.model, tokenizer, run_dir, step,
+                                                      settings.ckpt_keep_last)
     plot_training(run_dir / "metrics.jsonl", run_dir / "curves.png")
     return final
 
