@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dakota_rl.config import ConfigError
+from dakota_rl.identifiers import check_identifier
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ ENVS: dict[str, Callable[[Mapping[str, Any]], EnvSpec]] = {
 
 def load_env(env_id: str, options: Mapping[str, Any] | None = None) -> EnvSpec:
     """The EnvSpec for `env_id` with taskset `options`; ConfigError for an unknown or uninstalled env."""
-    key = canonical_env_id(env_id)
+    key = canonical_env_id(check_identifier(env_id, "env id", dotted=True))
     if key not in ENVS:
         raise ConfigError(f"unknown env id {env_id!r}: the local backend knows {', '.join(sorted(ENVS))}")
     try:

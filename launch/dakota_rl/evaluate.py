@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dakota_rl.config import ConfigError
 from dakota_rl.envs import EnvSpec, load_env
 from dakota_rl.errors import RunFailed
+from dakota_rl.identifiers import check_identifier
 
 KEY_VAR = "DAKOTA_RL_LOCAL_KEY"
 
@@ -57,29 +59,33 @@ class Rollout:
 
 
 def vf_eval_command(env: EnvSpec, model: str, base_url: str, out_dir: Path, s: EvalSettings) -> list[str]:
-    """The exact vf-eval command line (held-out split, null harness, subprocess runtime, never pushed)."""
+    """The exact vf-eval command line (held-out split, null harness, subprocess runtime, never pushed).
+
+    Values we build go as `--flag=value`; the env's taskset options go as data in `out_dir/taskset.json`
+    (`@ file`), so a config value can never become a flag; the safety flags come last, where nothing overrides
+    them (vf-eval's parser misreads `--client.base-url=URL`, so the client flags take their value apart).
+    """
     vf_eval = shutil.which("vf-eval", path=str(Path(sys.executable).parent)) or "vf-eval"
-    cmd = [
-        vf_eval, env.id, "-m", model, "--client.base-url", base_url, "--client.api-key-var", KEY_VAR,
-        "-n", str(s.num_examples), "-r", str(s.rollouts), "-s", "True", "--select.seed", str(s.seed),
-        "--sampling.temperature", str(s.temperature), "--sampling.max-tokens", str(s.max_tokens),
-        "--env.agent.harness.id", "null", "--env.agent.runtime.type", "subprocess",
-        "--env.taskset.split", env.heldout_split, "-o", str(out_dir), "--no-push", "--no-rich", "--clean",
+    env_id = check_identifier(env.id, "env id")
+    options = {check_identifier(k, "taskset option"): v for k, v in env.eval_options.items()}
+    options_file = Path(out_dir).resolve() / "taskset.json"
+    options_file.parent.mkdir(parents=True, exist_ok=True)
+    options_file.write_text(json.dumps({"env": {"taskset": options}}, ensure_ascii=False))
+    numbers = {"-n": int(s.num_examples), "-r": int(s.rollouts), "--select.seed": int(s.seed),
+               "--sampling.temperature": float(s.temperature), "--sampling.max-tokens": int(s.max_tokens)}
+    return [
+        vf_eval, env_id, "@", str(options_file), f"-m={model}", *(f"{flag}={value}" for flag, value in numbers.items()),
+        "-s=True", "--env.agent.harness.id=null", "--env.agent.runtime.type=subprocess",
+        f"--env.taskset.split={check_identifier(env.heldout_split, 'held-out split')}",
+        f"-o={Path(out_dir).resolve()}", "--no-rich", "--clean=True",
+        "--client.base-url", _checked_url(base_url), "--client.api-key-var", KEY_VAR, "--no-push",
     ]
-    for key, value in _flat_options(env.eval_options).items():
-        flag = f"--env.taskset.{key.replace('_', '-')}"
-        cmd += [flag, *map(str, value)] if isinstance(value, list) else [flag, str(value)]
-    return cmd
 
 
-def _flat_options(options: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in options.items():
-        if isinstance(value, dict):
-            flat.update(_flat_options(value, f"{prefix}{key}."))
-        else:
-            flat[prefix + key] = value
-    return flat
+def _checked_url(url: str) -> str:
+    if not url.startswith(("http://127.0.0.1:", "http://localhost:")) or any(c.isspace() for c in url):
+        raise ConfigError(f"eval base URL must be a local http://127.0.0.1:PORT address, got {url!r}")
+    return url
 
 
 def run_vf_eval(env: EnvSpec, model: str, base_url: str, out_dir: Path, s: EvalSettings) -> list[dict]:
