@@ -174,7 +174,9 @@ def main(argv: list[str] | None = None) -> None:
     from dakota_rl.config import ConfigError
     from dakota_rl.errors import RunFailed
     from dakota_rl.models import ModelNotFoundError
+    from dakota_rl.processes import handle_termination
 
+    handle_termination()
     try:
         code = run(sys.argv[1:] if argv is None else argv)
     except (UserError, ConfigError, ModelNotFoundError) as err:

@@ -21,6 +21,7 @@ from dakota_rl.config import ConfigError
 from dakota_rl.envs import EnvSpec, load_env
 from dakota_rl.errors import RunFailed
 from dakota_rl.identifiers import check_identifier
+from dakota_rl.processes import child_options, stop_group
 
 KEY_VAR = "DAKOTA_RL_LOCAL_KEY"
 
@@ -93,8 +94,7 @@ def run_vf_eval(env: EnvSpec, model: str, base_url: str, out_dir: Path, s: EvalS
     out_dir.mkdir(parents=True, exist_ok=True)
     bin_dir = str(Path(sys.executable).parent)
     env_vars = {**os.environ, KEY_VAR: "EMPTY", "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
-    result = subprocess.run(vf_eval_command(env, model, base_url, out_dir, s), env=env_vars,
-                            capture_output=True, text=True)
+    result = _run_child(vf_eval_command(env, model, base_url, out_dir, s), env_vars)
     (out_dir / "vf-eval.log").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
@@ -105,6 +105,18 @@ def run_vf_eval(env: EnvSpec, model: str, base_url: str, out_dir: Path, s: EvalS
     episodes = [json.loads(line) for line in traces[-1].read_text().splitlines() if line.strip()]
     check_episodes(episodes)
     return episodes
+
+
+def _run_child(cmd: list[str], env_vars: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run vf-eval in its own process group; on Ctrl-C/SIGTERM/SIGHUP stop the group (its workers too)."""
+    proc = subprocess.Popen(cmd, env=env_vars, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **child_options())
+    try:
+        stdout, stderr = proc.communicate()
+    except BaseException:
+        stop_group(proc, grace_s=5)
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
 
 
 def episode_errors(episode: dict) -> list[str]:

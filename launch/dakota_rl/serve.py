@@ -23,6 +23,7 @@ from pathlib import Path
 
 from dakota_rl.errors import RunFailed
 from dakota_rl.models import resolve_model
+from dakota_rl.processes import child_options, stop_group
 
 
 class ServeError(RunFailed):
@@ -117,7 +118,7 @@ def serving(checkpoint: str | Path, *, port: int | None = None, engine: str = "a
     log_path = scratch / "server.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(server_command(served, port, engine), stdout=log, stderr=subprocess.STDOUT,
-                                env=env, start_new_session=True)
+                                env=env, **child_options())
     server = Server(name=str(served), base_url=f"http://127.0.0.1:{port}/v1", process=proc, log_path=log_path)
     try:
         try:
@@ -126,12 +127,7 @@ def serving(checkpoint: str | Path, *, port: int | None = None, engine: str = "a
             raise ServeError(f"{err} (log kept: {log_path})") from None
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_group(proc)
     shutil.rmtree(scratch, ignore_errors=True)
 
 
