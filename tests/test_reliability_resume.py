@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import signal
@@ -45,6 +46,7 @@ id = "letter_counting"
 num_tasks = 8
 [local]
 device = "cpu"
+kl_beta = 0.0
 """
 
 
@@ -114,11 +116,12 @@ def test_sigkill_at_random_moments_then_resume_reaches_the_same_final_step(tmp_p
         resumable = complete_step(run_dir) if run_dir.exists() else 0
         args = base + (["--resume"] if resumable else ["--clean"])
         log = (tmp_path / f"run{len(hits)}.log").open("w")
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, text=True)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # what it printed survives the SIGKILL
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
         hits.append(kill_when(proc, run_dir, moment, rng))
         text = (tmp_path / f"run{len(hits) - 1}.log").read_text()
         if resumable:
-            assert f"checkpoint-{resumable} (step {resumable})" in text, text[-3000:]
+            assert f"checkpoint-{resumable} (step {resumable})" in text, (hits, text[-3000:])
         if hits[-1] == "finished":
             break
     print("kills:", hits)

@@ -129,6 +129,8 @@ def read_toml(path: Path, *, what: str = "config file", error: type[ConfigError]
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise error(f"{path}: invalid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise error(f"{path}: not UTF-8 (byte {err.start}): save it as UTF-8, as TOML requires") from None
 
 
 def parse_value(raw: list[str]) -> Any:

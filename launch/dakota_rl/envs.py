@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dakota_rl.config import ConfigError
+from dakota_rl.env_options import check_env_options
 from dakota_rl.identifiers import check_identifier
 
 
@@ -128,6 +129,7 @@ def load_env(env_id: str, options: Mapping[str, Any] | None = None) -> EnvSpec:
     if key not in ENVS:
         raise ConfigError(f"unknown env id {env_id!r}: the local backend knows {', '.join(sorted(ENVS))}")
     try:
+        check_env_options(key, options or {})
         return ENVS[key](dict(options or {}))
     except ModuleNotFoundError as err:
         raise ConfigError(f"environment {key!r} is not installed ({err}); run launch/setup.sh") from None

@@ -30,6 +30,8 @@ def train(
 
     settings, ignored = settings_from(resolved)
     env = load_env(settings.env_id, settings.env_options)
+    if not env.load_tasks("train"):
+        raise ConfigError(f"[orchestrator.train.source.env.taskset] of {env.id}: the filters select zero tasks")
     run_dir, name = run_dir_for(resolved, output_dir, run_name)
     if ignored:
         print(f"local backend ignores {len(ignored)} prime-rl key(s): {', '.join(ignored)}")
