@@ -8,6 +8,8 @@ recorded in the report, when its gold is a placeholder ("[apply first affix]", "
 be copied from the prompt (circular: in "Examples:", "Note: Example of X", "Pattern:", "Context:", "Gloss:", or
 the rule description that opens the prompt), when a reverse translation's "Dakota" gold is English, or when
 the same prompt has different golds (every row of the group is dropped). Exact duplicates keep their first row.
+A malformed row (not JSON, nested too deeply, `info` not an object, `source_pages` not a list, invalid UTF-8 or
+a lone surrogate) is dropped with its reason and the import goes on.
 """
 
 from __future__ import annotations
@@ -110,6 +112,29 @@ def to_record(row: dict[str, Any], family: str, prompt: str, answer: str, split:
     }
 
 
+def parse_row(line: str) -> tuple[dict[str, Any], str | None]:
+    """(row, None) for a well-formed input row, else ({}, why it is dropped)."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {}, f"not JSON ({exc.msg})"
+    except RecursionError:
+        return {}, "not JSON (nested too deeply)"
+    if not isinstance(row, dict) or not isinstance(row.get("prompt"), str) or not isinstance(row.get("answer"), str):
+        return {}, "missing prompt/answer"
+    info = row.get("info")
+    if info is not None and not isinstance(info, dict):
+        return {}, "malformed info (not an object)"
+    pages = (info or {}).get("source_pages")
+    if pages is not None and not (isinstance(pages, list) and all(isinstance(p, str | int) for p in pages)):
+        return {}, "malformed info.source_pages (not a list of pages)"
+    try:
+        json.dumps(row, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return {}, "invalid Unicode (undecodable bytes or a lone surrogate)"
+    return row, None
+
+
 def import_rows(lines: Iterable[str], split: str = "train") -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Records kept and a report {rows, kept, dropped: {reason: n}, rows_dropped: [{line, reason, ...}]}."""
     from dakota_grammar_translation.orthography import canonicalize, match_key
@@ -121,13 +146,9 @@ def import_rows(lines: Iterable[str], split: str = "train") -> tuple[list[dict[s
         if not line.strip():
             continue
         rows += 1
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            drops.append({"line": lineno, "reason": f"not JSON ({exc.msg})"})
-            continue
-        if not isinstance(row, dict) or not isinstance(row.get("prompt"), str) or not isinstance(row.get("answer"), str):
-            drops.append({"line": lineno, "reason": "missing prompt/answer"})
+        row, reason = parse_row(line)
+        if reason:
+            drops.append({"line": lineno, "reason": reason})
             continue
         task_type = str((row.get("info") or {}).get("task_type", ""))
         family = FAMILY_OF.get(task_type)
@@ -184,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.input.is_file():
         print(f"error: {args.input}: file not found", file=sys.stderr)
         return 2
-    with args.input.open(encoding="utf-8") as f:
+    with args.input.open(encoding="utf-8", errors="surrogateescape") as f:
         records, report = import_rows(f, args.split)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")

@@ -8,6 +8,12 @@ required for `corrected`) and `comment`. Import updates `review_status`, replace
 entry's `form`; a rule's `operation.form`, or its `description` when the rule has no form) and records the old
 value in `history`; comments go to `notes`. Nothing is ever deleted: rejected entries stay, marked rejected.
 A malformed CSV is refused as a whole with a one-line error naming the row and column.
+
+Spreadsheet safety: export prefixes a cell that a spreadsheet would run as a formula (leading `=`, `+`, `-`,
+`@`, tab or CR) with `'`, and import strips that one `'` again. Import refuses a correction or comment that
+still looks like a formula (`=`, `+`, `@`, or `-` not followed by a letter as in the suffix `-pi`), any control
+character, a file that is not UTF-8 (Excel's plain "CSV" is Windows-1252: save as "CSV UTF-8"), and an id
+listed twice.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import argparse
 import csv
 import io
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +31,7 @@ import yaml
 SOURCE_DIR = Path(__file__).resolve().parent / "riggs"
 COLUMNS = ("kind", "id", "form", "meaning", "source", "review_status", "verdict", "correction", "comment")
 VERDICTS = ("approved", "corrected", "rejected")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ReviewError(ValueError):
@@ -41,10 +49,24 @@ def _dump(path: Path, doc: dict[str, Any]) -> None:
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
 
 
+def neutralise_cell(value: Any) -> str:
+    """A cell a spreadsheet shows as text: a formula-leading value gets a `'` prefix (stripped on import)."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+class _SafeWriter:
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out, lineterminator="\n")
+
+    def writerow(self, row: list[Any] | tuple[Any, ...]) -> None:
+        self._writer.writerow([neutralise_cell(v) for v in row])
+
+
 def export_csv(source_dir: Path = SOURCE_DIR) -> str:
-    """Every lexicon entry and rule as one CSV row, verdict columns empty."""
+    """Every lexicon entry and rule as one CSV row, verdict columns empty, formula cells neutralised."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _SafeWriter(out)
     writer.writerow(COLUMNS)
     for entry in _load(source_dir / "lexicon.yaml", "entries")["entries"]:
         writer.writerow(["lexicon", entry["id"], entry["form"], entry.get("gloss", ""), entry.get("source", ""),
@@ -63,6 +85,7 @@ def parse_csv(text: str) -> list[dict[str, str]]:
     if header is None or tuple(h.strip() for h in header) != COLUMNS:
         raise ReviewError(f"row 1, column header: expected columns {', '.join(COLUMNS)}")
     rows: list[dict[str, str]] = []
+    seen: dict[tuple[str, str], int] = {}
     for n, values in enumerate(reader, 2):
         if not any(v.strip() for v in values):
             continue
@@ -74,6 +97,12 @@ def parse_csv(text: str) -> list[dict[str, str]]:
             raise ReviewError(f"row {n}, column kind: {row['kind']!r} is not lexicon or rule")
         if not row["id"]:
             raise ReviewError(f"row {n}, column id: empty")
+        if (row["kind"], row["id"]) in seen:
+            raise ReviewError(f"row {n}, column id: {row['id']!r} is listed twice (rows {seen[row['kind'], row['id']]} "
+                              f"and {n}): keep one verdict per entry")
+        seen[row["kind"], row["id"]] = n
+        for column in ("correction", "comment"):
+            row[column] = _checked_text(row[column], n, column)
         if not row["verdict"]:
             continue
         if row["verdict"] not in VERDICTS:
@@ -83,6 +112,18 @@ def parse_csv(text: str) -> list[dict[str, str]]:
         row["row"] = str(n)
         rows.append(row)
     return rows
+
+
+def _checked_text(value: str, n: int, column: str) -> str:
+    """`value` without export's `'` escape; ReviewError for control characters or a formula-like start."""
+    text = value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
+    bad = next((c for c in text if unicodedata.category(c) == "Cc" and c != "\n"), None)
+    if bad is not None:
+        raise ReviewError(f"row {n}, column {column}: control character U+{ord(bad):04X} is not allowed")
+    if text.startswith(("=", "+", "@", "\t", "\r")) or (text.startswith("-") and not text[1:2].isalpha()):
+        raise ReviewError(f"row {n}, column {column}: {text[:20]!r} starts like a spreadsheet formula; "
+                          "write the form itself (a suffix as -pi)")
+    return text
 
 
 def _apply(item: dict[str, Any], row: dict[str, str], field: str, current: str, set_value: Any) -> None:
@@ -101,8 +142,6 @@ def _apply(item: dict[str, Any], row: dict[str, str], field: str, current: str, 
 
 def import_csv(text: str, source_dir: Path = SOURCE_DIR) -> dict[str, int]:
     """Apply the verdicts of a review CSV to the YAML sources; counts by verdict. All-or-nothing."""
-    import unicodedata
-
     rows = parse_csv(text)
     lexicon = _load(source_dir / "lexicon.yaml", "entries")
     rules = _load(source_dir / "rules.yaml", "rules")
@@ -131,6 +170,16 @@ def import_csv(text: str, source_dir: Path = SOURCE_DIR) -> dict[str, int]:
     return counts
 
 
+def read_utf8(path: Path) -> str:
+    """The CSV's text; ReviewError (one line) when it is not UTF-8, e.g. Excel's Windows-1252 "CSV"."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ReviewError(f"{path}: not UTF-8 (byte {err.start}; Excel's plain CSV is Windows-1252, which loses "
+                          "Dakota letters such as ŋ and ȟ): save it as \"CSV UTF-8\" and import again") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data.review", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -148,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             if not args.csv.is_file():
                 raise ReviewError(f"{args.csv}: file not found")
-            counts = import_csv(args.csv.read_text(encoding="utf-8-sig"), args.source_dir)
+            counts = import_csv(read_utf8(args.csv), args.source_dir)
             print("applied: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     except ReviewError as exc:
         print(f"error: {exc}", file=sys.stderr)
