@@ -96,7 +96,7 @@ def test_sigterm_to_serve_stops_the_server_and_frees_the_port(tiny_qwen3, tmp_pa
         children = descendants(proc.pid)
         assert children and not port_free(port)
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 130
+        assert proc.wait(timeout=60) == 0  # like Ctrl-C: serve stops its server and exits cleanly
         assert_all_gone(children, port)
     finally:
         proc.kill()

@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("-r", "--rollouts", type=int, default=1, help="samples per task (pass@k when > 1)")
     ev.add_argument("--temperature", type=float, default=0.7)
     ev.add_argument("--max-tokens", type=int, default=64)
-    ev.add_argument("--port", type=int, default=8000)
+    ev.add_argument("--port", type=int, default=None, help="server port (default: a free one)")
     ev.add_argument("--output-dir", type=Path, default=Path("outputs/eval"))
 
     setup = sub.add_parser("setup", help="prepare a prime-rl checkout at the pinned commit (GPU machines)")

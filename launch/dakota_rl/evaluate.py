@@ -122,13 +122,13 @@ def _run_child(cmd: list[str], env_vars: dict[str, str]) -> subprocess.Completed
 def episode_errors(episode: dict) -> list[str]:
     """Every error recorded in an episode, its traces and their model calls."""
     errors = [str(e) for e in episode.get("errors") or []]
-    if episode.get("ok") is False and not errors:
-        errors.append("episode not ok")
     for trace in episode.get("traces", []):
         errors += [str(e) for e in trace.get("errors") or []]
-        if trace.get("ok") is False and not trace.get("errors"):
-            errors.append(f"trace not ok (stop={trace.get('stop_condition')})")
         errors += [str(c["error"]) for c in trace.get("calls", []) if c.get("error")]
+        if trace.get("ok") is False and not errors:
+            errors.append(f"trace not ok (stop={trace.get('stop_condition')})")
+    if episode.get("ok") is False and not errors:
+        errors.append("episode not ok")
     return errors
 
 

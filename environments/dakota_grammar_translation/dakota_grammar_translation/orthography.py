@@ -20,6 +20,8 @@ import unicodedata2
 TABLE_PATH = Path(__file__).parent / "data" / "orthography.json"
 TABLE_VERSION = 1
 MODIFIER_APOSTROPHE = "\u02bc"
+INVISIBLE_MARKS = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+"""Zero-width, soft-hyphen and bidi marks: invisible, never part of a Dakota form, removed by `canonicalize`."""
 
 def _nfc(text: str) -> str:
     return unicodedata2.normalize("NFC", text)
@@ -95,12 +97,13 @@ def _compiled() -> tuple[dict[str, str], re.Pattern[str]]:
 
 
 def canonicalize(text: str) -> str:
-    """NFC, variant letters → Riggs's letters, apostrophes → ʼ, curly quotes → ", whitespace collapsed, trimmed.
+    """NFC, invisible marks dropped, variant letters → Riggs's letters, apostrophes → ʼ, curly quotes → ",
+    whitespace collapsed, trimmed.
 
     Case is kept. Idempotent: canonicalize(canonicalize(x)) == canonicalize(x).
     """
     mapping, variants = _compiled()
-    text = _nfc(text)
+    text = _nfc(INVISIBLE_MARKS.sub("", text))
     if variants.search(text):
         text = _nfc(variants.sub(lambda m: mapping[m.group(0)], text))
     return " ".join(text.split())

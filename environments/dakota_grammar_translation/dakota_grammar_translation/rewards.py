@@ -141,7 +141,13 @@ def _pieces(key: str, segments: tuple[tuple[str, str], ...]) -> tuple[_Piece, ..
     return tuple(spans)
 
 
-@lru_cache(maxsize=65_536)
+GOLD_CACHE_SIZE = 16_384
+"""Golds kept (LRU): both packaged splits fit; a long run over a big `data_file` cannot grow without bound."""
+GOLD_CACHE_MAX_CHARS = 2_000
+"""A longer gold (answer + alternatives) is scored uncached, so no single entry can be large."""
+
+
+@lru_cache(maxsize=GOLD_CACHE_SIZE)
 def _gold(answer: str, alternatives: tuple[str, ...], segments: tuple[tuple[str, str], ...]) -> _Gold:
     key = match_key(answer)
     refs = tuple(dict.fromkeys(k for k in (key, *map(match_key, alternatives)) if k))
@@ -160,7 +166,10 @@ def _gold_of(task: Mapping[str, Any]) -> _Gold:
         raise ValueError(f"task {task.get('id', '?')!r} has no gold answer (empty or only punctuation)")
     meta = task.get("meta") or {}
     segments = tuple((str(s.get("form", "")), str(s.get("kind", ""))) for s in meta.get("segments") or ())
-    return _gold(answer, tuple(task.get("alternatives") or ()), segments)
+    alternatives = tuple(task.get("alternatives") or ())
+    if len(answer) + sum(len(str(a)) for a in alternatives) > GOLD_CACHE_MAX_CHARS:
+        return _gold.__wrapped__(answer, alternatives, segments)
+    return _gold(answer, alternatives, segments)
 
 
 def score_character(answer: str, gold: _Gold) -> float:

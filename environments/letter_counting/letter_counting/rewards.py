@@ -18,6 +18,8 @@ from letter_counting.parser import parse_answer
 RewardMode = Literal["partial", "binary"]
 REWARD_MODES: tuple[str, ...] = ("partial", "binary")
 WELL_FORMED_FLOOR = 0.1
+MAX_COMPLETION_CHARS = 20_000
+"""Longer completions are a format failure without parsing (far beyond any sampled answer; bounds scoring time)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ def score(
         raise ValueError(f"unknown reward mode {mode!r}: use one of {', '.join(REWARD_MODES)}")
     gold: dict[str, int] = dict(task["counts"])
     tier = int(task.get("tier", 0))
+    if completion is not None and len(completion) > MAX_COMPLETION_CHARS:
+        error = "truncated" if truncated else f"completion longer than {MAX_COMPLETION_CHARS} characters"
+        return Scores(0.0, False, False, truncated, 0.0, tier, None, error)
     parsed = parse_answer(completion, list(gold))
     if truncated or parsed.counts is None:
         return Scores(
