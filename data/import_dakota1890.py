@@ -43,9 +43,47 @@ PLACEHOLDER = re.compile(r"\[[^\]]*\]")
 SECTION = re.compile(r"^\s*(Examples|Note|Pattern|Context|Gloss)\s*:", re.MULTILINE)
 RULE_PREFIX = "apply this dakota grammar rule:"
 ENGLISH_WORDS = {
-    "the", "a", "an", "of", "and", "or", "to", "is", "are", "was", "in", "on", "for", "with", "his", "her",
-    "their", "they", "he", "she", "it", "you", "we", "i", "my", "your", "this", "that", "by", "from", "as",
-    "be", "not", "who", "which", "what", "at", "one", "word", "meaning", "example",
+    "the",
+    "a",
+    "an",
+    "of",
+    "and",
+    "or",
+    "to",
+    "is",
+    "are",
+    "was",
+    "in",
+    "on",
+    "for",
+    "with",
+    "his",
+    "her",
+    "their",
+    "they",
+    "he",
+    "she",
+    "it",
+    "you",
+    "we",
+    "i",
+    "my",
+    "your",
+    "this",
+    "that",
+    "by",
+    "from",
+    "as",
+    "be",
+    "not",
+    "who",
+    "which",
+    "what",
+    "at",
+    "one",
+    "word",
+    "meaning",
+    "example",
 }
 ENGLISH_ENDING = re.compile(r"(tion|ness|ment|ing|ship|ly)$")
 
@@ -79,8 +117,11 @@ def circular_reason(prompt: str, answer: str, match_key: Any) -> str | None:
 def to_record(row: dict[str, Any], family: str, prompt: str, answer: str, split: str) -> dict[str, Any]:
     """A Contract 1 record for an imported row (provenance: Dakota1890, unverified)."""
     info = row.get("info") or {}
-    language = "english" if family == "translation" or (family != "reverse_translation" and looks_english(answer)) \
+    language = (
+        "english"
+        if family == "translation" or (family != "reverse_translation" and looks_english(answer))
         else "dakota"
+    )
     difficulty = info.get("difficulty") if info.get("difficulty") in DIFFICULTIES else "medium"
     segments: list[dict[str, str]] = []
     for i, word in enumerate(answer.split(" ")):
@@ -120,7 +161,11 @@ def parse_row(line: str) -> tuple[dict[str, Any], str | None]:
         return {}, f"not JSON ({exc.msg})"
     except RecursionError:
         return {}, "not JSON (nested too deeply)"
-    if not isinstance(row, dict) or not isinstance(row.get("prompt"), str) or not isinstance(row.get("answer"), str):
+    if (
+        not isinstance(row, dict)
+        or not isinstance(row.get("prompt"), str)
+        or not isinstance(row.get("answer"), str)
+    ):
         return {}, "missing prompt/answer"
     info = row.get("info")
     if info is not None and not isinstance(info, dict):
@@ -175,7 +220,10 @@ def import_rows(lines: Iterable[str], split: str = "train") -> tuple[list[dict[s
     for group in groups.values():
         golds = {match_key(rec["answer"]) for _, rec in group}
         if len(golds) > 1:
-            drops.extend({"line": n, "reason": "conflicting duplicate", "answer": rec["answer"][:80]} for n, rec in group)
+            drops.extend(
+                {"line": n, "reason": "conflicting duplicate", "answer": rec["answer"][:80]}
+                for n, rec in group
+            )
             continue
         kept.append(group[0][1])
         drops.extend({"line": n, "reason": "duplicate"} for n, _ in group[1:])
@@ -196,7 +244,9 @@ def report_table(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m data.import_dakota1890", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m data.import_dakota1890", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("input", type=Path, help="a Dakota1890 JSONL file")
     parser.add_argument("--out", type=Path, required=True, help="where to write the imported tasks (JSONL)")
     parser.add_argument("--report", type=Path, help="drop report (JSON); default: <out>.report.json")
@@ -210,8 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     report_path = args.report or args.out.with_suffix(".report.json")
-    report_path.write_text(json.dumps({"input": str(args.input), **report}, ensure_ascii=False, indent=1) + "\n",
-                           encoding="utf-8")
+    report_path.write_text(
+        json.dumps({"input": str(args.input), **report}, ensure_ascii=False, indent=1) + "\n",
+        encoding="utf-8",
+    )
     print(report_table(report))
     print(f"wrote {args.out} and {report_path}")
     return 0

@@ -69,12 +69,34 @@ def export_csv(source_dir: Path = SOURCE_DIR) -> str:
     writer = _SafeWriter(out)
     writer.writerow(COLUMNS)
     for entry in _load(source_dir / "lexicon.yaml", "entries")["entries"]:
-        writer.writerow(["lexicon", entry["id"], entry["form"], entry.get("gloss", ""), entry.get("source", ""),
-                         entry.get("review_status", ""), "", "", ""])
+        writer.writerow(
+            [
+                "lexicon",
+                entry["id"],
+                entry["form"],
+                entry.get("gloss", ""),
+                entry.get("source", ""),
+                entry.get("review_status", ""),
+                "",
+                "",
+                "",
+            ]
+        )
     for rule in _load(source_dir / "rules.yaml", "rules")["rules"]:
         form = (rule.get("operation") or {}).get("form", "")
-        writer.writerow(["rule", rule["id"], form, rule.get("description", ""), rule.get("source", ""),
-                         rule.get("review_status", ""), "", "", ""])
+        writer.writerow(
+            [
+                "rule",
+                rule["id"],
+                form,
+                rule.get("description", ""),
+                rule.get("source", ""),
+                rule.get("review_status", ""),
+                "",
+                "",
+                "",
+            ]
+        )
     return out.getvalue()
 
 
@@ -90,23 +112,29 @@ def parse_csv(text: str) -> list[dict[str, str]]:
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(COLUMNS):
-            raise ReviewError(f"row {n}, column {COLUMNS[min(len(values), len(COLUMNS) - 1)]}: expected "
-                              f"{len(COLUMNS)} columns, found {len(values)}")
+            raise ReviewError(
+                f"row {n}, column {COLUMNS[min(len(values), len(COLUMNS) - 1)]}: expected "
+                f"{len(COLUMNS)} columns, found {len(values)}"
+            )
         row = {c: v.strip() for c, v in zip(COLUMNS, values, strict=True)}
         if row["kind"] not in ("lexicon", "rule"):
             raise ReviewError(f"row {n}, column kind: {row['kind']!r} is not lexicon or rule")
         if not row["id"]:
             raise ReviewError(f"row {n}, column id: empty")
         if (row["kind"], row["id"]) in seen:
-            raise ReviewError(f"row {n}, column id: {row['id']!r} is listed twice (rows {seen[row['kind'], row['id']]} "
-                              f"and {n}): keep one verdict per entry")
+            raise ReviewError(
+                f"row {n}, column id: {row['id']!r} is listed twice (rows {seen[row['kind'], row['id']]} "
+                f"and {n}): keep one verdict per entry"
+            )
         seen[row["kind"], row["id"]] = n
         for column in ("correction", "comment"):
             row[column] = _checked_text(row[column], n, column)
         if not row["verdict"]:
             continue
         if row["verdict"] not in VERDICTS:
-            raise ReviewError(f"row {n}, column verdict: {row['verdict']!r} is not one of {', '.join(VERDICTS)}")
+            raise ReviewError(
+                f"row {n}, column verdict: {row['verdict']!r} is not one of {', '.join(VERDICTS)}"
+            )
         if row["verdict"] == "corrected" and not row["correction"]:
             raise ReviewError(f"row {n}, column correction: required when the verdict is corrected")
         row["row"] = str(n)
@@ -121,8 +149,10 @@ def _checked_text(value: str, n: int, column: str) -> str:
     if bad is not None:
         raise ReviewError(f"row {n}, column {column}: control character U+{ord(bad):04X} is not allowed")
     if text.startswith(("=", "+", "@", "\t", "\r")) or (text.startswith("-") and not text[1:2].isalpha()):
-        raise ReviewError(f"row {n}, column {column}: {text[:20]!r} starts like a spreadsheet formula; "
-                          "write the form itself (a suffix as -pi)")
+        raise ReviewError(
+            f"row {n}, column {column}: {text[:20]!r} starts like a spreadsheet formula; "
+            "write the form itself (a suffix as -pi)"
+        )
     return text
 
 
@@ -162,8 +192,13 @@ def import_csv(text: str, source_dir: Path = SOURCE_DIR) -> dict[str, int]:
             if "form" in op:
                 _apply(rule, row, "operation.form", op["form"], lambda v, o=op: o.__setitem__("form", v))
             else:
-                _apply(rule, row, "description", rule.get("description", ""),
-                       lambda v, r=rule: r.__setitem__("description", v))
+                _apply(
+                    rule,
+                    row,
+                    "description",
+                    rule.get("description", ""),
+                    lambda v, r=rule: r.__setitem__("description", v),
+                )
         counts[row["verdict"]] += 1
     _dump(source_dir / "lexicon.yaml", lexicon)
     _dump(source_dir / "rules.yaml", rules)
@@ -176,8 +211,10 @@ def read_utf8(path: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ReviewError(f"{path}: not UTF-8 (byte {err.start}; Excel's plain CSV is Windows-1252, which loses "
-                          "Dakota letters such as ŋ and ȟ): save it as \"CSV UTF-8\" and import again") from None
+        raise ReviewError(
+            f"{path}: not UTF-8 (byte {err.start}; Excel's plain CSV is Windows-1252, which loses "
+            'Dakota letters such as ŋ and ȟ): save it as "CSV UTF-8" and import again'
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> int:
