@@ -48,7 +48,7 @@ def train_dry_run(cfg: Path) -> subprocess.CompletedProcess:
         [PRIME_RL, "train", "@", str(cfg), "--backend", "local", "--dry-run"],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=600,
     )
 
 
