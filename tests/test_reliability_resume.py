@@ -72,7 +72,7 @@ def mid_save(run_dir: Path) -> bool:
 
 
 def kill_when(
-    proc: subprocess.Popen, run_dir: Path, moment: str, rng: random.Random, timeout: float = 300
+    proc: subprocess.Popen, run_dir: Path, moment: str, rng: random.Random, timeout: float = 1200
 ) -> str:
     """SIGKILL `proc` mid-save, or at a random time after its next logged step; returns what was hit."""
     deadline = time.monotonic() + timeout
