@@ -51,7 +51,9 @@ def alive(pid: int) -> bool:
 
 
 def port_free(port: int) -> bool:
+    """A new server could listen on `port` (SO_REUSEADDR, as servers bind: TIME_WAIT sockets do not count)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
