@@ -198,5 +198,5 @@ def test_disk_full_during_a_save_is_one_line(tmp_path, tiny_qwen3, monkeypatch, 
     err = err[0]
     assert err.startswith("prime-rl: failed: disk full while saving a checkpoint under ")
     assert "checkpoint-2" in err and "MiB" in err
-    assert sorted(p.name for p in (out / "r" / "trainer").iterdir()) == ["checkpoint-1"]
+    assert sorted(p.name for p in (out / "r" / "trainer").glob("checkpoint-*")) == ["checkpoint-1"]
     shutil.rmtree(out)
