@@ -72,11 +72,27 @@ def mid_save(run_dir: Path) -> bool:
 
 
 def kill_when(
-    proc: subprocess.Popen, run_dir: Path, moment: str, rng: random.Random, timeout: float = 1200
+    proc: subprocess.Popen,
+    run_dir: Path,
+    log: Path,
+    moment: str,
+    rng: random.Random,
+    resumed: bool,
+    timeout: float = 1200,
 ) -> str:
-    """SIGKILL `proc` mid-save, or at a random time after its next logged step; returns what was hit."""
+    """SIGKILL `proc` mid-save, or at a random time after its next logged step; returns what was hit.
+
+    Waits first until the run has started and cleaned what the previous kill left (a leftover partial save is
+    not this run's save)."""
     deadline = time.monotonic() + timeout
     metrics = run_dir / "metrics.jsonl"
+    started = "resume: from" if resumed else "run "
+
+    def ready() -> bool:
+        return started in log.read_text(errors="replace") and not mid_save(run_dir)
+
+    while time.monotonic() < deadline and proc.poll() is None and not ready():
+        time.sleep(0.05)
     rows = len(metrics.read_text().splitlines()) if metrics.is_file() else 0
     while time.monotonic() < deadline and proc.poll() is None:
         if moment == "mid-save" and mid_save(run_dir):
@@ -118,7 +134,7 @@ def test_sigkill_at_random_moments_then_resume_reaches_the_same_final_step(tmp_p
         log = (tmp_path / f"run{len(hits)}.log").open("w")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # what it printed survives the SIGKILL
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
-        hits.append(kill_when(proc, run_dir, moment, rng))
+        hits.append(kill_when(proc, run_dir, tmp_path / f"run{len(hits)}.log", moment, rng, bool(resumable)))
         text = (tmp_path / f"run{len(hits) - 1}.log").read_text()
         if resumable:
             assert f"checkpoint-{resumable} (step {resumable})" in text, (hits, text[-3000:])
