@@ -80,12 +80,11 @@ def kill_when(
     resumed: bool,
     timeout: float = 1200,
 ) -> str:
-    """SIGKILL `proc` mid-save, or at a random time after its next logged step; returns what was hit.
+    """SIGKILL `proc` mid-save, or at a random moment after its next complete checkpoint; returns what was hit.
 
     Waits first until the run has started and cleaned what the previous kill left (a leftover partial save is
     not this run's save)."""
     deadline = time.monotonic() + timeout
-    metrics = run_dir / "metrics.jsonl"
     started = "resume: from" if resumed else "run "
 
     def ready() -> bool:
@@ -93,11 +92,11 @@ def kill_when(
 
     while time.monotonic() < deadline and proc.poll() is None and not ready():
         time.sleep(0.05)
-    rows = len(metrics.read_text().splitlines()) if metrics.is_file() else 0
+    done = complete_step(run_dir)
     while time.monotonic() < deadline and proc.poll() is None:
         if moment == "mid-save" and mid_save(run_dir):
             break
-        if moment == "random" and metrics.is_file() and len(metrics.read_text().splitlines()) > rows:
+        if moment == "random" and complete_step(run_dir) > done:
             time.sleep(rng.uniform(0, 1.5))
             break
         time.sleep(0.005)
