@@ -71,7 +71,11 @@ def test_eval_refuses_a_non_identifier_env_id(tmp_path):
 
 
 def test_taskset_values_never_become_vf_eval_flags(tmp_path):
-    env = load_env("dakota_grammar_translation", {"families": HOSTILE_LIST})
+    from dataclasses import replace
+
+    with pytest.raises(ConfigError, match="families.1"):  # the env's own config refuses it first
+        load_env("dakota_grammar_translation", {"families": HOSTILE_LIST})
+    env = replace(load_env("dakota_grammar_translation", {}), eval_options={"families": HOSTILE_LIST})
     cmd = vf_eval_command(env, "/models/m", BASE_URL, tmp_path / "ev", EvalSettings())
     assert "--push" not in cmd and "http://evil.example/v1" not in cmd
     assert cmd[-5:] == [
