@@ -43,7 +43,9 @@ def test_gold_cache_is_bounded_and_long_golds_are_not_cached():
     assert rewards._gold.cache_info().maxsize == rewards.GOLD_CACHE_SIZE <= 16_384
     rewards._gold.cache_clear()
     long_gold = "mani " * 600
-    scores = rewards.score(f"<answer>{long_gold}</answer>", {"id": "t", "answer": long_gold}, rewards.DEFAULT_WEIGHTS)
+    scores = rewards.score(
+        f"<answer>{long_gold}</answer>", {"id": "t", "answer": long_gold}, rewards.DEFAULT_WEIGHTS
+    )
     assert scores.exact and rewards._gold.cache_info().currsize == 0
     for i in range(200):
         rewards.score("mani", {"id": "t", "answer": f"mani {i}"}, rewards.DEFAULT_WEIGHTS)
