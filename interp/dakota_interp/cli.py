@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", type=Path, default=DEFAULT_OUT)
         p.set_defaults(func=cmd_analysis)
 
+    from dakota_interp import study
+
+    study.add_parser(sub, DEFAULT_OUT)
     math = sub.add_parser("math-tasks", help="(re)build the shipped math task set; --check compares bytes")
     math.add_argument("--check", action="store_true")
     math.set_defaults(func=cmd_math_tasks)
@@ -174,7 +177,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.tokenizer = [QWEN3_ALIAS]
     if args.command == "diff" and not args.trained:
         raise SystemExit("diff needs --trained PATH (a checkpoint of the same architecture as --model)")
-    for line in args.func(args):
+    from dakota_interp.study import StudyError
+
+    try:
+        lines = args.func(args)
+    except StudyError as exc:
+        print(f"dakota-interp: {exc}", file=sys.stderr)
+        return 2
+    for line in lines:
         print(line)
     return 0
 
