@@ -192,12 +192,16 @@ def analyse_model(
 
 
 def run(args: Any, log: Any = print) -> list[str]:
-    """The `view` command: estimate, analyse each model in turn, write report.html and study.md/json."""
+    """The `view` command: estimate, analyse each model in turn, write report.html and study.md/json.
+
+    Each model's results are cached under `<out>/cache/<label>.json` and reused when the model source and
+    the settings are the same, so adding a model to a study reruns only that model."""
     import torch
 
     from dakota_interp import study_report, viewer
     from dakota_interp.cli import domains
     from dakota_interp.corpora import slice_tasks
+    from dakota_interp.report import json_safe
 
     models = parse_models(args.models)
     dtype = getattr(torch, DTYPES[args.dtype])
@@ -211,12 +215,41 @@ def run(args: Any, log: Any = print) -> list[str]:
     if args.estimate_only:
         return []
     examples: dict[str, dict[str, Any]] = {}
-    results = [
-        analyse_model(
-            m, tasks, view_tasks, examples, dtype=dtype, max_new_tokens=args.max_new_tokens, log=log
-        )
-        for m in models
-    ]
+    settings = {
+        "n": args.n,
+        "view": args.view,
+        "split": args.split,
+        "max_new_tokens": args.max_new_tokens,
+        "dtype": args.dtype,
+    }
+    results = []
+    for m in models:
+        cache = args.out / "cache" / f"{m.label}.json"
+        mine: dict[str, dict[str, Any]] = {}
+        saved = json.loads(cache.read_text()) if cache.exists() else None
+        if saved and saved["source"] == m.source and saved["settings"] == settings:
+            log(f"{m.label}: reusing {cache} (same model and settings)")
+            result, mine = saved["result"], saved["examples"]
+        else:
+            result = analyse_model(
+                m, tasks, view_tasks, mine, dtype=dtype, max_new_tokens=args.max_new_tokens, log=log
+            )
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_text(
+                json.dumps(
+                    {
+                        "source": m.source,
+                        "settings": settings,
+                        "result": json_safe(result),
+                        "examples": json_safe(mine),
+                    }
+                )
+            )
+        results.append(result)
+        for key, ex in mine.items():
+            merged = examples.setdefault(key, {**ex, "views": {}, "traces": {}})
+            merged["views"].update(ex["views"])
+            merged["traces"].update(ex["traces"])
     labels = [m.label for m in models]
     about = (
         f"{args.n} Dakota and {args.n} math {args.split} tasks per model ({len(view_tasks)} shown with "

@@ -80,7 +80,9 @@ def example_tokens(tokenizer: Any, task: Mapping[str, Any]) -> dict[str, Any] | 
         "difficulty": task["difficulty"],
         "prompt": task["prompt"],
         "answer": task["answer"],
-        "tokens": [enc.text[s:e] for s, e in offsets],
+        "tokens": [
+            enc.text[s:e] if i == 0 or offsets[i - 1] != (s, e) else "" for i, (s, e) in enumerate(offsets)
+        ],
         "n_prompt": n_prompt,
         "fragment": classes["byte_fragment"].int().tolist(),
         "special": classes["dakota_special"].int().tolist(),
