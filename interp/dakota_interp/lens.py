@@ -42,7 +42,7 @@ def decode_residuals(model: Any, states: torch.Tensor) -> torch.Tensor:
 
     The last layer's output already went through the model's final norm inside the model's forward; the
     hooks see it before, so applying the norm here reproduces the model's own logits."""
-    normed = model.model.norm(states)
+    normed = model.model.norm(states.to(model.lm_head.weight.dtype))
     return torch.log_softmax(model.lm_head(normed).float(), dim=-1)
 
 

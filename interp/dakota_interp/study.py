@@ -158,12 +158,37 @@ def analyse_model(
     max_new_tokens: int,
     log: Any = print,
 ) -> dict[str, Any]:
-    """Load one model, run every per-model analysis, add its viewer data to `examples`, free it."""
-    from dakota_interp import attention, lens, trace, viewer
-    from dakota_interp.model import chat_text, encode, head_layout, load
+    """Load one model, run every per-model analysis (`analyse_loaded`), free it."""
+    from dakota_interp.model import load
 
     start = time.perf_counter()
     model, tok = load(arg.source, dtype=dtype)
+    result = analyse_loaded(
+        arg, model, tok, tasks, view_tasks, examples, max_new_tokens=max_new_tokens, log=log
+    )
+    result["seconds"] = time.perf_counter() - start
+    del model
+    gc.collect()
+    return result
+
+
+def analyse_loaded(
+    arg: ModelArg,
+    model: Any,
+    tok: Any,
+    tasks: Mapping[str, Sequence[Mapping[str, Any]]],
+    view_tasks: Sequence[Mapping[str, Any]],
+    examples: dict[str, dict[str, Any]],
+    *,
+    max_new_tokens: int,
+    log: Any = print,
+) -> dict[str, Any]:
+    """Traces with attribution, attention statistics and the logit lens on `tasks` (one example at a time,
+    statistics in hooks), and the viewer's data for `view_tasks` (added to `examples`)."""
+    from dakota_interp import attention, lens, trace, viewer
+    from dakota_interp.model import chat_text, encode, head_layout
+
+    start = time.perf_counter()
     rows: list[dict[str, Any]] = []
     for domain, ts in tasks.items():
         for i, task in enumerate(ts):
@@ -186,8 +211,6 @@ def analyse_model(
         result["lens"][domain] = lens.lens_summary(model, tok, ts)
     viewer.collect_model(arg.label, model, tok, view_tasks, rows, examples)
     result["seconds"] = time.perf_counter() - start
-    del model
-    gc.collect()
     return result
 
 
