@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import torch
 
 DOMAINS = ("dakota", "math")
-STAGES = ("base", "rl")
+STAGES = ("base", "sft", "rl")
 DTYPES = {"bf16": "bfloat16", "fp32": "float32"}
 """--dtype choices → torch dtype names (torch is imported only when a study runs, so --help stays fast)."""
 
@@ -45,7 +45,8 @@ class ModelArg:
 
 def parse_models(values: Sequence[str]) -> list[ModelArg]:
     """`LABEL=MODEL` arguments (MODEL: a folder, alias or hub id). A label `<domain>-<stage>` with domain in
-    dakota/math and stage in base/rl places the model in the 2×2; any other label is shown as is."""
+    dakota/math and stage in base/sft/rl places the model in the 2×2 (an SFT model stands in for the trained
+    cell when there is no RL one); any other label is shown as is."""
     if not values:
         raise StudyError("give at least one --models LABEL=MODEL")
     if len(values) > 4:

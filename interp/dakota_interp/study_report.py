@@ -1,6 +1,6 @@
 """The study's numbers and sentences: per model × domain (reward, logit lens, attention, which spans the
 answer rests on, with 95% bootstrap intervals over examples), then the contrasts of the 2×2: Dakota vs
-math within each model, and RL vs base within each training domain."""
+math within each model, and trained (RL, else SFT) vs base within each training domain."""
 
 from __future__ import annotations
 
@@ -103,11 +103,11 @@ def _spans(nums: Mapping[str, Any]) -> list[str]:
 
 
 def _contrasts(results: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Paired-by-task differences: RL − base for models of one training domain, on each task domain."""
+    """Paired-by-task differences: trained (RL, else SFT) − base for models of one training domain, on each task domain."""
     by_cell = {(r["domain"], r["stage"]): r for r in results if r["domain"]}
     lines = []
     for domain in ("dakota", "math"):
-        base, rl = by_cell.get((domain, "base")), by_cell.get((domain, "rl"))
+        base, rl = by_cell.get((domain, "base")), by_cell.get((domain, "rl")) or by_cell.get((domain, "sft"))
         if not (base and rl):
             continue
         for task_domain in ("dakota", "math"):
@@ -120,7 +120,7 @@ def _contrasts(results: Sequence[Mapping[str, Any]]) -> list[str]:
                 if pairs:
                     mean, lo, hi = bootstrap_mean_ci(pairs)
                     lines.append(
-                        f"- {domain} RL − base on {task_domain} tasks, {what}: {mean:+.3f} "
+                        f"- {rl['label']} − {base['label']} on {task_domain} tasks, {what}: {mean:+.3f} "
                         f"[{lo:+.3f}, {hi:+.3f}] over {len(pairs)} tasks."
                     )
     return lines
@@ -162,6 +162,6 @@ def markdown(results: Sequence[Mapping[str, Any]], about: str) -> list[str]:
     ]
     contrasts = _contrasts(results)
     if contrasts:
-        lines += ["", "## RL vs base (paired by task)", "", *contrasts]
+        lines += ["", "## Trained vs base (paired by task)", "", *contrasts]
     lines += ["", "## Run time", "", *(f"- {r['label']}: {r['seconds'] / 60:.1f} min" for r in results)]
     return lines
