@@ -68,7 +68,7 @@ def _ci(x: Sequence[float]) -> str:
 
 def _table(nums: Mapping[str, Any]) -> list[str]:
     head = (
-        "| model | domain | tasks | reward | lens top-1 at output | first top-1 layer | entropy (norm.) | "
+        "| model | domain | tasks | reward | answer tagged | lens top-1 at output | first top-1 layer | entropy (norm.) | "
         "sink | content share (I×G) | reasoning share (I×G) | content share (rollout) |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
@@ -79,7 +79,7 @@ def _table(nums: Mapping[str, Any]) -> list[str]:
                 continue
             first = c["lens_first_top1_layer"]
             lines.append(
-                f"| {label} | {domain} | {c['tasks']} | {_ci(c['reward'])} | "
+                f"| {label} | {domain} | {c['tasks']} | {_ci(c['reward'])} | {100 * c['answer_tagged']:.0f}% | "
                 f"{100 * (c['lens_final_top1'] or 0):.0f}% | {'–' if first is None else f'{first:.1f}'} | "
                 f"{c['entropy_norm_mean']:.3f} | {c['sink_mass_mean']:.3f} | {_ci(c['input_x_grad_content'])} | "
                 f"{_ci(c['input_x_grad_reasoning'])} | {_ci(c['rollout_content'])} |"
@@ -144,7 +144,7 @@ def markdown(results: Sequence[Mapping[str, Any]], about: str) -> list[str]:
     """The study as markdown lines."""
     nums = numbers(results)
     lines = [
-        "# Dakota vs math × base vs RL",
+        "# Dakota vs math × base vs trained",
         "",
         about,
         "",
