@@ -59,9 +59,13 @@ def lens_for_task(model: Any, tokenizer: Any, task: Mapping[str, Any]) -> dict[s
     logprobs = decode_residuals(model, torch.stack(rec.states))
     ranks = (logprobs > logprobs[:, target : target + 1]).sum(-1)
     top1 = [i for i, r in enumerate(ranks.tolist()) if r == 0]
-    return {"id": task["id"], "target_token": tokenizer.convert_ids_to_tokens(target),
-            "rank": ranks.tolist(), "logprob": logprobs[:, target].tolist(),
-            "first_top1_layer": top1[0] if top1 else None}
+    return {
+        "id": task["id"],
+        "target_token": tokenizer.convert_ids_to_tokens(target),
+        "rank": ranks.tolist(),
+        "logprob": logprobs[:, target].tolist(),
+        "first_top1_layer": top1[0] if top1 else None,
+    }
 
 
 def lens_summary(model: Any, tokenizer: Any, tasks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
