@@ -71,10 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         del tokens[i : i + 2]
     if not any(t.startswith("@") for t in tokens):
         tokens = ["@", str(REPO / "configs" / "dakota_smoke.toml"), *tokens]
-    tokens += ["--max-steps", str(steps), "--local.sft.steps", "0"]
+    tokens += ["--max-steps", str(steps), "--local.sft.steps", "0", "--ckpt", "None", "--monitors.wandb", "None"]
     resolved = load_config(tokens)
-    resolved.merged.pop("ckpt", None)
-    resolved.merged.pop("monitors", None)
     settings, _ = settings_from(resolved)
     env = load_env(settings.env_id, settings.env_options)
     model_path = resolve_model(settings.model)

@@ -16,6 +16,7 @@ from dakota_rl.backends.local.checkpoints import latest_trainer_state, save_hf_c
 from dakota_rl.backends.local.rewards import RewardBank
 from dakota_rl.backends.local.settings import LocalTrainSettings, peft_lora_config
 from dakota_rl.envs import EnvSpec
+from dakota_rl.errors import UserError
 
 METRIC_NAMES = {
     "reward": "reward/total",
@@ -133,7 +134,7 @@ def run_grpo(
     if settings.local.num_train_tasks:
         tasks = tasks[: settings.local.num_train_tasks]
     if not tasks:
-        raise ValueError(f"environment {env.id} has no training tasks")
+        raise UserError(f"environment {env.id} has no training tasks: check the taskset options")
     start = latest_trainer_state(run_dir) if resume else None
     if settings.local.sft.steps:
         warmed = run_dir / "sft" / "model"

@@ -22,7 +22,6 @@ from typing import IO, Any
 from dakota_rl.backends.prime_rl.checkout import REPO_ROOT, Checkout, PrimeRLError, default_prime_rl_dir
 from dakota_rl.backends.prime_rl.plan import ProcessPlan, ProcessSpec, build_plan
 from dakota_rl.backends.prime_rl.preflight import Machine, Problem, preflight
-from dakota_rl.config import read_toml
 
 DEFAULT_INFERENCE_CONFIG = REPO_ROOT / "configs" / "inference_gpu0.toml"
 STOP_GRACE_S = 20.0
@@ -213,6 +212,8 @@ def run_plan(plan: ProcessPlan, *, out: IO[str] | None = None, poll_s: float = 1
 
 
 def read_inference_config(path: Path) -> dict[str, Any]:
+    from dakota_rl.config import read_toml
+
     return read_toml(path, what="inference config", error=PrimeRLError)
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_config import BaseConfig
 
 
-class _Keys(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Keys(BaseConfig):
+    """prime-rl's config base: extra keys forbidden, the string "None" read as None."""
 
 
 class RunKeys(_Keys):
@@ -96,7 +97,8 @@ class TasksetKeys(BaseModel):
 
 class EnvKeys(_Keys):
     taskset: TasksetKeys
-    agent: AgentKeys
+    agent: AgentKeys | None = None
+    """None: the environment package's own default agent (ours: the null harness in a subprocess)."""
 
 
 class SourceKeys(_Keys):
@@ -108,7 +110,8 @@ class SourceKeys(_Keys):
 
 
 class TrainKeys(_Keys):
-    source: list[SourceKeys] = Field(min_length=1)
+    source: list[SourceKeys] = []
+    """prime-rl needs at least one; the local backend defaults to dakota_grammar_translation."""
     sampling: SamplingKeys = SamplingKeys()
     filter_zero_advantages: bool = True
 
@@ -118,7 +121,7 @@ class OrchestratorKeys(_Keys):
     group_size: int = Field(1, ge=1)
     seq_len: int | None = None
     algo: AlgoKeys = AlgoKeys()
-    train: TrainKeys
+    train: TrainKeys = TrainKeys()
 
 
 class OptimKeys(_Keys):
@@ -143,7 +146,7 @@ class RLKeys(_Keys):
     weight_broadcast: WeightBroadcastKeys | None = None
     ckpt: CheckpointKeys | None = None
     monitors: MonitorsKeys = MonitorsKeys()
-    orchestrator: OrchestratorKeys
+    orchestrator: OrchestratorKeys = OrchestratorKeys()
     trainer: TrainerKeys = TrainerKeys()
 
 
