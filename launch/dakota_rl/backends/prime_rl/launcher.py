@@ -37,6 +37,7 @@ from dakota_rl.backends.prime_rl.preflight import (
     preflight,
     visible_gpus,
 )
+from dakota_rl.backends.prime_rl.setup import env_dependencies
 from dakota_rl.config import read_toml
 
 DEFAULT_INFERENCE_CONFIG = REPO_ROOT / "configs" / "inference_gpu0.toml"
@@ -432,8 +433,6 @@ def _train_one_gpu(
 def slurm_overrides(merged: dict[str, Any], checkout: Checkout) -> tuple[str, ...]:
     """`--slurm.*` flags our launcher adds unless the config sets them: the job runs in this prime-rl checkout,
     and reinstalls this repository's environments after the template's `uv sync` (plan.slurm_env_install)."""
-    from dakota_rl.backends.prime_rl.setup import env_dependencies
-
     slurm = merged.get("slurm") or {}
     flags: list[str] = []
     if "project_dir" not in slurm:
