@@ -56,9 +56,13 @@ def test_rl_configs_fit_the_pinned_schema(name):
     cfg = load(name)
     assert schema_errors(RLKeys, cfg) == []
     orch = cfg["orchestrator"]
-    assert orch["batch_size"] % orch["group_size"] == 0, "prime-rl requires batch_size divisible by group_size"
+    assert orch["batch_size"] % orch["group_size"] == 0, (
+        "prime-rl requires batch_size divisible by group_size"
+    )
     assert orch["train"]["sampling"]["max_completion_tokens"] < cfg["seq_len"]
-    assert cfg["ckpt"]["interval"] <= cfg["max_steps"], "a run that never checkpoints leaves nothing to export"
+    assert cfg["ckpt"]["interval"] <= cfg["max_steps"], (
+        "a run that never checkpoints leaves nothing to export"
+    )
 
 
 def test_debug_gpu_is_small_and_needs_no_wandb_key():
@@ -112,12 +116,18 @@ def test_layout_configs_gpu_split():
     assert load("dakota_400_2gpu.toml")["deployment"] == {"num_infer_gpus": 1, "num_train_gpus": 1}
     assert load("dakota_400_8gpu.toml")["deployment"] == {"num_infer_gpus": 2, "num_train_gpus": 6}
     slurm = load("dakota_400_slurm.toml")
-    assert slurm["deployment"] == {"type": "multi_node", "num_train_nodes": 1, "num_infer_nodes": 1,
-                                   "gpus_per_node": 8}
+    assert slurm["deployment"] == {
+        "type": "multi_node",
+        "num_train_nodes": 1,
+        "num_infer_nodes": 1,
+        "gpus_per_node": 8,
+    }
     assert "project_dir" not in slurm["slurm"], "prime-rl train fills it with the checkout it validated"
 
 
-@pytest.mark.parametrize(("name", "split"), [("dakota_400.toml", "heldout"), ("letter_counting.toml", "eval")])
+@pytest.mark.parametrize(
+    ("name", "split"), [("dakota_400.toml", "heldout"), ("letter_counting.toml", "eval")]
+)
 def test_eval_runs_on_the_held_out_split(name, split):
     cfg = load(name)
     (train_source,) = cfg["orchestrator"]["train"]["source"]
@@ -137,7 +147,10 @@ def test_inference_gpu0_listens_on_loopback_only():
     [
         ({"inference": {}, "deployment": {"num_train_gpus": 1}}, "inference"),  # GPU split not written out
         ({"deployment": {"num_train_gpus": 7, "num_infer_gpus": 2}}, "deployment"),  # 9 > gpus_per_node
-        ({"deployment": {"type": "multi_node", "num_train_nodes": 1, "num_infer_nodes": 1}}, ""),  # no [slurm]
+        (
+            {"deployment": {"type": "multi_node", "num_train_nodes": 1, "num_infer_nodes": 1}},
+            "",
+        ),  # no [slurm]
         ({"slurm": {"partiton": "gpu"}}, "slurm.partiton"),
         ({"orchestrator": {"eval": {"source": [], "interval": 50}}}, "orchestrator.eval.source"),
         ({"orchestrator": {"eval": {"every": 50}}}, "orchestrator.eval"),
@@ -164,14 +177,20 @@ print(json.dumps(dump_resolved_config(cfg), default=str))
 """
 
 
-@pytest.mark.skipif(not os.environ.get("PRIME_RL_CONFIGS_PYTHON"),
-                    reason="set PRIME_RL_CONFIGS_PYTHON to a Python 3.12 with prime-rl-configs @ 559b447 and the "
-                           "environments installed to check against the real schema")
+@pytest.mark.skipif(
+    not os.environ.get("PRIME_RL_CONFIGS_PYTHON"),
+    reason="set PRIME_RL_CONFIGS_PYTHON to a Python 3.12 with prime-rl-configs @ 559b447 and the "
+    "environments installed to check against the real schema",
+)
 @pytest.mark.parametrize("name", [*RL_CONFIGS, "inference_gpu0.toml"])
 def test_configs_validate_with_real_prime_rl_schema(name):
     kind = "inference" if name.startswith("inference") else "rl"
-    proc = subprocess.run([os.environ["PRIME_RL_CONFIGS_PYTHON"], "-c", REAL_SCHEMA, kind, str(CONFIGS / name)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [os.environ["PRIME_RL_CONFIGS_PYTHON"], "-c", REAL_SCHEMA, kind, str(CONFIGS / name)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     resolved = json.loads(proc.stdout.strip().splitlines()[-1])
     cfg = load(name)
@@ -191,8 +210,10 @@ def _prime_rl_rl() -> Path | None:
     return Path(root) / ".venv/bin/rl" if root and (Path(root) / ".venv/bin/rl").exists() else None
 
 
-@pytest.mark.skipif(_prime_rl_rl() is None,
-                    reason="set PRIME_RL_DIR to a checkout prepared by `prime-rl setup` to run prime-rl's own dry run")
+@pytest.mark.skipif(
+    _prime_rl_rl() is None,
+    reason="set PRIME_RL_DIR to a checkout prepared by `prime-rl setup` to run prime-rl's own dry run",
+)
 @pytest.mark.parametrize("name", [*RL_CONFIGS, *LAYOUT_CONFIGS])
 def test_prime_rl_dry_run_accepts_configs(name, tmp_path, capsys):
     from dakota_rl.backends.prime_rl import train
@@ -206,13 +227,19 @@ def test_prime_rl_dry_run_accepts_configs(name, tmp_path, capsys):
     assert f"{cfg['orchestrator']['batch_size']} x {cfg['orchestrator']['group_size']}" in out
 
 
-@pytest.mark.skipif(not os.environ.get("PRIME_RL_CONFIGS_PYTHON"),
-                    reason="set PRIME_RL_CONFIGS_PYTHON to a Python 3.12 with prime-rl-configs @ 559b447 and the "
-                           "environments installed to check against the real schema")
+@pytest.mark.skipif(
+    not os.environ.get("PRIME_RL_CONFIGS_PYTHON"),
+    reason="set PRIME_RL_CONFIGS_PYTHON to a Python 3.12 with prime-rl-configs @ 559b447 and the "
+    "environments installed to check against the real schema",
+)
 @pytest.mark.parametrize("name", LAYOUT_CONFIGS)
 def test_layout_configs_validate_with_real_prime_rl_schema(name):
-    proc = subprocess.run([os.environ["PRIME_RL_CONFIGS_PYTHON"], "-c", REAL_SCHEMA, "rl", str(CONFIGS / name)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [os.environ["PRIME_RL_CONFIGS_PYTHON"], "-c", REAL_SCHEMA, "rl", str(CONFIGS / name)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     resolved = json.loads(proc.stdout.strip().splitlines()[-1])
     cfg = load(name)

@@ -212,6 +212,22 @@ def stop_all(procs: list[subprocess.Popen], grace_s: float = STOP_GRACE_S) -> No
         proc.wait()
 
 
+def _report_dead(
+    background: list[ProcessSpec], started: list[subprocess.Popen], foreground: str, out: IO[str]
+) -> bool:
+    """Print the first background process that has exited (with its log's last lines); True if one has."""
+    for spec, proc in zip(background, started, strict=False):
+        if proc.poll() is not None:
+            print(
+                f"[{spec.name}] exited with code {proc.returncode} while {foreground} was running; "
+                f"last lines of {spec.log_file}:\n{_tail(spec.log_file)}",
+                file=out,
+                flush=True,
+            )
+            return True
+    return False
+
+
 def run_plan(
     plan: ProcessPlan, *, out: IO[str] | None = None, poll_s: float = 1.0, grace_s: float = STOP_GRACE_S
 ) -> int:
@@ -244,19 +260,14 @@ def run_plan(
         if pump:
             pump.start()
         while fg.poll() is None:
-            for spec, proc in zip(background, started, strict=False):
-                if proc.poll() is not None:
-                    print(
-                        f"[{spec.name}] exited with code {proc.returncode} while {foreground.name} was running; "
-                        f"last lines of {spec.log_file}:\n{_tail(spec.log_file)}",
-                        file=out,
-                        flush=True,
-                    )
-                    return 1
+            if _report_dead(background, started, foreground.name, out):
+                return 1
             time.sleep(poll_s)
         if pump:
             pump.join(timeout=10)
         if fg.returncode != 0:
+            # a background process that died first (vLLM) is usually why the foreground failed: say so
+            _report_dead(background, started, foreground.name, out)
             print(f"[{foreground.name}] exited with code {fg.returncode}", file=out, flush=True)
         return fg.returncode
     except LaunchError as err:
