@@ -147,10 +147,10 @@ def test_inference_gpu0_listens_on_loopback_only():
     [
         ({"inference": {}, "deployment": {"num_train_gpus": 1}}, "inference"),  # GPU split not written out
         ({"deployment": {"num_train_gpus": 7, "num_infer_gpus": 2}}, "deployment"),  # 9 > gpus_per_node
-        (
+        (  # multi-node without [slurm]: a whole-model rule, reported at the root
             {"deployment": {"type": "multi_node", "num_train_nodes": 1, "num_infer_nodes": 1}},
-            "",
-        ),  # no [slurm]
+            ': Value error, [deployment] type = "multi_node" needs [slurm]',
+        ),
         ({"slurm": {"partiton": "gpu"}}, "slurm.partiton"),
         ({"orchestrator": {"eval": {"source": [], "interval": 50}}}, "orchestrator.eval.source"),
         ({"orchestrator": {"eval": {"every": 50}}}, "orchestrator.eval"),
