@@ -412,7 +412,7 @@ def _train_one_gpu(
     if problems:
         return _report(problems)
 
-    rl_configs = write_prime_rl_files(resolved, run.launcher_dir)
+    rl_configs = [*write_prime_rl_files(resolved, run.launcher_dir)]
     common = dict(
         rl_configs=tuple(rl_configs),
         inference_config=inference_path.absolute(),
@@ -480,7 +480,7 @@ def _train_upstream(
         return _report(problems)
 
     print(f"prime-rl: layout {layout.describe()}", flush=True)
-    rl_configs = write_prime_rl_files(resolved, run.launcher_dir)
+    rl_configs = [*write_prime_rl_files(resolved, run.launcher_dir)]
     if layout.add_inference_table:
         (run.launcher_dir / "layout.toml").write_text(
             "# Added by prime-rl train: [deployment] asks for inference GPUs, so prime-rl starts vLLM\n"
