@@ -21,7 +21,7 @@ import tomli_w
 from pydantic import Field, ValidationError
 from pydantic_config import BaseConfig, ConfigFileError, cli
 
-from dakota_rl.backends.prime_rl.schema import InferenceKeys, RLKeys
+from dakota_rl.backends.prime_rl.schema import RLKeys
 from dakota_rl.errors import UserError
 
 ConfigError = UserError
@@ -93,8 +93,6 @@ class LocalConfig(BaseConfig):
 class RunConfig(RLKeys):
     """The whole run: prime-rl's keys (typed subset at the pinned commit) plus the local backend's table."""
 
-    inference: InferenceKeys | None = None
-    """prime-rl's `[inference]` (vLLM started by `rl` itself; the single-GPU launcher refuses it)."""
     local: LocalConfig = LocalConfig()
     """`[local]`: stripped before anything reaches prime-rl."""
 
@@ -109,15 +107,18 @@ class ResolvedConfig:
     config: RunConfig
     files: list[Path] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
+    merged: dict[str, Any] = field(default_factory=dict)
+    """The prime-rl keys that files or overrides set (defaults left to prime-rl), without `local`; null is
+    written "None", as in prime-rl's TOML. This dict is what the prime-rl backend writes for `rl`."""
+
+    def __post_init__(self) -> None:
+        if not self.merged:
+            dumped = self.config.model_dump(mode="json", exclude_unset=True, exclude={"local"})
+            self.merged = _none_as_string(dumped)
 
     @property
     def local(self) -> LocalConfig:
         return self.config.local
-
-    @property
-    def merged(self) -> dict[str, Any]:
-        """The prime-rl keys that files or overrides set (defaults left to prime-rl), without `local`."""
-        return self.config.model_dump(mode="json", exclude_unset=True, exclude={"local"})
 
     def get(self, dotted: str, default: Any = None) -> Any:
         """`resolved.get("orchestrator.batch_size")` → the value set in files/overrides, or `default`."""

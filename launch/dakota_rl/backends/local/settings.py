@@ -71,7 +71,7 @@ READ_ELSEWHERE = {"run.name", "output_dir", "orchestrator.algo.type"}
 
 def _without_none(node: Any) -> Any:
     if isinstance(node, dict):
-        return {k: _without_none(v) for k, v in node.items() if v is not None}
+        return {k: _without_none(v) for k, v in node.items() if v is not None and v != "None"}
     return node
 
 
