@@ -1,4 +1,4 @@
-"""Every command's bad input: one line `…: error: …`, exit 2, no traceback (the project's error vocabulary)."""
+"""Every command's bad input: one line `…: error: …`, exit 2, no traceback (one error vocabulary)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ PRIME_RL_CASES = {
     "train: unknown flag value": (["train", "@", SMOKE, "--backend", "tpu"], "invalid choice"),
     "demo: bad value": (["demo", "--local.sft.steps", "-3"], "local.sft.steps"),
     "demo: unknown key": (["demo", "--local.sft.step", "3"], "unknown key `local.sft.step`"),
+    "demo: resume and clean": (["demo", "--resume", "--clean", "--output-dir", MISSING], "contradict"),
     "serve: missing checkpoint": (["serve", MISSING], "model folder not found"),
     "serve: bad port": (["serve", "ckpt", "--port", "x"], "invalid int value"),
     "eval: three checkpoints": (["eval", "a", "b", "c"], "one checkpoint, or two"),

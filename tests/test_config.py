@@ -1,4 +1,4 @@
-"""config.py: `@ file` layering, dotted overrides, one typed tree with [local], the TOML written for prime-rl."""
+"""config.py: `@ file` layers, dotted overrides, one typed tree with [local], the TOML for prime-rl."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""envs.py: each environment package describes itself (`<id>.spec.env_spec`), options validated by its own config."""
+"""envs.py: each environment package describes itself (`<id>.spec.env_spec`), options checked by it."""
 
 from __future__ import annotations
 
@@ -113,8 +113,10 @@ def test_a_new_environment_needs_only_its_own_spec(tmp_path, monkeypatch):
         def env_spec(options):
             return SimpleNamespace(
                 id="echo_env", system_prompt="Repeat.", components={"total": 1.0},
-                score=lambda completion, task, truncated: SimpleNamespace(total=float(completion == task["answer"])),
-                load_tasks=lambda split: [{"prompt": "a", "answer": "a"}], gold_completion=lambda t: t["answer"],
+                score=lambda completion, task, truncated: SimpleNamespace(
+                    total=float(completion == task["answer"])),
+                load_tasks=lambda split: [{"prompt": "a", "answer": "a"}],
+                gold_completion=lambda t: t["answer"],
                 group_keys=(), heldout_split="test", eval_options={})
     """)
     )

@@ -21,87 +21,83 @@ config: prime-rl's TOML schema. `@ file.toml` (space after @; several files deep
 dotted kebab-case overrides: --max-steps 5  --trainer.optim.lr 1e-6  --orchestrator.group-size 4
 --local.lora.r 8 (booleans: --flag / --no-flag; null: None; lists: several values or JSON). Unknown keys are
 refused with their dotted path; --dry-run prints the resolved tree.
-Local-backend-only settings live in a [local] table (configs/local/*.toml), stripped before prime-rl sees it."""
+Local-backend-only settings live in a [local] table (configs/local/*.toml), never sent to prime-rl."""
 
 DEMO_CONFIGS = ["configs/dakota_smoke.toml", "configs/local/cpu.toml"]
 
 
-def _parser() -> argparse.ArgumentParser:
+def _run_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--output-dir", type=Path, default=None, help="parent of run folders (default: outputs)")
+    p.add_argument("--run.name", "--run-name", dest="run_name", help="run folder name (default: W&B name)")
+    p.add_argument("--resume", action="store_true", help="continue from the run's latest checkpoint")
+    p.add_argument("--clean", action="store_true", help="delete an existing run folder first")
+    p.add_argument("--dry-run", action="store_true", help="resolve and print the config, do not train")
+
+
+def _training_commands(sub: argparse._SubParsersAction) -> None:
+    raw = argparse.RawDescriptionHelpFormatter
+    train = sub.add_parser(
+        "train", help="train with GRPO (prime-rl on a GPU, or TRL locally)", allow_abbrev=False,
+        epilog=CONFIG_HELP, formatter_class=raw,
+        usage="prime-rl train @ CONFIG.toml [@ MORE.toml ...] [--dotted.key VALUE ...] [options]",
+    )  # fmt: skip
+    train.add_argument(
+        "--backend", choices=["auto", "local", "prime-rl"], default="auto",
+        help="auto: prime-rl when a CUDA GPU and a prime-rl checkout exist and the config is not local-only "
+        "(no [local] table, no local model alias), else local (TRL); prints which and why",
+    )  # fmt: skip
+    _run_flags(train)
+    demo = sub.add_parser(
+        "demo", help="the CPU main job: baseline eval → (SFT) → GRPO → eval → report", allow_abbrev=False,
+        epilog=f"Runs train @ {' @ '.join(DEMO_CONFIGS)} plus before/after held-out evals.\n" + CONFIG_HELP,
+        formatter_class=raw,
+    )  # fmt: skip
+    _run_flags(demo)
+
+
+def _serving_commands(sub: argparse._SubParsersAction) -> None:
     from dakota_rl.config import EvalConfig
 
+    serve = sub.add_parser("serve", help="serve a checkpoint as an OpenAI-compatible endpoint on 127.0.0.1")
+    serve.add_argument("checkpoint", help="HF folder (e.g. outputs/RUN/checkpoints/step_N) or model name")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--engine", choices=["auto", "transformers", "vllm"], default="auto")
+    ev = sub.add_parser("eval", help="serve checkpoint(s), run vf-eval on the held-out split, write a report")
+    ev.add_argument("checkpoints", nargs="+", help="one checkpoint, or two to compare side by side")
+    ev.add_argument("--env", default="dakota_grammar_translation", help="environment id")
+    defaults = EvalConfig()
+    ev.add_argument("-n", "--num-examples", type=int, default=defaults.num_examples, help="held-out tasks")
+    ev.add_argument("-r", "--rollouts", type=int, default=defaults.rollouts, help="samples per task (pass@k)")
+    ev.add_argument("--temperature", type=float, default=defaults.temperature)
+    ev.add_argument("--max-tokens", type=int, default=defaults.max_tokens)
+    ev.add_argument("--port", type=int, default=8000)
+    ev.add_argument("--output-dir", type=Path, default=Path("outputs/eval"))
+
+
+def _prime_rl_commands(sub: argparse._SubParsersAction) -> None:
+    setup = sub.add_parser("setup", help="prepare a prime-rl checkout at the pinned commit (GPU machines)")
+    setup.add_argument("--prime-rl-dir", type=Path, default=None, help="checkout location ($PRIME_RL_DIR)")
+    setup.add_argument("--force", action="store_true")
+    export = sub.add_parser("export", help="turn prime-rl weight broadcasts into HF checkpoints")
+    export.add_argument("run_dir", type=Path)
+    export.add_argument("--step", default="latest", help="step number, latest, or all")
+    export.add_argument("--base-model", default=None, help="model whose config/tokenizer to copy")
+    export.add_argument("--out", type=Path, default=None)
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="prime-rl",
         description="Train, serve and evaluate small LMs on the Dakota grammar environments.",
         allow_abbrev=False,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    def run_flags(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--output-dir", type=Path, default=None, help="parent of run folders (default: outputs)"
-        )
-        p.add_argument(
-            "--run.name", "--run-name", dest="run_name", help="run folder name (default: W&B name)"
-        )
-        p.add_argument("--resume", action="store_true", help="continue from the run's latest checkpoint")
-        p.add_argument("--clean", action="store_true", help="delete an existing run folder first")
-        p.add_argument("--dry-run", action="store_true", help="resolve and print the config, do not train")
-
-    train = sub.add_parser(
-        "train",
-        help="train with GRPO (prime-rl on a GPU, or TRL locally)",
-        allow_abbrev=False,
-        epilog=CONFIG_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        usage="prime-rl train @ CONFIG.toml [@ MORE.toml ...] [--dotted.key VALUE ...] [options]",
-    )
-    train.add_argument(
-        "--backend",
-        choices=["auto", "local", "prime-rl"],
-        default="auto",
-        help="auto: prime-rl when a CUDA GPU and a prime-rl checkout exist, else local (TRL)",
-    )
-    run_flags(train)
-
-    demo = sub.add_parser(
-        "demo",
-        help="the CPU main job: baseline eval → (SFT) → GRPO → eval → report",
-        allow_abbrev=False,
-        epilog=f"Runs train @ {' @ '.join(DEMO_CONFIGS)} plus before/after held-out evals.\n" + CONFIG_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    run_flags(demo)
-
-    serve = sub.add_parser("serve", help="serve a checkpoint as an OpenAI-compatible endpoint on 127.0.0.1")
-    serve.add_argument("checkpoint", help="HF folder (e.g. outputs/RUN/checkpoints/step_N) or model name")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--engine", choices=["auto", "transformers", "vllm"], default="auto")
-
-    ev = sub.add_parser("eval", help="serve checkpoint(s), run vf-eval on the held-out split, write a report")
-    ev.add_argument("checkpoints", nargs="+", help="one checkpoint, or two to compare side by side")
-    ev.add_argument("--env", default="dakota_grammar_translation", help="environment id")
-    defaults = EvalConfig()
-    ev.add_argument("-n", "--num-examples", type=int, default=defaults.num_examples, help="held-out tasks")
-    ev.add_argument(
-        "-r", "--rollouts", type=int, default=defaults.rollouts, help="samples per task (pass@k > 1)"
-    )
-    ev.add_argument("--temperature", type=float, default=defaults.temperature)
-    ev.add_argument("--max-tokens", type=int, default=defaults.max_tokens)
-    ev.add_argument("--port", type=int, default=8000)
-    ev.add_argument("--output-dir", type=Path, default=Path("outputs/eval"))
-
-    setup = sub.add_parser("setup", help="prepare a prime-rl checkout at the pinned commit (GPU machines)")
-    setup.add_argument("--prime-rl-dir", type=Path, default=None, help="checkout location ($PRIME_RL_DIR)")
-    setup.add_argument("--force", action="store_true")
-
+    _training_commands(sub)
+    _serving_commands(sub)
+    _prime_rl_commands(sub)
     sub.add_parser(
         "interp", help="interpretability: Dakota vs math (`prime-rl interp --help`)", add_help=False
     )
-    export = sub.add_parser("export", help="turn prime-rl weight broadcasts into HF checkpoints")
-    export.add_argument("run_dir", type=Path)
-    export.add_argument("--step", default="latest", help="step number, latest, or all")
-    export.add_argument("--base-model", default=None, help="model whose config/tokenizer to copy")
-    export.add_argument("--out", type=Path, default=None)
     return parser
 
 

@@ -53,7 +53,7 @@ class SftConfig(BaseConfig):
 
 
 class EvalConfig(BaseConfig):
-    """Held-out evaluation through `serve` + `vf-eval`: `[local.eval]`, and the defaults of `prime-rl eval`."""
+    """Held-out evaluation via `serve` + `vf-eval`: `[local.eval]`, and the defaults of `prime-rl eval`."""
 
     before: bool = True
     """Evaluate the base model before training (demo)."""
@@ -102,7 +102,7 @@ LOCAL_ONLY_TOP_LEVEL = set(LocalConfig.model_fields) - {"seed", "eval"}
 
 @dataclass
 class ResolvedConfig:
-    """Files + overrides parsed into one `RunConfig`; `merged` is the prime-rl part the user set, as a dict."""
+    """Files + overrides parsed into one `RunConfig`; `merged`: the prime-rl part the user set, as a dict."""
 
     config: RunConfig
     files: list[Path] = field(default_factory=list)

@@ -29,7 +29,7 @@ class EnvSpec:
     components: dict[str, float]
     """Reward component name → weight; the total is Σ weight × component."""
     score: Callable[[str | None, Mapping[str, Any], bool], Any]
-    """(completion, task, truncated) → the env's Scores (`.total`, `.exact`, `.format_ok`, `.truncated`, …)."""
+    """(completion, task, truncated) → the env's Scores (`.total`, `.exact`, `.format_ok`, `.truncated`…)."""
     load_tasks: Callable[[str], list[dict[str, Any]]]
     """split ("train" | the held-out split) → task records."""
     gold_completion: Callable[[Mapping[str, Any]], str]

@@ -1,7 +1,7 @@
 """The two kinds of failure every library in the project raises; only the CLIs turn them into exit codes.
 
-- `UserError`: bad input (a config key, a path, a flag). The CLI prints `prime-rl: error: <message>` on one line
-  and exits 2. Messages say what to do instead and never carry a traceback.
+- `UserError`: bad input (a config key, a path, a flag). The CLI prints `prime-rl: error: <message>` on one
+  line and exits 2. Messages say what to do instead and never carry a traceback.
 - `RunFailed`: the input was fine but a run went wrong (a server, vf-eval or training failed). The CLI prints
   `prime-rl: failed: <message>` and exits 1; the message says where the full log is.
 """

@@ -2,7 +2,8 @@
 
 `env_spec(options)` validates `options` as `DakotaTasksetConfig` (the `[…env.taskset]` table vf-eval and
 prime-rl load, minus `id`), so every option means the same in every backend and an unknown one is refused
-with its path. Tasks come from `DakotaTaskset.load()`; the scorer is `rewards.score` with the configured weights.
+with its path. Tasks come from `DakotaTaskset.load()`; the scorer is `rewards.score` with the configured
+weights.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def gold_completion(task: Mapping[str, Any]) -> str:
 
 
 def env_spec(options: Mapping[str, Any] | None = None) -> SimpleNamespace:
-    """The environment as the launcher's `EnvSpec` describes it; raises pydantic's ValidationError on bad options."""
+    """The environment as the launcher's `EnvSpec` describes it (pydantic ValidationError on bad options)."""
     config = DakotaTasksetConfig.model_validate({**(options or {}), "id": ENV_ID})
     weights = Weights(**config.task.weights.model_dump())
     system_prompt = (

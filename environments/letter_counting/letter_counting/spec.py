@@ -33,7 +33,7 @@ def gold_completion(task: Mapping[str, Any]) -> str:
 
 
 def env_spec(options: Mapping[str, Any] | None = None) -> SimpleNamespace:
-    """The environment as the launcher's `EnvSpec` describes it; raises pydantic's ValidationError on bad options."""
+    """The environment as the launcher's `EnvSpec` describes it (pydantic ValidationError on bad options)."""
     config = LetterCountingConfig.model_validate({**(options or {}), "id": ENV_ID})
     taskset = LetterCountingTaskset(config)
     system_prompt = (

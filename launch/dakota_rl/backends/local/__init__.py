@@ -12,7 +12,7 @@ from dakota_rl.errors import UserError
 
 
 def run_dir_for(resolved: ResolvedConfig, output_dir: Path | None, run_name: str | None) -> tuple[Path, str]:
-    """`<output_dir>/<run name>`; defaults: `output_dir` or `outputs/`, then `[run] name`, the W&B name, "local"."""
+    """`<output_dir>/<run name>`; default `outputs/`; name: `[run] name`, the W&B name, "local"."""
     config = resolved.config
     wandb_name = config.monitors.wandb.name if config.monitors.wandb else None
     name = run_name or config.run.name or wandb_name or "local"
