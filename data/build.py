@@ -41,7 +41,7 @@ from data.templates import (
 
 __all__ = ["SourceError", "build", "check", "leaks", "main"]
 
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "2.0.0"
 REPO = Path(__file__).resolve().parents[1]
 SOURCE_DIR = REPO / "data" / "riggs"
 OUT_DIR = REPO / "environments" / "dakota_grammar_translation" / "dakota_grammar_translation" / "data"
@@ -105,6 +105,14 @@ def leaks(prompt_key: str, answer_key: str) -> bool:
     return bool(answer.strip()) and f" {answer} " in f" {_words(prompt_key)} "
 
 
+UNACCENTED = str.maketrans("áéíóú", "aeiou")
+
+
+def unaccented(text: str) -> str:
+    """The text without stress accents (a gold that differs from a prompt word only by an accent is a leak)."""
+    return text.translate(UNACCENTED)
+
+
 def cap_families(drafts: list[Draft]) -> list[Draft]:
     """Keep at most FAMILY_CAP[family] drafts per family: those with the lowest hash of their prompt."""
     kept: list[Draft] = []
@@ -129,7 +137,8 @@ def finalise(drafts: list[Draft], grammar: Grammar, attested: Mapping[str, str],
             alts.add(" ".join(kin if w == cin else w for w in answer.split(" ")))
         alternatives = sorted(alts - {answer})
         pkey = match_key(prompt.replace("\n", " "))
-        if any(leaks(pkey, match_key(a)) for a in [answer, *alternatives]):
+        if any(leaks(pkey, match_key(a)) or leaks(unaccented(pkey), unaccented(match_key(a)))
+               for a in [answer, *alternatives]):
             dropped["gold in prompt"] += 1
             continue
         content = [lx for lx in d.lexemes if lx.pos in CONTENT_POS]
@@ -138,6 +147,9 @@ def finalise(drafts: list[Draft], grammar: Grammar, attested: Mapping[str, str],
             dropped["mixed train/held-out lexemes"] += 1
             continue
         split = "heldout" if sides == {True} else "train"
+        if split == "heldout" and d.recall:
+            dropped["held-out word recall (vocabulary never shown in train)"] += 1
+            continue
         segments = d.form.segments() if (d.form and d.answer_language == "dakota") else _english_segments(answer)
         segments = [{"form": canonicalize(s["form"]) if s["kind"] != "space" else " ", "kind": s["kind"]} for s in segments]
         if "".join(s["form"] for s in segments) != answer:

@@ -32,7 +32,6 @@ PATIENT_RULES = {"1sg": "pron-patient-1sg", "2sg": "pron-patient-2sg", "1du": "p
                  "1pl": "pron-agent-1pl", "2pl": "pron-patient-2pl", "3pl": "pron-3pl-pi"}
 OBJECT_RULES = {"1sg": "pron-object-1sg", "2sg": "pron-object-2sg", "3pl": "pron-object-3pl-wica"}
 PLURAL_SUBJECTS = {"1pl", "2pl", "3pl"}
-ABLAUT_TRIGGERS = ("future-kta", "negation-sni", "imperative-wo", "imperative-po", "conjunction-ka")
 
 Piece = tuple[str, str]
 
@@ -76,6 +75,16 @@ class Lexeme:
     source: str
     review_status: str
     kin_term: bool = False
+    features: tuple[str, ...] = ()
+    """Semantic features of a noun (human, animal, artifact, food, mass, name, …) the templates select on."""
+    countable: bool = True
+    diminutive: str | None = None
+    """The -na diminutive's source where one is attested; None: no diminutive is built."""
+
+    def selects(self, role: str, noun: Lexeme) -> bool:
+        """Does this verb accept `noun` as its `role` ("subject" or "object"), by the features in the lexicon?"""
+        wanted = set(self.verb.get(role) or [])
+        return bool(wanted & set(noun.features)) and "name" not in noun.features
 
     @property
     def is_copula_verb(self) -> bool:
@@ -118,6 +127,8 @@ class Grammar:
             return None
         if obj is not None and (subject[0] == obj[0] or (subject in ("1du", "1pl") and obj == "1sg")):
             return None
+        if subject == "1du" and obj == "2sg":
+            return None  # the dual uŋ- already means "you and I" (Riggs 1852 § 13): no "we two … you"
         index = int(v.get("affix_index", 0))
         stem = lex.form
         if not 0 <= index <= len(stem):
@@ -194,6 +205,11 @@ class Grammar:
             pieces.append((affix, slot))
             form.affixes.append({"form": affix, "slot": slot, "rule_id": rule_id})
             form.use(rule_id)
+        if subject in PLURAL_SUBJECTS and lex.verb.get("e_final") == "ablauting" and rest.endswith("e"):
+            if not self.has("ablaut-e-a-pi"):
+                return None
+            rest = rest[:-1] + "a"
+            form.use("ablaut-e-a-pi")
         if rest:
             pieces.append((rest, "stem"))
         if subject in PLURAL_SUBJECTS:
@@ -233,6 +249,8 @@ class Grammar:
     def ablaut_last(self, form: Form, lex: Lexeme | None) -> bool:
         """Final a / aŋ → e on the last word if the lexeme ablauts (Riggs § 75); False if it cannot be built."""
         last = form.words[-1]
+        if lex is not None and lex.verb.get("ablaut") == "unknown":
+            return False
         if lex is not None and not lex.verb.get("ablaut"):
             return True
         piece, kind = last[-1]
@@ -253,7 +271,8 @@ class Grammar:
         if not self.has(*rule_ids):
             return None
         for i, rule_id in enumerate(rule_ids):
-            if rule_id in ABLAUT_TRIGGERS and not self.ablaut_last(form, lex if i == 0 else None):
+            triggers = self.rules[rule_id]["operation"].get("triggers_ablaut")
+            if triggers and not self.ablaut_last(form, lex if i == 0 else None):
                 return None
             particle = self.form_of(rule_id) or ""
             form.words.append([(particle, "particle")])
@@ -296,7 +315,7 @@ class Grammar:
         neither mitawa/nitawa/tawa nor the diminutive."""
         form = Form(words=[[(noun.form, "stem")]])
         if kind == "diminutive":
-            if noun.kin_term or not self.has("diminutive-na"):
+            if noun.kin_term or noun.diminutive is None or not self.has("diminutive-na"):
                 return None
             na = self.form_of("diminutive-na") or "na"
             form.words[0].append((na, "suffix"))
@@ -314,6 +333,7 @@ class Grammar:
             form.affixes.append({"form": word, "slot": "particle", "rule_id": rule_id})
             form.use(rule_id)
             return form
+        ablauted = False
         if adjective is not None:
             if not self.has("adjective-after-noun"):
                 return None
@@ -321,8 +341,9 @@ class Grammar:
             form.use("adjective-after-noun")
             if kind == "definite" and not self.ablaut_last(form, adjective):
                 return None
+            ablauted = "ablaut-a-e" in form.rule_ids
         if kind == "definite":
-            return self.definite(form)
+            return self.definite(form, after_ablaut=ablauted)
         if kind == "indefinite":
             if not self.has("article-indefinite-wan"):
                 return None
@@ -333,13 +354,14 @@ class Grammar:
             return form
         return None
 
-    def definite(self, form: Form) -> Form | None:
-        """Append kiŋ (ćiŋ after e)."""
+    def definite(self, form: Form, *, after_ablaut: bool = False) -> Form | None:
+        """Append kiŋ; ćiŋ only right after a final a/aŋ changed to e (Riggs 1852 § 30, § 75), never after a word
+        that simply ends in e (pte kiŋ, oyate kiŋ)."""
         if not self.has("article-definite-kin"):
             return None
         article = self.form_of("article-definite-kin") or "kiŋ"
         rule_id = "article-definite-kin"
-        if form.text.endswith("e") and self.has("article-definite-cin"):
+        if after_ablaut and form.text.endswith("e") and self.has("article-definite-cin"):
             article = self.form_of("article-definite-cin") or "ćiŋ"
             rule_id = "article-definite-cin"
             form.use("article-definite-kin")

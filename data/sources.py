@@ -65,6 +65,8 @@ def load_lexicon(path: Path, canonicalize: Any) -> tuple[list[Lexeme], list[Atte
         verb = entry.get("verb") or {}
         if "dative" in verb and not isinstance(verb["dative"], bool):
             raise SourceError(f"{path}: entry {n} ({entry['id']}): verb.dative must be true or false")
+        if verb.get("e_final", "fixed") not in ("fixed", "ablauting"):
+            raise SourceError(f"{path}: entry {n} ({entry['id']}): verb.e_final must be fixed or ablauting")
         if "un_index" in verb and not (isinstance(verb["un_index"], int) and not isinstance(verb["un_index"], bool)
                                        and 0 <= verb["un_index"] <= int(verb.get("affix_index", 0))):
             raise SourceError(f"{path}: entry {n} ({entry['id']}): verb.un_index must be an int in 0..affix_index")
@@ -72,7 +74,8 @@ def load_lexicon(path: Path, canonicalize: Any) -> tuple[list[Lexeme], list[Atte
             id=entry["id"], form=canonicalize(entry["form"]), pos=entry["pos"], gloss=str(entry["gloss"]),
             english=english, verb=verb, animate=bool(entry.get("animate")),
             source=str(entry["source"]), review_status=str(entry["review_status"]),
-            kin_term=bool(entry.get("kin_term")),
+            kin_term=bool(entry.get("kin_term")), features=tuple(entry.get("features") or ()),
+            countable=bool(entry.get("countable", True)), diminutive=entry.get("diminutive"),
         )
         lexemes.append(lexeme)
         for att in entry.get("attested") or []:

@@ -52,6 +52,8 @@ class Draft:
     gloss: str
     dakota: str
     extra_words: int = 0
+    recall: bool = False
+    """A bare word-meaning question (no vocabulary given): learnable only if the word's lexeme is in train."""
 
     def rule_ids(self) -> list[str]:
         return list(self.form.rule_ids) if self.form else []
@@ -157,6 +159,8 @@ def verb_drafts(grammar: Grammar, verbs: list[Lexeme]) -> list[Draft]:
                     if obj is None and lex.verb.get("transitive"):
                         alternatives += [f"{e} it" for e in [english, *alternatives]
                                          if e.rsplit(" ", 1)[-1] not in (*ENGLISH_PARTICLES, "there", "home", "it")]
+                    for reading in other_readings(lex, subject, obj, future=future, negative=negative):
+                        alternatives += [reading, *english_alternatives(reading)]
                     drafts.append(Draft(
                         "morphology",
                         f"Dakota verb: {lex.form} ({lex.gloss}).\nInflect it for: {', '.join(features)}.\n"
@@ -198,10 +202,25 @@ def verb_drafts(grammar: Grammar, verbs: list[Lexeme]) -> list[Draft]:
     return drafts
 
 
+def other_readings(lex: Lexeme, subject: str, obj: str | None, *, future: bool, negative: bool) -> list[str]:
+    """The other English readings of the same Dakota form: ni-…-pi is "they … you" or "he … you all";
+    uŋ-… on a verb that takes a person object is also "he/they … us" (uŋ as the object pronoun)."""
+    def reading(subj: str, person: str) -> str:
+        return with_object(english_verb(lex, subj, future=future, negative=negative), lex, person)
+
+    if obj == "2sg" and subject == "3pl":
+        return [reading("3sg", "you all")]
+    if obj is None and subject in ("1du", "1pl") and takes_person_object(lex):
+        return [reading("3sg", "us"), reading("3pl" if subject == "1pl" else "3sg", "us two" if subject == "1du" else "us")]
+    return []
+
+
 def noun_drafts(grammar: Grammar, nouns: list[Lexeme], adjectives: list[Lexeme], numerals: list[Lexeme]) -> list[Draft]:
     """Noun phrases: articles, possession, diminutive, numerals, adjectives (syntax + translation)."""
     drafts: list[Draft] = []
     for noun in nouns:
+        if "name" in noun.features:
+            continue  # birth-order names (Riggs 1852 § 72) are names, not common nouns: no articles or numerals
         sing = str(noun.english["singular"])
         plural = str(noun.english.get("plural") or sing)
         phrases: list[tuple[Form | None, str, list[str], list[Lexeme], int]] = [
@@ -221,7 +240,8 @@ def noun_drafts(grammar: Grammar, nouns: list[Lexeme], adjectives: list[Lexeme],
             phrases.append((grammar.noun_phrase(noun, "definite", adjective=adj), f"the {pred} {sing}", [], [noun, adj], 1))
         for num in numerals:
             value = num.english.get("value")
-            if not isinstance(value, int) or not grammar.has("numeral-after-noun") or not _keep(f"num:{noun.id}:{num.id}", 400):
+            if not (isinstance(value, int) and noun.countable and grammar.has("numeral-after-noun")
+                    and _keep(f"num:{noun.id}:{num.id}", 400)):
                 continue
             form = Form(words=[[(noun.form, "stem")], [(num.form, "word")]], rule_ids=["numeral-after-noun"])
             word = NUMBER_WORDS.get(value, num.gloss)
@@ -251,21 +271,8 @@ def _keep(key: str, permille: int) -> bool:
     return sample_hash(f"dakota-sample:{key}") % 1000 < permille
 
 
-# Which nouns make sense as objects of a transitive verb, by the verb's English base (the lexicon has no
-# selectional information): "any" noun, "animate" (people, animals) or "thing" (inanimate). Verbs not listed
-# get no sentence tasks, so no sentence says "you drink the book".
-OBJECT_CLASS = {
-    "see": "any", "hear": "any", "want": "any", "love": "any", "remember": "any", "have": "any", "find": "any",
-    "like": "any", "know": "any", "look at": "any", "take": "any", "bring": "any", "carry": "any",
-    "cherish": "any", "choose": "any", "count": "any", "touch": "any", "understand": "any", "strike": "any",
-    "wash": "any", "kill": "animate", "help": "animate", "call": "animate", "fear": "animate", "feed": "animate",
-    "bite": "animate", "catch": "animate", "chase": "animate", "follow": "animate", "pity": "animate",
-    "pray for": "animate", "shoot": "animate", "watch over": "animate", "wait for": "animate",
-    "talk with": "animate", "make": "thing", "buy": "thing", "build": "thing", "hold": "thing", "break": "thing",
-    "open": "thing", "spoil": "thing", "cut off": "thing", "put down": "thing", "finish": "thing",
-}
-# Verbs outside OBJECT_CLASS's "any"/"animate" that still take a person as object in a sensible English
-# sentence (kaġa: Riggs § 15 mayakaġa 'thou madest me'; kaśka: § 106 'tied him').
+# Verbs that take a person as object in a sensible English sentence although their lexicon `object` features do
+# not list "human" (kaġa: Riggs § 15 mayakaġa 'thou madest me'; kaśka: § 106 'tied him').
 PERSON_OBJECT_VERBS = {"make", "tie", "hit", "tell", "lay down", "show"}
 
 
@@ -274,8 +281,7 @@ def takes_person_object(lex: Lexeme) -> bool:
     ("he sees me", not "he drinks me" or "he wins you")."""
     if not lex.verb.get("transitive") or lex.verb.get("class") == "stative":
         return False
-    base = str(lex.english.get("base"))
-    return OBJECT_CLASS.get(base) in ("any", "animate") or base in PERSON_OBJECT_VERBS
+    return "human" in (lex.verb.get("object") or []) or str(lex.english.get("base")) in PERSON_OBJECT_VERBS
 
 
 # Predicates that make sense of any noun; the other stative predicates ("sick", "tired") only of animate ones.
@@ -290,26 +296,26 @@ def sentence_drafts(grammar: Grammar, nouns: list[Lexeme], verbs: list[Lexeme]) 
     Candidates of each template are ranked by a hash of their key and the first SENTENCES_PER_TEMPLATE kept,
     so the count does not grow with the square of the lexicon.
     """
+    nouns = [n for n in nouns if "name" not in n.features]
     animate = [n for n in nouns if n.animate]
     intransitive = [v for v in verbs if v.verb.get("class") == "active" and not v.verb.get("transitive")]
     transitive = [v for v in verbs if v.verb.get("class") == "active" and v.verb.get("transitive")
-                  and OBJECT_CLASS.get(str(v.english.get("base"))) is not None]
+                  and v.verb.get("object")]
     stative = [v for v in verbs if v.verb.get("class") == "stative" and v.is_copula_verb]
     candidates: dict[str, list[tuple[str, Any]]] = defaultdict(list)
 
     def objects_for(verb: Lexeme) -> list[Lexeme]:
-        kind = OBJECT_CLASS[str(verb.english["base"])]
-        return [n for n in nouns if kind == "any" or (kind == "animate") == n.animate]
+        return [n for n in nouns if verb.selects("object", n)]
 
     for noun in animate:
-        for verb in intransitive:
+        for verb in (v for v in intransitive if v.selects("subject", noun)):
             for future, negative in ((False, False), (True, False), (False, True)):
                 for subj in ("3sg", "3pl"):
                     candidates["s1"].append((f"{noun.id}:{verb.id}:{subj}:{future}:{negative}",
                                              (noun, verb, subj, future, negative)))
     for adj in stative:
         pred = str(adj.english["base"])[3:]
-        for noun in nouns if pred in ANY_NOUN_PREDICATES else animate:
+        for noun in nouns if pred in ANY_NOUN_PREDICATES else [n for n in animate if adj.selects("subject", n)]:
             for future, negative in ((False, False), (True, False), (False, True)):
                 candidates["s2"].append((f"{noun.id}:{adj.id}:{future}:{negative}", (noun, adj, future, negative)))
     for verb in transitive:
@@ -318,7 +324,7 @@ def sentence_drafts(grammar: Grammar, nouns: list[Lexeme], verbs: list[Lexeme]) 
                 candidates["s3"].append((f"{verb.id}:{obj.id}:{subject}", (verb, obj, subject)))
                 if obj.animate:
                     candidates["s4"].append((f"{verb.id}:{obj.id}:{subject}", (verb, obj, subject)))
-            others = [n for n in animate if n.id != obj.id]
+            others = [n for n in animate if n.id != obj.id and verb.selects("subject", n)]
             if others:
                 subj_noun = others[sample_hash(f"s5:{verb.id}:{obj.id}") % len(others)]
                 candidates["s5"].append((f"{verb.id}:{subj_noun.id}:{obj.id}", (verb, subj_noun, obj)))
@@ -467,9 +473,10 @@ def vocabulary_drafts(lexemes: list[Lexeme], same_side: Callable[[Lexeme, Lexeme
                     and other.form != lex.form and same_side(lex, other)
                     and set(gloss_meanings(lex)) <= set(gloss_parts(other))]
         drafts.append(Draft("translation", f"What does the Dakota {lex.pos} {lex.form} mean? Give its English gloss.",
-                            lex.gloss, sorted(meanings), "english", form, lex.form, [lex], lex.gloss, lex.form))
+                            lex.gloss, sorted(meanings), "english", form, lex.form, [lex], lex.gloss, lex.form,
+                            recall=True))
         drafts.append(Draft("reverse_translation", f"Give the Dakota {lex.pos} that means: {lex.gloss}", lex.form,
-                            sorted(synonyms), "dakota", form, lex.form, [lex], lex.gloss, lex.form))
+                            sorted(synonyms), "dakota", form, lex.form, [lex], lex.gloss, lex.form, recall=True))
     return drafts
 
 
@@ -483,10 +490,11 @@ def attested_drafts(attestations: list[Attestation]) -> list[Draft]:
         form = Form(words=[[(w, "word")] for w in att.form.split(" ")])
         vocab = "" if att.form == lex.form else "\n" + vocab_line([lex])
         drafts.append(Draft("translation", f"Translate this Dakota (quoted in the grammar by Riggs) into English: {att.form}"
-                            f"{vocab}", att.gloss, [], "english", form, lex.form, [lex], att.gloss, att.form, 1))
+                            f"{vocab}", att.gloss, [], "english", form, lex.form, [lex], att.gloss, att.form, 1,
+                            recall=not vocab))
         prompt = f"Translate into Dakota, as the grammar by Riggs gives it: {att.gloss}{vocab}"
         reverse[prompt].append(Draft("reverse_translation", prompt, att.form, [], "dakota", form, lex.form, [lex],
-                                     att.gloss, att.form, 1))
+                                     att.gloss, att.form, 1, recall=not vocab))
     for group in reverse.values():
         first = group[0]
         first.alternatives = sorted({d.answer for d in group} - {first.answer})

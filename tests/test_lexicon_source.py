@@ -82,8 +82,9 @@ def test_verbs_have_inflection_info(entries: list[dict]) -> None:
         v = e.get("verb")
         assert isinstance(v, dict), f"{e['id']}: verbs need a `verb` block"
         assert v.get("class") in ("active", "stative"), f"{e['id']}: class {v.get('class')!r}"
-        for key in ("transitive", "y_initial", "ablaut"):
+        for key in ("transitive", "y_initial"):
             assert isinstance(v.get(key), bool), f"{e['id']}: verb.{key} must be true/false"
+        assert isinstance(v.get("ablaut"), bool) or v.get("ablaut") == "unknown", f"{e['id']}: verb.ablaut"
         index = v.get("affix_index")
         assert isinstance(index, int) and not isinstance(index, bool), f"{e['id']}: affix_index must be an int"
         assert 0 <= index <= len(e["form"]), f"{e['id']}: affix_index {index} outside 0..{len(e['form'])}"
