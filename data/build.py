@@ -272,15 +272,40 @@ def build(out_dir: Path, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
         "rules": {"total": len(rules), "active": len(grammar.rules)},
         "dropped": dict(sorted(dropped.items())),
     }
+    add_attested_split(manifest)
     (out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
                                            encoding="utf-8", newline="\n")
     return manifest
 
 
+ATTESTED_FILES = ("tasks_attested.jsonl", "UNIMORPH_LICENSE.md")
+
+
+def add_attested_split(manifest: dict[str, Any]) -> None:
+    """Record the shipped UniMorph split (`python -m data.import_unimorph` writes it; not rebuilt here, so this
+    build needs no external file) in the manifest: files, family × difficulty counts, total."""
+    from dakota_grammar_translation.tasks import read_tasks
+
+    path = OUT_DIR / ATTESTED_FILES[0]
+    if not path.is_file():
+        return
+    records = read_tasks(path)
+    for name in ATTESTED_FILES:
+        manifest["files"][name] = {"sha256": sha256_file(OUT_DIR / name), "bytes": (OUT_DIR / name).stat().st_size}
+    counts = {f: {d: 0 for d in DIFFICULTIES} for f in FAMILIES}
+    for r in records:
+        counts[r["family"]][r["difficulty"]] += 1
+    manifest["counts"]["attested"] = counts
+    manifest["totals"]["attested"] = len(records)
+    manifest["attested"]["attested"] = {"attested": len(records), "derived": 0}
+    manifest["attested_source"] = ("UniMorph Dakota (LaFontaine & McKay, 550 Dakota Verbs, 2005; annotated by "
+                                   "E. Chodroff), CC BY-SA 3.0: see UNIMORPH_LICENSE.md")
+
+
 def summary(manifest: Mapping[str, Any]) -> str:
     """A printed table: family × difficulty per split, attested vs derived, drops."""
     lines = []
-    for split in ("train", "heldout"):
+    for split in [s for s in ("train", "heldout", "attested") if s in manifest["totals"]]:
         lines.append(f"{split} ({manifest['totals'][split]} tasks)")
         lines.append(f"  {'family':<20}" + "".join(f"{d:>10}" for d in DIFFICULTIES) + f"{'total':>10}")
         for family in FAMILIES:
@@ -288,7 +313,7 @@ def summary(manifest: Mapping[str, Any]) -> str:
             lines.append(f"  {family:<20}" + "".join(f"{row[d]:>10}" for d in DIFFICULTIES) + f"{sum(row.values()):>10}")
         att = manifest["attested"][split]
         lines.append(f"  attested {att['attested']}, derived by rule {att['derived']}")
-    total = sum(manifest["totals"].values())
+    total = manifest["totals"]["train"] + manifest["totals"]["heldout"]
     lines.append(f"held-out share: {manifest['totals']['heldout'] / max(total, 1):.1%}")
     lines.append("dropped: " + (", ".join(f"{k} {v}" for k, v in manifest["dropped"].items()) or "none"))
     return "\n".join(lines)

@@ -120,56 +120,104 @@ class Grammar:
     def inflect(
         self, lex: Lexeme, subject: str, obj: str | None = None, *, future: bool = False, negative: bool = False,
     ) -> Form | None:
-        """The verb `lex` with a subject (and object), optionally future and/or negative; None if not buildable."""
-        v = lex.verb
-        stative = v.get("class") == "stative"
-        if obj is not None and (stative or not v.get("transitive")):
+        """The verb `lex` with a subject (and object), optionally future and/or negative; None if not buildable.
+
+        The steps, in order: can this subject/object pair exist; the pronoun chain at the pronoun slot; where
+        'we' uŋ goes; uŋ → uŋk before a vowel; the pieces of the word; the plural -pi; the particles kta/śni."""
+        if not self._pair_exists(lex, subject, obj):
             return None
-        if obj is not None and (subject[0] == obj[0] or (subject in ("1du", "1pl") and obj == "1sg")):
-            return None
-        if subject == "1du" and obj == "2sg":
-            return None  # the dual uŋ- already means "you and I" (Riggs 1852 § 13): no "we two … you"
-        index = int(v.get("affix_index", 0))
-        stem = lex.form
-        if not 0 <= index <= len(stem):
+        irregular = self._irregular(lex, subject, obj)
+        if irregular is not None:
+            return self._with_tense(irregular, lex, future=future, negative=negative)
+        index = int(lex.verb.get("affix_index", 0))
+        if not 0 <= index <= len(lex.form):
             return None
         form = Form(words=[])
+        built = self._pronoun_chain(form, lex, subject, obj, index)
+        if built is None:
+            return None
+        chain, consumed_y = built
+        placed = self._place_we(form, lex, subject, obj, index, chain)
+        if placed is None:
+            return None
+        chain, moved = placed
+        rest = lex.form[index + 1:] if consumed_y else lex.form[index:]
+        if not self._contact_all(form, lex, chain, moved, rest):
+            return None
+        pieces = self._pieces(form, lex, index, chain, moved, rest)
+        if pieces is None or not self._plural(form, lex, subject, pieces):
+            return None
+        form.words.append(pieces)
+        return self._with_tense(form, lex, future=future, negative=negative)
+
+    @staticmethod
+    def _pair_exists(lex: Lexeme, subject: str, obj: str | None) -> bool:
+        """No object on stative or intransitive verbs, none of the subject's own person, no 'we … me', and no
+        'we two … you': the dual uŋ- already means 'you and I' (Riggs 1852 § 13)."""
+        if obj is None:
+            return True
+        if lex.verb.get("class") == "stative" or not lex.verb.get("transitive"):
+            return False
+        if subject[0] == obj[0] or (subject in ("1du", "1pl") and obj == "1sg"):
+            return False
+        return not (subject == "1du" and obj == "2sg")
+
+    def _irregular(self, lex: Lexeme, subject: str, obj: str | None) -> Form | None:
+        """A form the lexicon lists under `verb.forms` (ećaŋmi 'I think'); 2pl is its 2sg + -pi."""
+        forms = lex.verb.get("forms") or {}
+        base = forms.get("2sg" if subject == "2pl" else subject)
+        if obj is not None or not base or not self.has(AGENT_RULES[subject]):
+            return None
+        form = Form(words=[[(str(base), "stem")]], rule_ids=[AGENT_RULES[subject]])
+        if subject == "2pl":
+            if not self.has("plural-pi"):
+                return None
+            pi = self.form_of("plural-pi") or "pi"
+            form.words[0].append((pi, "suffix"))
+            form.affixes.append({"form": pi, "slot": "suffix", "rule_id": "plural-pi"})
+            form.use("plural-pi")
+        return form
+
+    def _pronoun_chain(self, form: Form, lex: Lexeme, subject: str, obj: str | None,
+                       index: int) -> tuple[list[tuple[str, str]], bool] | None:
+        """The object and subject pronouns (affix, rule id) at the pronoun slot, and whether a y-initial stem's
+        y was fused into wa/ya (→ md/d)."""
+        stem, stative = lex.form, lex.verb.get("class") == "stative"
         chain: list[tuple[str, str]] = []
         if obj is not None:
-            if subject == "1sg" and obj == "2sg":
-                if not self.has("pron-transition-1sg-2sg") or stem[index:index + 1] == "k":
-                    return None
-                chain.append((self.form_of("pron-transition-1sg-2sg") or "", "pron-transition-1sg-2sg"))
-            else:
-                if not self.has(OBJECT_RULES[obj]):
-                    return None
-                chain.append((self.form_of(OBJECT_RULES[obj]) or "", OBJECT_RULES[obj]))
-        consumed_y = False
-        we = subject in ("1du", "1pl")
-        if subject != "3sg" and not (obj == "2sg" and subject == "1sg"):
-            rule_id = (PATIENT_RULES if stative else AGENT_RULES)[subject]
-            if not self.has(rule_id):
+            rule_id = "pron-transition-1sg-2sg" if (subject, obj) == ("1sg", "2sg") else OBJECT_RULES[obj]
+            if not self.has(rule_id) or (rule_id == "pron-transition-1sg-2sg" and stem[index:index + 1] == "k"):
                 return None
-            affix = self.form_of(rule_id) or ""
-            if affix in ("wa", "ya") and v.get("y_initial") and stem[index:index + 1] == "y":
-                fusion = "pron-y-1sg" if affix == "wa" else "pron-y-2sg"
-                if not self.has(fusion):
-                    return None
-                form.use(rule_id)
-                chain.append((self.form_of(fusion) or "", fusion))
-                consumed_y = True
-            elif affix:
-                chain.append((affix, rule_id))
-        elif not self.has("pron-3sg-zero"):
+            chain.append((self.form_of(rule_id) or "", rule_id))
+        if subject == "3sg" or (obj == "2sg" and subject == "1sg"):
+            return (chain, False) if self.has("pron-3sg-zero") else None
+        rule_id = (PATIENT_RULES if stative else AGENT_RULES)[subject]
+        if not self.has(rule_id):
             return None
-        un_at = un_index(lex)
-        moved: tuple[str, str] | None = None
-        if we and un_at != index:
+        affix = self.form_of(rule_id) or ""
+        if affix in ("wa", "ya") and lex.verb.get("y_initial") and stem[index:index + 1] == "y":
+            fusion = "pron-y-1sg" if affix == "wa" else "pron-y-2sg"
+            if not self.has(fusion):
+                return None
+            form.use(rule_id)
+            chain.append((self.form_of(fusion) or "", fusion))
+            return chain, True
+        if affix:
+            chain.append((affix, rule_id))
+        return chain, False
+
+    def _place_we(self, form: Form, lex: Lexeme, subject: str, obj: str | None, index: int,
+                  chain: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], tuple[str, str] | None] | None:
+        """'we' uŋ: moved before a vowel-initial verb (uŋkoyakapi), before ni 'you' (uŋniyuzapi), and the object
+        before the subject pronoun elsewhere; returns the chain and the moved uŋ (if any)."""
+        we = subject in ("1du", "1pl")
+        if we and un_index(lex) != index:
             if obj is not None or not self.has("pron-un-vowel-initial"):
                 return None
             moved = chain.pop()
             form.use("pron-un-vowel-initial")
-        elif we and obj is not None:
+            return chain, moved
+        if we and obj is not None:
             if obj != "2sg" or not self.has("pron-un-before-ni"):
                 return None
             chain.reverse()
@@ -178,24 +226,36 @@ class Grammar:
             if not self.has("pron-object-before-agent"):
                 return None
             form.use("pron-object-before-agent")
-        rest = stem[index + 1:] if consumed_y else stem[index:]
-        if moved is not None:
-            moved = self._un_contact(form, moved, stem[un_at:])
-            if moved is None:
-                return None
+        return chain, None
+
+    def _contact_all(self, form: Form, lex: Lexeme, chain: list[tuple[str, str]], moved: tuple[str, str] | None,
+                     rest: str) -> bool:
+        """uŋ → uŋk before a vowel, for the moved uŋ and every affix of the chain (in place)."""
+        if moved is not None and self._un_contact(form, moved, lex.form[un_index(lex):]) is None:
+            return False
         for i, item in enumerate(chain):
             following = chain[i + 1][0] if i + 1 < len(chain) else rest
             contacted = self._un_contact(form, item, following)
             if contacted is None:
-                return None
+                return False
             chain[i] = contacted
+        return True
+
+    def _pieces(self, form: Form, lex: Lexeme, index: int, chain: list[tuple[str, str]],
+                moved: tuple[str, str] | None, rest: str) -> list[Piece] | None:
+        """The word's pieces: stem before the slot, (moved uŋ,) the chain, the rest of the stem."""
+        stem = lex.form
         slot = "prefix" if index == 0 else "infix"
         pieces: list[Piece] = []
         if moved is not None:
+            un_at = un_index(lex)
+            moved = self._un_contact(form, moved, stem[un_at:])
+            assert moved is not None
+            moved_slot = "prefix" if un_at == 0 else "infix"
             if stem[:un_at]:
                 pieces.append((stem[:un_at], "stem"))
-            pieces.append((moved[0], "prefix" if un_at == 0 else "infix"))
-            form.affixes.append({"form": moved[0], "slot": "prefix" if un_at == 0 else "infix", "rule_id": moved[1]})
+            pieces.append((moved[0], moved_slot))
+            form.affixes.append({"form": moved[0], "slot": moved_slot, "rule_id": moved[1]})
             form.use(moved[1])
             if stem[un_at:index]:
                 pieces.append((stem[un_at:index], "stem"))
@@ -205,21 +265,26 @@ class Grammar:
             pieces.append((affix, slot))
             form.affixes.append({"form": affix, "slot": slot, "rule_id": rule_id})
             form.use(rule_id)
-        if subject in PLURAL_SUBJECTS and lex.verb.get("e_final") == "ablauting" and rest.endswith("e"):
-            if not self.has("ablaut-e-a-pi"):
-                return None
-            rest = rest[:-1] + "a"
-            form.use("ablaut-e-a-pi")
         if rest:
             pieces.append((rest, "stem"))
+        return pieces
+
+    def _plural(self, form: Form, lex: Lexeme, subject: str, pieces: list[Piece]) -> bool:
+        """-pi for plural subjects (an ablauting final e becomes a before it: apapi) and the implied rules."""
+        stative = lex.verb.get("class") == "stative"
         if subject in PLURAL_SUBJECTS:
-            rule_id = (PATIENT_RULES if stative else AGENT_RULES)[subject]
+            if lex.verb.get("e_final") == "ablauting" and pieces and pieces[-1][1] == "stem" \
+                    and pieces[-1][0].endswith("e"):
+                if not self.has("ablaut-e-a-pi"):
+                    return False
+                pieces[-1] = (pieces[-1][0][:-1] + "a", "stem")
+                form.use("ablaut-e-a-pi")
             if not self.has("plural-pi"):
-                return None
+                return False
             pi = self.form_of("plural-pi") or "pi"
             pieces.append((pi, "suffix"))
             form.affixes.append({"form": pi, "slot": "suffix", "rule_id": "plural-pi"})
-            form.use(rule_id)
+            form.use((PATIENT_RULES if stative else AGENT_RULES)[subject])
             form.use("plural-pi")
         elif subject == "3sg":
             form.use("pron-3sg-zero")
@@ -227,14 +292,12 @@ class Grammar:
             form.use("dual-no-pi")
         if stative and subject in ("1sg", "2sg", "2pl"):
             form.use("stative-uses-patient")
-        form.words.append(pieces)
-        if future and negative:
-            return self.add_particles(form, lex, ["future-kta", "negation-sni"])
-        if future:
-            return self.add_particles(form, lex, ["future-kta"])
-        if negative:
-            return self.add_particles(form, lex, ["negation-sni"])
-        return form
+        return True
+
+    def _with_tense(self, form: Form, lex: Lexeme, *, future: bool, negative: bool) -> Form | None:
+        """kta (future), śni (negative), or both (kte śni)."""
+        particles = (["future-kta"] if future else []) + (["negation-sni"] if negative else [])
+        return self.add_particles(form, lex, particles) if particles else form
 
     def _un_contact(self, form: Form, item: tuple[str, str], following: str) -> tuple[str, str] | None:
         """uŋ → uŋk before a vowel (None if that rule is rejected); other affixes unchanged."""

@@ -540,7 +540,7 @@ def pattern_drafts(grammar: Grammar, verbs: list[Lexeme], nouns: list[Lexeme]) -
         base_eng = english_plain(lex, "3sg")
         for rule_id, subject in subjects.items():
             form = grammar.inflect(lex, subject)
-            if form is None:
+            if form is None or not form.affixes:
                 continue
             changed = [r for r in form.rule_ids if r not in ("pron-3sg-zero", "dual-no-pi")]
             y_fused = "pron-y-1sg" in changed or "pron-y-2sg" in changed

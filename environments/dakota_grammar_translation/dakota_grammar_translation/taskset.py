@@ -143,8 +143,9 @@ class DakotaTasksetConfig(vf.TasksetConfig):
     """Which tasks load (`--env.taskset.*`); `system_prompt` (a file) overrides the system prompt."""
 
     task: DakotaTaskConfig = DakotaTaskConfig()
-    split: Literal["train", "heldout"] = "train"
-    """Packaged split to load."""
+    split: Literal["train", "heldout", "attested"] = "train"
+    """Packaged split to load: train, heldout (lexeme-disjoint), or attested (UniMorph Dakota verb forms,
+    lemma-disjoint from both; CC BY-SA 3.0)."""
     data_file: Path | None = None
     """Load this task JSONL (Contract 1, e.g. from `python -m data.import_dakota1890`) instead of `split`."""
     families: list[Family] = []
