@@ -14,7 +14,15 @@ from typing import Any
 VOWELS = set("aeiouáéíóú")
 SUBJECTS = ("1sg", "2sg", "3sg", "1du", "1pl", "2pl", "3pl")
 OBJECTS = ("1sg", "2sg", "3pl")
-SUBJECT_ENGLISH = {"1sg": "I", "2sg": "you", "3sg": "he", "1du": "we two", "1pl": "we", "2pl": "you all", "3pl": "they"}
+SUBJECT_ENGLISH = {
+    "1sg": "I",
+    "2sg": "you",
+    "3sg": "he",
+    "1du": "we two",
+    "1pl": "we",
+    "2pl": "you all",
+    "3pl": "they",
+}
 OBJECT_ENGLISH = {"1sg": "me", "2sg": "you", "3pl": "them"}
 SUBJECT_FEATURE = {
     "1sg": 'subject "I" (first person singular)',
@@ -25,11 +33,27 @@ SUBJECT_FEATURE = {
     "2pl": 'subject "you" (several people)',
     "3pl": 'subject "they" (plural)',
 }
-OBJECT_FEATURE = {"1sg": 'object "me"', "2sg": 'object "you" (one person)', "3pl": 'object "them" (animate plural)'}
-AGENT_RULES = {"1sg": "pron-agent-1sg", "2sg": "pron-agent-2sg", "1du": "pron-agent-1du",
-               "1pl": "pron-agent-1pl", "2pl": "pron-agent-2pl", "3pl": "pron-3pl-pi"}
-PATIENT_RULES = {"1sg": "pron-patient-1sg", "2sg": "pron-patient-2sg", "1du": "pron-agent-1du",
-                 "1pl": "pron-agent-1pl", "2pl": "pron-patient-2pl", "3pl": "pron-3pl-pi"}
+OBJECT_FEATURE = {
+    "1sg": 'object "me"',
+    "2sg": 'object "you" (one person)',
+    "3pl": 'object "them" (animate plural)',
+}
+AGENT_RULES = {
+    "1sg": "pron-agent-1sg",
+    "2sg": "pron-agent-2sg",
+    "1du": "pron-agent-1du",
+    "1pl": "pron-agent-1pl",
+    "2pl": "pron-agent-2pl",
+    "3pl": "pron-3pl-pi",
+}
+PATIENT_RULES = {
+    "1sg": "pron-patient-1sg",
+    "2sg": "pron-patient-2sg",
+    "1du": "pron-agent-1du",
+    "1pl": "pron-agent-1pl",
+    "2pl": "pron-patient-2pl",
+    "3pl": "pron-3pl-pi",
+}
 OBJECT_RULES = {"1sg": "pron-object-1sg", "2sg": "pron-object-2sg", "3pl": "pron-object-3pl-wica"}
 PLURAL_SUBJECTS = {"1pl", "2pl", "3pl"}
 
@@ -118,7 +142,13 @@ class Grammar:
 
     # -- verbs ---------------------------------------------------------------------------------------------
     def inflect(
-        self, lex: Lexeme, subject: str, obj: str | None = None, *, future: bool = False, negative: bool = False,
+        self,
+        lex: Lexeme,
+        subject: str,
+        obj: str | None = None,
+        *,
+        future: bool = False,
+        negative: bool = False,
     ) -> Form | None:
         """The verb `lex` with a subject (and object), optionally future and/or negative; None if not buildable.
 
@@ -141,7 +171,7 @@ class Grammar:
         if placed is None:
             return None
         chain, moved = placed
-        rest = lex.form[index + 1:] if consumed_y else lex.form[index:]
+        rest = lex.form[index + 1 :] if consumed_y else lex.form[index:]
         if not self._contact_all(form, lex, chain, moved, rest):
             return None
         pieces = self._pieces(form, lex, index, chain, moved, rest)
@@ -178,15 +208,18 @@ class Grammar:
             form.use("plural-pi")
         return form
 
-    def _pronoun_chain(self, form: Form, lex: Lexeme, subject: str, obj: str | None,
-                       index: int) -> tuple[list[tuple[str, str]], bool] | None:
+    def _pronoun_chain(
+        self, form: Form, lex: Lexeme, subject: str, obj: str | None, index: int
+    ) -> tuple[list[tuple[str, str]], bool] | None:
         """The object and subject pronouns (affix, rule id) at the pronoun slot, and whether a y-initial stem's
         y was fused into wa/ya (→ md/d)."""
         stem, stative = lex.form, lex.verb.get("class") == "stative"
         chain: list[tuple[str, str]] = []
         if obj is not None:
             rule_id = "pron-transition-1sg-2sg" if (subject, obj) == ("1sg", "2sg") else OBJECT_RULES[obj]
-            if not self.has(rule_id) or (rule_id == "pron-transition-1sg-2sg" and stem[index:index + 1] == "k"):
+            if not self.has(rule_id) or (
+                rule_id == "pron-transition-1sg-2sg" and stem[index : index + 1] == "k"
+            ):
                 return None
             chain.append((self.form_of(rule_id) or "", rule_id))
         if subject == "3sg" or (obj == "2sg" and subject == "1sg"):
@@ -195,7 +228,7 @@ class Grammar:
         if not self.has(rule_id):
             return None
         affix = self.form_of(rule_id) or ""
-        if affix in ("wa", "ya") and lex.verb.get("y_initial") and stem[index:index + 1] == "y":
+        if affix in ("wa", "ya") and lex.verb.get("y_initial") and stem[index : index + 1] == "y":
             fusion = "pron-y-1sg" if affix == "wa" else "pron-y-2sg"
             if not self.has(fusion):
                 return None
@@ -206,8 +239,9 @@ class Grammar:
             chain.append((affix, rule_id))
         return chain, False
 
-    def _place_we(self, form: Form, lex: Lexeme, subject: str, obj: str | None, index: int,
-                  chain: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], tuple[str, str] | None] | None:
+    def _place_we(
+        self, form: Form, lex: Lexeme, subject: str, obj: str | None, index: int, chain: list[tuple[str, str]]
+    ) -> tuple[list[tuple[str, str]], tuple[str, str] | None] | None:
         """'we' uŋ: moved before a vowel-initial verb (uŋkoyakapi), before ni 'you' (uŋniyuzapi), and the object
         before the subject pronoun elsewhere; returns the chain and the moved uŋ (if any)."""
         we = subject in ("1du", "1pl")
@@ -228,10 +262,11 @@ class Grammar:
             form.use("pron-object-before-agent")
         return chain, None
 
-    def _contact_all(self, form: Form, lex: Lexeme, chain: list[tuple[str, str]], moved: tuple[str, str] | None,
-                     rest: str) -> bool:
+    def _contact_all(
+        self, form: Form, lex: Lexeme, chain: list[tuple[str, str]], moved: tuple[str, str] | None, rest: str
+    ) -> bool:
         """uŋ → uŋk before a vowel, for the moved uŋ and every affix of the chain (in place)."""
-        if moved is not None and self._un_contact(form, moved, lex.form[un_index(lex):]) is None:
+        if moved is not None and self._un_contact(form, moved, lex.form[un_index(lex) :]) is None:
             return False
         for i, item in enumerate(chain):
             following = chain[i + 1][0] if i + 1 < len(chain) else rest
@@ -241,8 +276,15 @@ class Grammar:
             chain[i] = contacted
         return True
 
-    def _pieces(self, form: Form, lex: Lexeme, index: int, chain: list[tuple[str, str]],
-                moved: tuple[str, str] | None, rest: str) -> list[Piece] | None:
+    def _pieces(
+        self,
+        form: Form,
+        lex: Lexeme,
+        index: int,
+        chain: list[tuple[str, str]],
+        moved: tuple[str, str] | None,
+        rest: str,
+    ) -> list[Piece] | None:
         """The word's pieces: stem before the slot, (moved uŋ,) the chain, the rest of the stem."""
         stem = lex.form
         slot = "prefix" if index == 0 else "infix"
@@ -273,8 +315,12 @@ class Grammar:
         """-pi for plural subjects (an ablauting final e becomes a before it: apapi) and the implied rules."""
         stative = lex.verb.get("class") == "stative"
         if subject in PLURAL_SUBJECTS:
-            if lex.verb.get("e_final") == "ablauting" and pieces and pieces[-1][1] == "stem" \
-                    and pieces[-1][0].endswith("e"):
+            if (
+                lex.verb.get("e_final") == "ablauting"
+                and pieces
+                and pieces[-1][1] == "stem"
+                and pieces[-1][0].endswith("e")
+            ):
                 if not self.has("ablaut-e-a-pi"):
                     return False
                 pieces[-1] = (pieces[-1][0][:-1] + "a", "stem")
@@ -323,7 +369,7 @@ class Grammar:
             finals = [f for f in finals if not f.endswith("ŋ")]
         for final in sorted(finals, key=len, reverse=True):
             if piece.endswith(final):
-                last[-1] = (piece[:-len(final)] + op.get("becomes", "e"), kind)
+                last[-1] = (piece[: -len(final)] + op.get("becomes", "e"), kind)
                 form.use("ablaut-a-e")
                 return True
         word = "".join(p[0] for p in last)
@@ -351,7 +397,9 @@ class Grammar:
         """A command: the bare verb + wo (one person) or po (several)."""
         if lex.verb.get("class") == "stative":
             return None
-        return self.add_particles(Form(words=[[(lex.form, "stem")]]), lex, ["imperative-po" if plural else "imperative-wo"])
+        return self.add_particles(
+            Form(words=[[(lex.form, "stem")]]), lex, ["imperative-po" if plural else "imperative-wo"]
+        )
 
     def dative(self, lex: Lexeme) -> Form | None:
         """ki 'to/for someone' at the pronoun slot (only verbs whose entry says `dative: true`); k right after
@@ -388,7 +436,11 @@ class Grammar:
         if kind in ("mitawa", "nitawa", "tawa"):
             if noun.kin_term:
                 return None
-            rule_id = {"mitawa": "possessive-1sg-mitawa", "nitawa": "possessive-2sg-nitawa", "tawa": "possessive-3sg-tawa"}[kind]
+            rule_id = {
+                "mitawa": "possessive-1sg-mitawa",
+                "nitawa": "possessive-2sg-nitawa",
+                "tawa": "possessive-3sg-tawa",
+            }[kind]
             if not self.has(rule_id):
                 return None
             word = self.form_of(rule_id) or kind
@@ -467,15 +519,16 @@ def with_object(english: str, lex: Lexeme, obj: str) -> str:
     at = next((i for i, w in enumerate(words) if i and w in ENGLISH_PARTICLES), None)
     tail = " ".join(words[at:]) if at is not None else ""
     if tail and english.endswith(" " + tail):
-        return f"{english[:-len(tail)]}{word} {tail}"
+        return f"{english[: -len(tail)]}{word} {tail}"
     return f"{english} {word}"
 
 
 def needs_it(lex: Lexeme) -> bool:
     """Does the verb's English need an object to be grammatical without one ('he waits for it', 'he puts it in')?"""
     words = str(lex.english.get("base", "")).split(" ")
-    return bool(lex.verb.get("transitive")) and (words[-1] in ENGLISH_PREPOSITIONS
-                                                 or any(w in ENGLISH_PARTICLES for w in words[1:]))
+    return bool(lex.verb.get("transitive")) and (
+        words[-1] in ENGLISH_PREPOSITIONS or any(w in ENGLISH_PARTICLES for w in words[1:])
+    )
 
 
 def english_plain(lex: Lexeme, subject: str, *, future: bool = False, negative: bool = False) -> str:
