@@ -87,7 +87,7 @@ def words(text: str) -> list[str]:
 
 
 def cin_not_after_ablaut(task: Task, lex: Mapping[str, Lexeme]) -> bool:
-    """ćiŋ after a word whose e is not a→e ablaut of an ablauting verb (Riggs 1852 § 30): pte ćiŋ."""
+    """ćiŋ after a word whose e is not a→e ablaut of an ablauting verb (Riggs 1852 § 75): pte ćiŋ."""
     ablauted = {
         v.form[: -len(end)] + "e"
         for v in lex.values()

@@ -470,7 +470,7 @@ class Grammar:
         return None
 
     def definite(self, form: Form, *, after_ablaut: bool = False) -> Form | None:
-        """Append kiŋ; ćiŋ only right after a final a/aŋ changed to e (Riggs 1852 § 30, § 75), never after a word
+        """Append kiŋ; ćiŋ only right after a final a/aŋ changed to e (Riggs 1852 § 75), never after a word
         that simply ends in e (pte kiŋ, oyate kiŋ)."""
         if not self.has("article-definite-kin"):
             return None
