@@ -150,3 +150,27 @@ def test_cli_converts_text_and_files(tmp_path: Path) -> None:
     assert out.stdout.split() == ["wićaśta", "ḳa"]
     bad = subprocess.run([*run, "--to", "latin", "x"], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_the_pure_scorer_reads_modern_answers_only_when_asked() -> None:
+    from dakota_grammar_translation.rewards import score, score_in_orthography
+
+    task = {
+        "answer": "wamdake",
+        "alternatives": [],
+        "answer_language": "dakota",
+        "family": "morphology",
+        "difficulty": "easy",
+        "meta": {"segments": [{"form": "wamdake", "kind": "word"}]},
+    }
+    reply = "<think>the th in think stays</think><answer>wabdake</answer>"
+    assert score_in_orthography(reply, task) == score(reply, task) and not score(reply, task).exact
+    assert score_in_orthography(reply, task, orthography="modern").exact
+    assert score_in_orthography("<answer>wamdake</answer>", task, orthography="either").exact
+    assert (
+        score_in_orthography("wabdake", task, orthography="either").answer == "wamdake"
+    )  # no tag: last line
+    english = {**task, "answer": "I saw", "answer_language": "english"}
+    assert score_in_orthography("<answer>I saw</answer>", english, orthography="modern").exact
+    with pytest.raises(ValueError):
+        score_in_orthography(reply, task, orthography="latin")

@@ -9,7 +9,6 @@ reproduced intact, in place) + 0.2 semantic (exact match → 1, else chrF); the 
 from __future__ import annotations
 
 import random
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,8 +16,7 @@ import verifiers.v1 as vf
 from pydantic import BaseModel, Field, model_validator
 from verifiers.v1.harnesses.null import NullHarnessConfig
 
-from dakota_grammar_translation.orthography import to_riggs
-from dakota_grammar_translation.rewards import DEFAULT_WEIGHTS, Scores, Weights, score
+from dakota_grammar_translation.rewards import DEFAULT_WEIGHTS, Scores, Weights, score, score_in_orthography
 from dakota_grammar_translation.tasks import load_tasks, read_tasks, validate_record
 
 SYSTEM_PROMPT = (
@@ -95,18 +93,6 @@ class DakotaTaskConfig(vf.TaskConfig):
         return self
 
 
-ANSWER_TAG = re.compile(r"(<answer>)(.*?)(</answer>)", re.DOTALL)
-
-
-def modern_answer_in_riggs(reply: str) -> str:
-    """The reply with the text of its <answer> tags converted from modern spelling to Riggs's letters (reasoning
-    and English outside the tags are left alone); without a tag, the last line is converted."""
-    if ANSWER_TAG.search(reply):
-        return ANSWER_TAG.sub(lambda m: m.group(1) + to_riggs(m.group(2)) + m.group(3), reply)
-    head, _, last = reply.rstrip().rpartition("\n")
-    return f"{head}\n{to_riggs(last)}" if head else to_riggs(last)
-
-
 class DakotaTask(vf.Task[DakotaData, vf.State, DakotaTaskConfig]):
     """Single turn; three weighted rewards and the parser's findings as metrics."""
 
@@ -118,14 +104,8 @@ class DakotaTask(vf.Task[DakotaData, vf.State, DakotaTaskConfig]):
         """`rewards.score` on the last reply (reasoning_content, if any, is never scored), read in the configured
         orthography."""
         weights = Weights(**self.config.weights.model_dump())
-        reply, record = trace.last_reply, self.data.record()
-        riggs = score(reply, record, weights, truncated=trace.is_truncated)
-        if self.config.orthography == "riggs" or record["answer_language"] != "dakota" or not isinstance(reply, str):
-            return riggs
-        modern = score(modern_answer_in_riggs(reply), record, weights, truncated=trace.is_truncated)
-        if self.config.orthography == "modern":
-            return modern
-        return max(riggs, modern, key=lambda s: s.total)
+        return score_in_orthography(trace.last_reply, self.data.record(), weights,
+                                    orthography=self.config.orthography, truncated=trace.is_truncated)
 
     @vf.stop
     async def single_turn(self, trace: vf.Trace) -> bool:
