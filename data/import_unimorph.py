@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import sys
 import tempfile
 import unicodedata
@@ -76,6 +77,7 @@ def unimorph_to_riggs(text: str) -> str:
         text = text.replace(base + "\u0323", base).replace(base + "\u0307", base)
     text = unicodedata.normalize("NFC", text)
     text = text.replace("ṡ", "ś").replace("Ṡ", "Ś").replace("ż", "ź").replace("Ż", "Ź")
+    text = re.sub(r"\bob\b", "om", text)  # 'with': Riggs om, modern ob (Riggs 1852 § 2 notes the b)
     return text.replace("bd", "md").replace("'", "ʼ")
 
 
@@ -147,11 +149,13 @@ def _merge_same_prompt(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _record(
     lemma: str, raw_lemma: str, cell: str, forms: list[str], canonicalize: Any, match_key: Any
 ) -> dict[str, Any] | None:
+    forms = [f for f in forms if not re.search(r"\d", f)]  # data-entry slips such as uŋ84
+    if not forms:
+        return None
     answer = canonicalize(unimorph_to_riggs(forms[0]))
     accepted = [canonicalize(unimorph_to_riggs(f)) for f in forms]
-    alternatives = {a for f in accepted for a in (f, f.replace("md", "bd"), f.translate(UNACCENTED))} - {
-        answer
-    }
+    modern = [re.sub(r"\bom\b", "ob", f.replace("md", "bd")) for f in accepted]  # the source's md/bd, om/ob
+    alternatives = {*accepted, *modern, *(f.translate(UNACCENTED) for f in accepted)} - {answer}
     prompt = (
         f"Dakota verb: {lemma} (as LaFontaine and McKay write it, in Riggs's letters).\n"
         f"Inflect it for: {SUBJECT_FEATURE[cell]}, present.\nWrite the complete Dakota form."

@@ -112,6 +112,7 @@ RIGGS_MODERN_PAIRS = [
     ("ċaŋ ṗa ṭa", "č'aŋ p'a t'a"),
     ("maġa ḣe ź", "maǧa ȟe ž"),
     ("Śuŋka Ćaske", "Šuŋka Časke"),
+    ("om wamdake", "ob wabdake"),
 ]
 
 

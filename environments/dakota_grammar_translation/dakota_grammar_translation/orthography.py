@@ -161,11 +161,11 @@ def to_modern(text: str) -> str:
     Pure and deterministic; aspiration, which Riggs does not write, is not invented."""
     pairs = [(riggs, modern) for riggs, modern in RIGGS_MODERN]
     pairs += [(riggs.upper(), modern.upper()) for riggs, modern in RIGGS_MODERN if riggs != "ʼ"]
-    return _nfc(_replace_all(canonicalize(text), pairs))
+    return _nfc(re.sub(r"\bom\b", "ob", _replace_all(canonicalize(text), pairs)))  # om 'with' (Riggs § 2)
 
 
 def to_riggs(text: str) -> str:
-    """Modern Santee-Sisseton letters → Riggs's letters (š → ś, k' → ḳ, kh → k, bd → md, …), canonical.
+    """Modern Santee-Sisseton letters → Riggs's letters (š → ś, k' → ḳ, kh → k, bd → md, ob → om, …), canonical.
 
     An apostrophe after c/č/k/p/t is read as the modern ejective mark (Riggs's ċ ḳ ṗ ṭ); elsewhere it stays the
     hiatus mark ʼ. Only meant for Dakota text: English "th" would lose its h."""
@@ -179,7 +179,7 @@ def to_riggs(text: str) -> str:
     pairs += [*ASPIRATED, *((a.capitalize(), b.upper()) for a, b in ASPIRATED)]
     pairs += [(modern, riggs) for riggs, modern in RIGGS_MODERN[4:] if riggs != "ʼ"]
     pairs += [(modern.upper(), riggs.upper()) for riggs, modern in RIGGS_MODERN[4:] if riggs != "ʼ"]
-    return canonicalize(_replace_all(text, pairs))
+    return canonicalize(re.sub(r"\bob\b", "om", _replace_all(text, pairs)))
 
 
 def main(argv: list[str] | None = None) -> int:
