@@ -19,35 +19,11 @@ from typing import Any
 import yaml
 
 from data.grammar import Lexeme
+from data.templates import ANY_NOUN_PREDICATES, takes_person_object
 
 REPO = Path(__file__).resolve().parents[1]
 LEXICON = REPO / "data" / "riggs" / "lexicon.yaml"
 UNACCENTED = str.maketrans("áéíóú", "aeiou")
-ANY_NOUN_PREDICATES = {
-    "good",
-    "bad",
-    "big",
-    "large",
-    "small",
-    "little",
-    "long",
-    "short",
-    "hot",
-    "cold",
-    "red",
-    "white",
-    "black",
-    "blue",
-    "yellow",
-    "green",
-    "brown",
-    "gray",
-    "sacred",
-    "holy",
-    "new",
-    "old",
-}
-PERSON_OBJECT_VERBS = {"make", "tie", "hit", "tell", "lay down", "show"}
 Task = Mapping[str, Any]
 
 
@@ -189,10 +165,6 @@ def implausible_argument(task: Task, lex: Mapping[str, Lexeme]) -> bool:
     return False
 
 
-def _takes_person_object(verb: Lexeme) -> bool:
-    return "human" in (verb.verb.get("object") or []) or str(verb.english.get("base")) in PERSON_OBJECT_VERBS
-
-
 def missing_reading(task: Task, lex: Mapping[str, Lexeme]) -> bool:
     """A Dakota → English verb task whose form has a second reading that is not accepted: ni-…-pi 'they … you' /
     'he … you all'; uŋ-… 'we …' / 'he … us'."""
@@ -210,7 +182,7 @@ def missing_reading(task: Task, lex: Mapping[str, Lexeme]) -> bool:
     if {"pron-object-2sg", "pron-3pl-pi"} <= rules:
         return not any("you all" in a for a in accepted)
     if rules & {"pron-agent-1du", "pron-agent-1pl"} and not any(r.startswith("pron-object") for r in rules):
-        return _takes_person_object(verb) and not any(re.search(r"\bus\b", a) for a in accepted)
+        return takes_person_object(verb) and not any(re.search(r"\bus\b", a) for a in accepted)
     return False
 
 
