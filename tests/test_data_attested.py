@@ -64,3 +64,13 @@ def test_generator_agrees_with_unimorph_on_the_verbs_both_have(shared_reference)
     agree, total, disagreements = agreement(shared_reference / "unimorph-dak")
     print(f"agreement: {agree}/{total}", *disagreements, sep="\n")
     assert total >= 200 and agree / total >= AGREEMENT_FLOOR
+
+
+def test_commands_refuse_a_missing_source_with_one_line(tmp_path, capsys) -> None:
+    from data.audit import main as audit_main
+    from data.import_unimorph import main as import_main
+
+    assert import_main(["--source", str(tmp_path), "--agreement"]) == 2
+    assert audit_main([str(tmp_path / "none.jsonl")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("error: ") for line in err)
