@@ -73,6 +73,17 @@ def test_dakota_options_filter_and_weight_like_the_taskset():
     assert env.eval_options["families"] == ["syntax"]
 
 
+def test_dakota_orthography_option_scores_like_the_verifiers_task():
+    modern = load_env("dakota_grammar_translation", {"task": {"orthography": "modern"}})
+    riggs = load_env("dakota_grammar_translation")
+    task = next(
+        t for t in modern.load_tasks("train") if "ḳ" in t["answer"] and t["answer_language"] == "dakota"
+    )
+    completion = "<answer>" + task["answer"].replace("ḳ", "k'") + "</answer>"
+    assert modern.score(completion, task, False).exact and not riggs.score(completion, task, False).exact
+    assert riggs.load_tasks("attested")  # every split the taskset knows loads through the spec
+
+
 @pytest.mark.parametrize(
     ("env_id", "options", "message"),
     [

@@ -2,8 +2,8 @@
 
 `env_spec(options)` validates `options` as `DakotaTasksetConfig` (the `[…env.taskset]` table vf-eval and
 prime-rl load, minus `id`), so every option means the same in every backend and an unknown one is refused
-with its path. Tasks come from `DakotaTaskset.load()`; the scorer is `rewards.score` with the configured
-weights.
+with its path. Tasks come from `DakotaTaskset.load()`; the scorer is the one the verifiers Task calls
+(`rewards.score_in_orthography` with the configured weights and `task.orthography`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
-from dakota_grammar_translation.rewards import Scores, Weights, score
+from dakota_grammar_translation.rewards import Scores, Weights, score_in_orthography
 from dakota_grammar_translation.taskset import SYSTEM_PROMPT, DakotaTaskset, DakotaTasksetConfig
 
 ENV_ID = "dakota_grammar_translation"
@@ -41,7 +41,9 @@ def env_spec(options: Mapping[str, Any] | None = None) -> SimpleNamespace:
         return [task.data.record() for task in DakotaTaskset(view).load()]
 
     def scorer(completion: str | None, task: Mapping[str, Any], truncated: bool) -> Scores:
-        return score(completion, task, weights, truncated=truncated)
+        return score_in_orthography(
+            completion, task, weights, orthography=config.task.orthography, truncated=truncated
+        )
 
     given = config.model_dump(exclude_unset=True)
     return SimpleNamespace(
