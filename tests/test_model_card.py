@@ -169,3 +169,14 @@ def test_exported_prime_rl_checkpoint_gets_a_card(tiny_qwen3, tmp_path):
     assert card.count(str(tiny_qwen3)) >= 2, "base model named, and in the resolved trainer config"
     assert "# dakota-400 — step 7" in card and "No held-out evaluation recorded" in card
     assert "README.md" not in json.loads((out / "export.json").read_text())["files"]
+
+
+def test_a_control_task_card_makes_no_dakota_claims(tmp_path):
+    run = tmp_path / "lc"
+    (run / "checkpoints" / "step_1").mkdir(parents=True)
+    config = {"local": {}, "model": "smollm2-135m-instruct", "env_id": "letter_counting"}
+    card = write_model_card(run / "checkpoints" / "step_1", run, config=config).read_text()
+    meta = front_matter(card)
+    assert meta["language"] == ["en"] and meta["base_model"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert meta["license"] == "apache-2.0" and "dakota" not in meta["tags"]
+    assert "Riggs" not in card and "stem" not in card

