@@ -125,6 +125,7 @@ def run_grpo(
     from trl import GRPOTrainer
 
     from dakota_rl.backends.local.sft import sft_warmup
+    from dakota_rl.model_card import write_model_card
     from dakota_rl.plots import plot_training
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
@@ -164,6 +165,7 @@ def run_grpo(
     saved = dict(step_dirs(run_dir / "checkpoints"))
     final = saved.get(step) or save_hf_checkpoint(trainer.model, tokenizer, run_dir, step, settings.ckpt_keep_last)
     plot_training(run_dir / "metrics.jsonl", run_dir / "curves.png")
+    write_model_card(final, run_dir, config=settings.model_dump(mode="json"))  # after the last held-out eval
     return final
 
 
