@@ -46,6 +46,9 @@ def test_estimate_grows_with_model_size_and_tasks():
 
 
 def test_unreadable_model_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    code = main(["view", "--models", f"dakota-base={tmp_path / 'missing'}", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["view", "--models", f"dakota-base={tmp_path / 'missing'}", "--out", str(tmp_path)])
     err = capsys.readouterr().err
-    assert code == 2 and "cannot read the config" in err and len(err.strip().splitlines()) == 1
+    assert (
+        exit_info.value.code == 2 and "cannot read the config" in err and len(err.strip().splitlines()) == 1
+    )

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dakota_rl.errors import UserError
+
 if TYPE_CHECKING:
     import torch
 
@@ -29,8 +31,8 @@ DTYPES = {"bf16": "bfloat16", "fp32": "float32"}
 """--dtype choices → torch dtype names (torch is imported only when a study runs, so --help stays fast)."""
 
 
-class StudyError(ValueError):
-    """Bad study input (a model argument, an option): the command line prints it as one line."""
+class StudyError(UserError):
+    """Bad study input (a model argument, an option): the command line prints it as one line, exit 2."""
 
 
 @dataclass
