@@ -127,13 +127,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         view,
         {},
         max_new_tokens=args.max_new_tokens,
-        log=lambda line: print(line, flush=True),
+        log=lambda line: print(
+            f"{line} ({time.perf_counter() - start:.0f} s, peak RSS {peak_rss_gib():.1f} GiB)", flush=True
+        ),
     )
     seconds = time.perf_counter() - start
     n = sum(len(ts) for ts in tasks.values())
     lengths = [len(r.get("tokens", [])) for r in result["traces"]]
     print(
-        f"measured: {n} tasks ({args.examples} Dakota + {args.examples} math; trace lengths {lengths} tokens) in "
+        f"measured: {n} tasks ({', '.join(f'{len(v)} {k}' for k, v in tasks.items())}; trace lengths {lengths}) in "
         f"{seconds:.0f} s ({seconds / n:.0f} s per task); peak RSS {peak_rss_gib():.1f} GiB"
     )
     return 0

@@ -215,6 +215,8 @@ def analyse_loaded(
         "lens": {},
     }
     for domain, ts in tasks.items():
+        if not ts:
+            continue
         result["attention"][domain] = attention.attention_summary(
             model, [encode(tok, chat_text(tok, t)) for t in ts]
         )
