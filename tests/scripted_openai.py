@@ -129,17 +129,37 @@ def _handler(server: ScriptedOpenAI) -> type[BaseHTTPRequestHandler]:
             model = body.get("model") or server.model
             usage = _usage(body, text)
             if not body.get("stream"):
-                self._json(200, {
-                    "id": completion_id, "object": "chat.completion", "created": created, "model": model,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                 "finish_reason": finish}],
-                    "usage": usage,
-                })
+                self._json(
+                    200,
+                    {
+                        "id": completion_id,
+                        "object": "chat.completion",
+                        "created": created,
+                        "model": model,
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": text},
+                                "finish_reason": finish,
+                            }
+                        ],
+                        "usage": usage,
+                    },
+                )
                 return
-            head = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model}
+            head = {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+            }
             events = [
-                {**head, "choices": [{"index": 0, "delta": {"role": "assistant", "content": text},
-                                      "finish_reason": None}]},
+                {
+                    **head,
+                    "choices": [
+                        {"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}
+                    ],
+                },
                 {**head, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]},
                 {**head, "choices": [], "usage": usage},
             ]
@@ -170,14 +190,21 @@ def run_vf_eval(
 ) -> list[dict[str, Any]]:
     """Run the real `vf-eval` (venv bin first on PATH, `--no-push`) and return its traces.jsonl episodes."""
     cmd = [
-        str(VENV_BIN / "vf-eval"), taskset_id,
-        "-m", model,
-        "--client.base-url", base_url,
-        "--client.api-key-var", "SCRIPTED_OPENAI_KEY",
-        "-n", str(n),
-        "-r", str(rollouts),
+        str(VENV_BIN / "vf-eval"),
+        taskset_id,
+        "-m",
+        model,
+        "--client.base-url",
+        base_url,
+        "--client.api-key-var",
+        "SCRIPTED_OPENAI_KEY",
+        "-n",
+        str(n),
+        "-r",
+        str(rollouts),
         "--no-push",
-        "-o", str(out_dir),
+        "-o",
+        str(out_dir),
         *extra_args,
     ]
     env = {
@@ -189,13 +216,17 @@ def run_vf_eval(
     }
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     if proc.returncode != 0:
-        raise AssertionError(f"vf-eval exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise AssertionError(
+            f"vf-eval exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
     traces = sorted(Path(out_dir).rglob("traces.jsonl"))
     if not traces:
         raise AssertionError(f"vf-eval wrote no traces.jsonl under {out_dir}:\n{proc.stderr[-3000:]}")
     episodes = []
     for path in traces:
-        episodes += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        episodes += [
+            json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
     return episodes
 
 

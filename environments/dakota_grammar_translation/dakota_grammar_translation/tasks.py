@@ -17,7 +17,15 @@ ANSWER_LANGUAGES = ("dakota", "english")
 SEGMENT_KINDS = ("stem", "prefix", "infix", "suffix", "enclitic", "particle", "word", "space")
 AFFIX_SLOTS = ("prefix", "infix", "suffix", "enclitic", "particle")
 RECORD_KEYS = (
-    "id", "split", "family", "difficulty", "prompt", "answer", "alternatives", "answer_language", "meta",
+    "id",
+    "split",
+    "family",
+    "difficulty",
+    "prompt",
+    "answer",
+    "alternatives",
+    "answer_language",
+    "meta",
 )
 
 
@@ -74,7 +82,10 @@ def validate_record(rec: Mapping[str, Any]) -> list[str]:
         if not isinstance(rec[key], str) or not rec[key].strip():
             problems.append(f"{key} must be a non-empty string")
     for key, allowed in (
-        ("split", SPLITS), ("family", FAMILIES), ("difficulty", DIFFICULTIES), ("answer_language", ANSWER_LANGUAGES),
+        ("split", SPLITS),
+        ("family", FAMILIES),
+        ("difficulty", DIFFICULTIES),
+        ("answer_language", ANSWER_LANGUAGES),
     ):
         if rec[key] not in allowed:
             problems.append(f"{key}={rec[key]!r} not in {allowed}")
