@@ -4,8 +4,8 @@
     python -m data.audit FILE.jsonl [FILE …]  # any task files (e.g. an older build, for before/after counts)
 
 Every class is judged with the lexicon's own records (`data/riggs/lexicon.yaml`: semantic features, e-final
-class, names), so the same function counts an old build and the new one. The tests assert that every class is 0
-on the shipped build (tests/test_data_audit.py).
+class, names), so the same function counts an old build and the new one. The tests assert that every class is
+0 on the shipped build (tests/test_data_audit.py).
 """
 
 from __future__ import annotations
@@ -166,8 +166,8 @@ def implausible_argument(task: Task, lex: Mapping[str, Lexeme]) -> bool:
 
 
 def missing_reading(task: Task, lex: Mapping[str, Lexeme]) -> bool:
-    """A Dakota → English verb task whose form has a second reading that is not accepted: ni-…-pi 'they … you' /
-    'he … you all'; uŋ-… 'we …' / 'he … us'."""
+    """A Dakota → English verb task whose form has a second reading that is not accepted: ni-…-pi 'they … you'
+    / 'he … you all'; uŋ-… 'we …' / 'he … us'."""
     ids, rules = task["meta"]["lexeme_ids"], set(task["meta"]["rule_ids"])
     if (
         task["family"] != "translation"

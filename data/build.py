@@ -322,8 +322,8 @@ ATTESTED_FILES = ("tasks_attested.jsonl", "UNIMORPH_LICENSE.md")
 
 
 def add_attested_split(manifest: dict[str, Any]) -> None:
-    """Record the shipped UniMorph split (`python -m data.import_unimorph` writes it; not rebuilt here, so this
-    build needs no external file) in the manifest: files, family × difficulty counts, total."""
+    """Record the shipped UniMorph split (`python -m data.import_unimorph` writes it; not rebuilt here, so
+    this build needs no external file) in the manifest: files, family × difficulty counts, total."""
     from dakota_grammar_translation.tasks import read_tasks
 
     path = OUT_DIR / ATTESTED_FILES[0]

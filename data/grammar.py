@@ -1,8 +1,9 @@
 """Riggs's grammar rules applied to lexicon entries: Dakota forms with their segments, rules and English.
 
 Every form is built from pieces (form, kind) so the task's `meta.segments` come for free. The affix and
-particle forms are read from `rules.yaml` (`operation.form`), so a speaker's correction of a rule reaches every
-task; a rule marked `rejected` makes `Grammar.rule` return None and the forms that need it are not built.
+particle forms are read from `rules.yaml` (`operation.form`), so a speaker's correction of a rule reaches
+every task; a rule marked `rejected` makes `Grammar.rule` return None and the forms that need it are not
+built.
 """
 
 from __future__ import annotations
@@ -150,10 +151,12 @@ class Grammar:
         future: bool = False,
         negative: bool = False,
     ) -> Form | None:
-        """The verb `lex` with a subject (and object), optionally future and/or negative; None if not buildable.
+        """The verb `lex` with a subject (and object), optionally future and/or negative; None if not
+        buildable.
 
         The steps, in order: can this subject/object pair exist; the pronoun chain at the pronoun slot; where
-        'we' uŋ goes; uŋ → uŋk before a vowel; the pieces of the word; the plural -pi; the particles kta/śni."""
+        'we' uŋ goes; uŋ → uŋk before a vowel; the pieces of the word; the plural -pi; the particles
+        kta/śni."""
         if not self._pair_exists(lex, subject, obj):
             return None
         irregular = self._irregular(lex, subject, obj)
@@ -211,8 +214,8 @@ class Grammar:
     def _pronoun_chain(
         self, form: Form, lex: Lexeme, subject: str, obj: str | None, index: int
     ) -> tuple[list[tuple[str, str]], bool] | None:
-        """The object and subject pronouns (affix, rule id) at the pronoun slot, and whether a y-initial stem's
-        y was fused into wa/ya (→ md/d)."""
+        """The object and subject pronouns (affix, rule id) at the pronoun slot, and whether a y-initial
+        stem's y was fused into wa/ya (→ md/d)."""
         stem, stative = lex.form, lex.verb.get("class") == "stative"
         chain: list[tuple[str, str]] = []
         if obj is not None:
@@ -242,8 +245,8 @@ class Grammar:
     def _place_we(
         self, form: Form, lex: Lexeme, subject: str, obj: str | None, index: int, chain: list[tuple[str, str]]
     ) -> tuple[list[tuple[str, str]], tuple[str, str] | None] | None:
-        """'we' uŋ: moved before a vowel-initial verb (uŋkoyakapi), before ni 'you' (uŋniyuzapi), and the object
-        before the subject pronoun elsewhere; returns the chain and the moved uŋ (if any)."""
+        """'we' uŋ: moved before a vowel-initial verb (uŋkoyakapi), before ni 'you' (uŋniyuzapi), and the
+        object before the subject pronoun elsewhere; returns the chain and the moved uŋ (if any)."""
         we = subject in ("1du", "1pl")
         if we and un_index(lex) != index:
             if obj is not None or not self.has("pron-un-vowel-initial"):
@@ -422,8 +425,8 @@ class Grammar:
 
     # -- nouns ---------------------------------------------------------------------------------------------
     def noun_phrase(self, noun: Lexeme, kind: str, *, adjective: Lexeme | None = None) -> Form | None:
-        """'the N', 'a N', 'my/your/his N', 'little N', 'the ADJ N' (article after the adjective); kin terms get
-        neither mitawa/nitawa/tawa nor the diminutive."""
+        """'the N', 'a N', 'my/your/his N', 'little N', 'the ADJ N' (article after the adjective); kin terms
+        get neither mitawa/nitawa/tawa nor the diminutive."""
         form = Form(words=[[(noun.form, "stem")]])
         if kind == "diminutive":
             if noun.kin_term or noun.diminutive is None or not self.has("diminutive-na"):

@@ -417,8 +417,8 @@ def _keep(key: str, permille: int) -> bool:
     return sample_hash(f"dakota-sample:{key}") % 1000 < permille
 
 
-# Verbs that take a person as object in a sensible English sentence although their lexicon `object` features do
-# not list "human" (kaġa: Riggs § 15 mayakaġa 'thou madest me'; kaśka: § 106 'tied him').
+# Verbs that take a person as object in a sensible English sentence although their lexicon `object` features
+# do not list "human" (kaġa: Riggs § 15 mayakaġa 'thou madest me'; kaśka: § 106 'tied him').
 PERSON_OBJECT_VERBS = {"make", "tie", "hit", "tell", "lay down", "show"}
 
 
@@ -459,7 +459,8 @@ SENTENCES_PER_TEMPLATE = {"s1": 450, "s2": 300, "s3": 350, "s4": 200, "s5": 250,
 
 
 def sentence_drafts(grammar: Grammar, nouns: list[Lexeme], verbs: list[Lexeme]) -> list[Draft]:
-    """Sentences: "the N V-s" (+ plural, future, negative), "the N is ADJ", "I V the N(s)", "the N1 V-s the N2".
+    """Sentences: "the N V-s" (+ plural, future, negative), "the N is ADJ", "I V the N(s)", "the N1 V-s the
+    N2".
 
     Candidates of each template are ranked by a hash of their key and the first SENTENCES_PER_TEMPLATE kept,
     so the count does not grow with the square of the lexicon.
@@ -596,8 +597,8 @@ def sentence_tasks(
     extra_rules: list[str],
     synonyms: list[str],
 ) -> list[Draft]:
-    """Translation, reverse translation and word-order tasks for one sentence; `synonyms` are the same sentence
-    in English with a synonym of a verb (accepted alternatives, with she/it for he)."""
+    """Translation, reverse translation and word-order tasks for one sentence; `synonyms` are the same
+    sentence in English with a synonym of a verb (accepted alternatives, with she/it for he)."""
     if any(p is None for p in parts) or not grammar.has(*extra_rules):
         return []
     form = Form(words=[])
@@ -683,8 +684,8 @@ def gloss_parts(lex: Lexeme) -> list[str]:
 def vocabulary_drafts(lexemes: list[Lexeme], same_side: Callable[[Lexeme, Lexeme], bool]) -> list[Draft]:
     """Word meanings both ways for every content lexeme (Dakota → English gloss, gloss → Dakota).
 
-    Any one meaning of the gloss is accepted in English; in Dakota, another word of the same part of speech (and
-    split, `same_side`) that lists every meaning asked for is accepted too."""
+    Any one meaning of the gloss is accepted in English; in Dakota, another word of the same part of speech
+    (and split, `same_side`) that lists every meaning asked for is accepted too."""
     drafts: list[Draft] = []
     content = [lx for lx in lexemes if lx.pos in CONTENT_POS]
     for lex in content:
@@ -733,8 +734,9 @@ def vocabulary_drafts(lexemes: list[Lexeme], same_side: Callable[[Lexeme, Lexeme
 
 
 def attested_drafts(attestations: list[Attestation]) -> list[Draft]:
-    """Forms Riggs quotes, translated both ways (attested, not derived by our rules). Where Riggs gives several
-    forms for one English gloss (niye and niś 'thou'), the first is the gold and the others are accepted."""
+    """Forms Riggs quotes, translated both ways (attested, not derived by our rules). Where Riggs gives
+    several forms for one English gloss (niye and niś 'thou'), the first is the gold and the others are
+    accepted."""
     drafts: list[Draft] = []
     reverse: dict[str, list[Draft]] = defaultdict(list)
     for att in attestations:

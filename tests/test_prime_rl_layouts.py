@@ -29,8 +29,8 @@ def merged(name: str, *overrides: str) -> dict:
     return load_config(["@", str(CONFIGS / name), *overrides]).merged
 
 
-# A stand-in for prime-rl's `rl`: records argv and the GPU/uv variables; on --dry-run writes what prime-rl writes
-# (configs/{trainer,orchestrator}.json on one node; configs/rl.json + rl.sbatch under [slurm]).
+# A stand-in for prime-rl's `rl`: records argv and the GPU/uv variables; on --dry-run writes what prime-rl
+# writes (configs/{trainer,orchestrator}.json on one node; configs/rl.json + rl.sbatch under [slurm]).
 FAKE_RL = """
 import json, os, sys, tomllib
 from pathlib import Path

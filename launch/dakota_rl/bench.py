@@ -11,11 +11,12 @@ metrics.jsonl and the rest of its adapter. The first step (warm-up) is excluded 
 `--efficiency`: step time against the FLOP bound of the tokens a step processes (target ≤ 1.5×), for SFT steps
 (TRL SFTTrainer, the warm-up's settings) and GRPO steps (TRL GRPOTrainer, the run's settings). Defaults to
 `configs/dakota_smoke.toml` + `configs/local/cpu.toml`. Wall time and the process's CPU time are both compared
-with their bound (CPU time stays meaningful on a machine shared with other jobs). Tokens are the non-padding prompt + answer tokens TRL
-counts (`num_tokens`); FLOPs ≈ 6 × params × tokens for a training pass (forward + backward) and
-2 × params × tokens for generation or a forward pass (GRPO: generation + policy training + a reference forward
-when kl_beta > 0; attention's own FLOPs are left out: sequences are short). The bound is FLOPs ÷ the fp32 matmul
-rate measured in the same process (1024³ matmuls, before and after the steps; the higher is used).
+with their bound (CPU time stays meaningful on a machine shared with other jobs). Tokens are the non-padding
+prompt + answer tokens TRL counts (`num_tokens`); FLOPs ≈ 6 × params × tokens for a training pass (forward +
+backward) and 2 × params × tokens for generation or a forward pass (GRPO: generation + policy training + a
+reference forward when kl_beta > 0; attention's own FLOPs are left out: sequences are short). The bound is
+FLOPs ÷ the fp32 matmul rate measured in the same process (1024³ matmuls, before and after the steps; the
+higher is used).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A Hugging Face model card (`README.md`) for a checkpoint, written only from its run's own files.
 
     write_model_card(run_dir / "checkpoints" / "step_N", run_dir, config=settings)   # local backend
-    write_model_card(checkpoint, run_dir, base_model=name)    # prime-rl export (config: the run's configs/*.json)
+    write_model_card(checkpoint, run_dir, base_model=name)    # prime-rl export (config: configs/*.json)
 
 What it reads: the run's configuration (the local backend passes its resolved settings; a prime-rl run has
 `configs/*.json`), `metrics.jsonl` (training reward, `eval/…` held-out metrics), the per-task held-out files
@@ -528,8 +528,8 @@ def write_model_card(
     config: Mapping[str, Any] | None = None,
     base_model: str | None = None,
 ) -> Path:
-    """Write `<checkpoint>/README.md`. `run_dir` defaults to the folder above `checkpoints/`; `config` to the run's
-    prime-rl `configs/*.json`."""
+    """Write `<checkpoint>/README.md`. `run_dir` defaults to the folder above `checkpoints/`; `config` to the
+    run's prime-rl `configs/*.json`."""
     checkpoint = Path(checkpoint)
     run = Path(run_dir) if run_dir is not None else checkpoint.parent.parent
     resolved = dict(config) if config is not None else prime_rl_config(run)

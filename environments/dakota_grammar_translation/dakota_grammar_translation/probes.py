@@ -80,7 +80,8 @@ def _special_spam(task: TaskRecord, rng: random.Random, _: Sequence[TaskRecord])
 def _anagram(task: TaskRecord, rng: random.Random, _: Sequence[TaskRecord]) -> str | None:
     """The gold's letters shuffled (spaces kept): under a third left in place, no gold word left whole.
 
-    Only golds of six or more letters: shorter ones have few shuffles, which share most letter pairs with the gold.
+    Only golds of six or more letters: shorter ones have few shuffles, which share most letter pairs with the
+    gold.
     """
     gold = task["answer"]
     letters = [c for c in gold if c != " "]

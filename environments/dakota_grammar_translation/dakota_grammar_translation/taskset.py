@@ -78,9 +78,9 @@ class DakotaTaskConfig(vf.TaskConfig):
     """Scoring knobs (`--env.taskset.task.*`)."""
 
     orthography: Literal["riggs", "modern", "either"] = "riggs"
-    """How a Dakota answer is read: `riggs` (Riggs's letters; single-letter variants such as š or č are already
-    mapped), `modern` (modern Santee-Sisseton spelling, converted to Riggs's first: k' → ḳ, kh → k, bd → md), or
-    `either` (the better of the two scores)."""
+    """How a Dakota answer is read: `riggs` (Riggs's letters; single-letter variants such as š or č are
+    already mapped), `modern` (modern Santee-Sisseton spelling, converted to Riggs's first: k' → ḳ, kh → k, bd
+    → md), or `either` (the better of the two scores)."""
     weights: RewardWeights = RewardWeights()
     """Component weights, e.g. `--env.taskset.task.weights.semantic 0.5`; they become verifiers' reward
     weights (an explicit `--env.taskset.task.rewards.<name>.weight` still wins)."""
@@ -101,8 +101,8 @@ class DakotaTask(vf.Task[DakotaData, vf.State, DakotaTaskConfig]):
         return self.data.id or self.hash
 
     def scores(self, trace: vf.Trace) -> Scores:
-        """`rewards.score` on the last reply (reasoning_content, if any, is never scored), read in the configured
-        orthography."""
+        """`rewards.score` on the last reply (reasoning_content, if any, is never scored), read in the
+        configured orthography."""
         weights = Weights(**self.config.weights.model_dump())
         return score_in_orthography(
             trace.last_reply,

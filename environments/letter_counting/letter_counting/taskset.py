@@ -74,8 +74,8 @@ class LetterCountingConfig(vf.TasksetConfig):
     mixture: dict[int, float] | None = None
     """Train tier weights, e.g. {1: 1, 3: 2, 6: 1}; each task's tier is drawn from them (seeded)."""
     curriculum: bool = False
-    """Adaptive tier (Atropos): up above `curriculum_up`, down below `curriculum_down` success over the window.
-    Only moves when the trainer reports rewards (`taskset.curriculum.update`); see the README."""
+    """Adaptive tier (Atropos): up above `curriculum_up`, down below `curriculum_down` success over the
+    window. Only moves when the trainer reports rewards (`taskset.curriculum.update`); see the README."""
     curriculum_window: int = Field(150, ge=1)
     """Groups in the success window."""
     curriculum_up: float = Field(0.8, ge=0, le=1)

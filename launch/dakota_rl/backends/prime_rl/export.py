@@ -174,8 +174,8 @@ def export(
 ) -> Path:
     """Export broadcast step(s) of a prime-rl run as HF folders; returns the folder (for "all": the parent).
 
-    `out` (one step only) defaults to `<run>/checkpoints/step_N/`, next to prime-rl's own `trainer/` checkpoint
-    of that step. `base_model` defaults to the run's `model.name`.
+    `out` (one step only) defaults to `<run>/checkpoints/step_N/`, next to prime-rl's own `trainer/`
+    checkpoint of that step. `base_model` defaults to the run's `model.name`.
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():

@@ -1,4 +1,5 @@
-"""`prime-rl train --backend prime-rl`: pre-flight, prime-rl's own dry run, then vLLM + `rl` under supervision.
+"""`prime-rl train --backend prime-rl`: pre-flight, prime-rl's own dry run, then vLLM + `rl` under
+supervision.
 
 Every process starts in its own process group; on Ctrl-C, SIGTERM, a failed health wait or any process exiting
 early, the launcher stops every group it started and returns non-zero.
@@ -304,7 +305,8 @@ def train(
 
     --dry-run runs prime-rl's `rl … --dry-run` into `<output>/<run>-launch/dry-run/` (never touching the run
     directory) and prints the resolved values. A real run does the same dry run first, then starts the
-    layout's processes (layout.py): vLLM + `rl` on GPU 0, or `rl` alone on one node, or `rl` submitting to SLURM.
+    layout's processes (layout.py): vLLM + `rl` on GPU 0, or `rl` alone on one node, or `rl` submitting to
+    SLURM.
     """
     merged = resolved.merged
     machine = machine or Machine()
@@ -443,8 +445,9 @@ def _train_one_gpu(
 
 
 def slurm_overrides(merged: dict[str, Any], checkout: Checkout) -> tuple[str, ...]:
-    """`--slurm.*` flags our launcher adds unless the config sets them: the job runs in this prime-rl checkout,
-    and reinstalls this repository's environments after the template's `uv sync` (plan.slurm_env_install)."""
+    """`--slurm.*` flags our launcher adds unless the config sets them: the job runs in this prime-rl
+    checkout, and reinstalls this repository's environments after the template's `uv sync`
+    (plan.slurm_env_install)."""
     slurm = merged.get("slurm") or {}
     flags: list[str] = []
     if "project_dir" not in slurm:

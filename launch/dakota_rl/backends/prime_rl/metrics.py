@@ -1,10 +1,11 @@
-"""prime-rl's metric names mapped to ours (ARCHITECTURE.md Contract 5), to read a prime-rl run like a local one.
+"""prime-rl's metric names mapped to ours (ARCHITECTURE.md Contract 5), to read a prime-rl run like a local
+one.
 
 prime-rl @ 559b447 appends to `<run>/metrics.jsonl` from two processes: trainer rows (`loss/mean`,
 `entropy/all/mean`, `optim/lr`, `optim/grad_norm`, `time/step`; trainer/rl/train.py) and orchestrator rows
 (`train/{agg|<env>}/{all|effective}/<agent>/…` and `eval/<source>/{all|effective}/<agent>/…`;
-orchestrator/metrics.py), each with `step`. We read the `agg` / `all` cohort: every rollout of the step, as the
-local backend counts them. Rewards and metrics are named by the environment (verifiers records each
+orchestrator/metrics.py), each with `step`. We read the `agg` / `all` cohort: every rollout of the step, as
+the local backend counts them. Rewards and metrics are named by the environment (verifiers records each
 `@vf.reward` as `rewards/<name>` and each key of a `@vf.metric` dict as `metrics/<key>`).
 
 Not mappable (absent from the dict this module returns; see UNMAPPED for why): `kl`, `reward_std`,

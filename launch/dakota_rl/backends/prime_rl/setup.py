@@ -3,8 +3,8 @@
 Steps, each skipped when already done (so running it twice does nothing the second time):
   1. clone https://github.com/PrimeIntellect-ai/prime-rl (if the directory is absent or empty);
   2. check out the pinned commit (refuses when the checkout has local changes: nothing is ever discarded);
-  3. submodules deps/{verifiers,renderers,prime-envs,pydantic-config}, with the git@github.com: → https rewrite
-     (three are registered with SSH URLs);
+  3. submodules deps/{verifiers,renderers,prime-envs,pydantic-config}, with the git@github.com: → https
+     rewrite (three are registered with SSH URLs);
   4. `uv sync --all-extras` (FA3 for the trainer, vllm-router) into `<checkout>/.venv`;
   5. our environments: their dependencies except verifiers, then the packages themselves with `--no-deps`, so
      prime-rl's own verifiers (its submodule, 0.3.1.dev62) is kept;
