@@ -129,7 +129,8 @@ UNACCENTED = str.maketrans("áéíóú", "aeiou")
 
 
 def unaccented(text: str) -> str:
-    """The text without stress accents (a gold that differs from a prompt word only by an accent is a leak)."""
+    """The text without stress accents (a gold that differs from a prompt word only by an accent is a
+    leak)."""
     return text.translate(UNACCENTED)
 
 

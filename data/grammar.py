@@ -107,7 +107,8 @@ class Lexeme:
     """The -na diminutive's source where one is attested; None: no diminutive is built."""
 
     def selects(self, role: str, noun: Lexeme) -> bool:
-        """Does this verb accept `noun` as its `role` ("subject" or "object"), by the features in the lexicon?"""
+        """Does this verb accept `noun` as its `role` ("subject" or "object"), by the features in the
+        lexicon?"""
         wanted = set(self.verb.get(role) or [])
         return bool(wanted & set(noun.features)) and "name" not in noun.features
 
@@ -359,7 +360,8 @@ class Grammar:
         return self.form_of("pron-un-before-vowel") or "uŋk", rule_id
 
     def ablaut_last(self, form: Form, lex: Lexeme | None) -> bool:
-        """Final a / aŋ → e on the last word if the lexeme ablauts (Riggs § 75); False if it cannot be built."""
+        """Final a / aŋ → e on the last word if the lexeme ablauts (Riggs § 75); False if it cannot be
+        built."""
         last = form.words[-1]
         if lex is not None and lex.verb.get("ablaut") == "unknown":
             return False
@@ -527,7 +529,8 @@ def with_object(english: str, lex: Lexeme, obj: str) -> str:
 
 
 def needs_it(lex: Lexeme) -> bool:
-    """Does the verb's English need an object to be grammatical without one ('he waits for it', 'he puts it in')?"""
+    """Does the verb's English need an object to be grammatical without one ('he waits for it', 'he puts it
+    in')?"""
     words = str(lex.english.get("base", "")).split(" ")
     return bool(lex.verb.get("transitive")) and (
         words[-1] in ENGLISH_PREPOSITIONS or any(w in ENGLISH_PARTICLES for w in words[1:])

@@ -1,4 +1,5 @@
-"""Reading the curated sources (data/riggs/*.yaml) into lexemes, attested forms and rules, with one-line errors."""
+"""Reading the curated sources (data/riggs/*.yaml) into lexemes, attested forms and rules, with one-line
+errors."""
 
 from __future__ import annotations
 

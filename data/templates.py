@@ -81,7 +81,8 @@ def gloss_senses(lex: Lexeme) -> list[str]:
 
 
 def verb_meaning(lex: Lexeme) -> str:
-    """A verb's vocabulary line: the English the golds use first ("to pity"), then the gloss's other senses."""
+    """A verb's vocabulary line: the English the golds use first ("to pity"), then the gloss's other
+    senses."""
     first = f"to {lex.english['base']}"
     return ", ".join([first, *(s for s in gloss_senses(lex) if s != first)])
 
@@ -672,7 +673,8 @@ def gloss_meanings(lex: Lexeme) -> list[str]:
 
 
 def gloss_parts(lex: Lexeme) -> list[str]:
-    """Each meaning a gloss lists ("to take hold of, to catch" → two), plus the English the other tasks use."""
+    """Each meaning a gloss lists ("to take hold of, to catch" → two), plus the English the other tasks
+    use."""
     parts = gloss_meanings(lex)
     if lex.pos == "verb":
         parts.append(f"to {lex.english['base']}")

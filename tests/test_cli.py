@@ -121,7 +121,8 @@ def test_console_script_exits_2_without_traceback(tmp_path):
 
 
 def test_interp_subcommand_runs_the_interp_cli(tmp_path, capsys):
-    """`prime-rl interp …` hands its arguments to dakota_interp's own CLI (here: rebuild-check the math set)."""
+    """`prime-rl interp …` hands its arguments to dakota_interp's own CLI (here: rebuild-check the math
+    set)."""
     code, out, err = run_cli(["interp", "math-tasks", "--check"], capsys)
     assert code == 0, out + err
     assert "math" in (out + err).lower()

@@ -1,4 +1,5 @@
-"""The compositional reward: golds score 1.0, wrong answers score by how wrong, hacks don't pay, never raises."""
+"""The compositional reward: golds score 1.0, wrong answers score by how wrong, hacks don't pay, never
+raises."""
 
 from __future__ import annotations
 

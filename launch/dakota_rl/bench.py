@@ -190,7 +190,8 @@ def param_count(model_path: Path) -> int:
 
 
 def efficiency_line(name: str, records: list[StepRecord], flops_per_token: float, rate: MatmulRate) -> str:
-    """Mean over the steps after the first: tokens, FLOPs, then wall and CPU time against their FLOP bounds."""
+    """Mean over the steps after the first: tokens, FLOPs, then wall and CPU time against their FLOP
+    bounds."""
     timed = records[1:] or records
     tokens = statistics.mean(r.tokens for r in timed)
     flops = flops_per_token * tokens

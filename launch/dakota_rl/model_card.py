@@ -394,7 +394,8 @@ DAKOTA_ENV = "dakota_grammar_translation"
 
 
 def front_matter(hub_id: str | None, license_id: str, env_id: str, backend: str) -> list[str]:
-    """YAML metadata the Hub reads; strings are JSON-quoted (valid YAML). A local base folder has no hub id."""
+    """YAML metadata the Hub reads; strings are JSON-quoted (valid YAML). A local base folder has no hub
+    id."""
     dakota = env_id == DAKOTA_ENV
     tags = [
         "dakota-rl",

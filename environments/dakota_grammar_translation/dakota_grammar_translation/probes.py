@@ -100,7 +100,8 @@ def _anagram(task: TaskRecord, rng: random.Random, _: Sequence[TaskRecord]) -> s
 
 
 def _wrong_stem(task: TaskRecord, rng: random.Random, others: Sequence[TaskRecord]) -> str | None:
-    """A one-word gold's own affixes, in their slots, around another task's stem (one sharing no stem piece)."""
+    """A one-word gold's own affixes, in their slots, around another task's stem (one sharing no stem
+    piece)."""
     meta = task["meta"]
     segments = meta.get("segments") or []
     stem = meta.get("stem") or ""

@@ -73,7 +73,8 @@ def run_name_for(merged: dict[str, Any], explicit: str | None) -> str:
 
 
 def check_run_dir(run_dir: Path, *, resume: bool, clean: bool) -> list[Problem]:
-    """Refuse before starting anything: resuming without checkpoints, or reusing a run directory by accident."""
+    """Refuse before starting anything: resuming without checkpoints, or reusing a run directory by
+    accident."""
     ckpts = sorted((run_dir / "checkpoints").glob("step_*")) if run_dir.is_dir() else []
     if resume and not ckpts:
         return [
@@ -95,7 +96,8 @@ def check_run_dir(run_dir: Path, *, resume: bool, clean: bool) -> list[Problem]:
 
 
 def summarize_resolved(config_dir: Path) -> str:
-    """The values that matter from prime-rl's resolved trainer/orchestrator configs (written by its dry run)."""
+    """The values that matter from prime-rl's resolved trainer/orchestrator configs (written by its dry
+    run)."""
     if (config_dir / "trainer.json").exists():
         trainer = json.loads((config_dir / "trainer.json").read_text())
         orch = json.loads((config_dir / "orchestrator.json").read_text())

@@ -37,7 +37,8 @@ ROLLOUT_NAMES = {
     "num_output_tokens/mean": "completion_len",
     "metrics/exact/mean": "exact_rate",
 }
-"""Per-rollout keys (after `train/agg/all/<agent>/`) → Contract 5 names; `rewards/<fn>/mean` → `reward/<fn>`."""
+"""Per-rollout keys (after `train/agg/all/<agent>/`) → Contract 5 names; `rewards/<fn>/mean` →
+`reward/<fn>`."""
 
 UNMAPPED = {
     "kl": "prime-rl logs mismatch_kl (inference vs trainer policy of the same step), not a KL to a reference "
@@ -99,7 +100,8 @@ def to_contract(row: Mapping[str, Any]) -> dict[str, float]:
 
 
 def merge_steps(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, float]]:
-    """Rows of one run (trainer and orchestrator rows of the same step side by side) → one mapped row per step."""
+    """Rows of one run (trainer and orchestrator rows of the same step side by side) → one mapped row per
+    step."""
     by_step: dict[int, dict[str, float]] = {}
     for row in rows:
         mapped = to_contract(row)

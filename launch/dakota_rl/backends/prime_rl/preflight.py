@@ -395,7 +395,8 @@ def preflight(
 
 
 def available(prime_rl_dir: Path | str | None = None, machine: Machine | None = None) -> tuple[bool, str]:
-    """(True, "") when a CUDA GPU and a prime-rl checkout at the pinned commit are present, else the reason."""
+    """(True, "") when a CUDA GPU and a prime-rl checkout at the pinned commit are present, else the
+    reason."""
     machine = machine or Machine()
     gpus = machine.gpus()
     if isinstance(gpus, str) or not gpus:

@@ -72,7 +72,8 @@ class MultiNodeDeploymentKeys(_Keys):
     num_train_nodes: int = Field(ge=1)
     """Trainer nodes (FSDP across all their GPUs)."""
     num_infer_nodes: int | None = Field(None, ge=0)
-    """Inference nodes per replica; unset: inferred from `[inference.deployment]` (1 for single-node inference)."""
+    """Inference nodes per replica; unset: inferred from `[inference.deployment]` (1 for single-node
+    inference)."""
     num_infer_replicas: int = Field(1, ge=1)
     """Independent inference replicas (total inference nodes = num_infer_nodes x num_infer_replicas)."""
 
@@ -141,7 +142,8 @@ class HarnessKeys(_Keys):
 
 class RuntimeKeys(_Keys):
     type: Literal["subprocess"] = "subprocess"
-    """verifiers also offers docker, podman, apptainer, e2b, modal and prime; our pure-Python scorers need none."""
+    """verifiers also offers docker, podman, apptainer, e2b, modal and prime; our pure-Python scorers need
+    none."""
 
 
 class AgentKeys(_Keys):

@@ -246,7 +246,8 @@ def vf_eval_entry(python: Path) -> str:
 
 
 def legacy_vf_eval_note(entry: str) -> str | None:
-    """What to run instead when a venv's `vf-eval` is verifiers' legacy v0 evaluator (v1's lives in verifiers.v1)."""
+    """What to run instead when a venv's `vf-eval` is verifiers' legacy v0 evaluator (v1's lives in
+    verifiers.v1)."""
     if not entry or entry.startswith("verifiers.v1."):
         return None
     return (
