@@ -409,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(summary(manifest))
     print(
-        f"build time: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU; wrote {args.out}"
+        f"build time: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU; wrote "
+        f"{args.out}"
     )
     return 0
 

@@ -279,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         differ = check(args.source)
         if differ:
             print(
-                f"FAIL: differs from a fresh import: {', '.join(differ)} (run `python -m data.import_unimorph`)"
+                f"FAIL: differs from a fresh import: {', '.join(differ)} (run `python -m "
+                "data.import_unimorph`)"
             )
             return 1
         print("OK: the attested split is byte-identical to a fresh import")

@@ -195,7 +195,8 @@ def verb_drafts(grammar: Grammar, verbs: list[Lexeme]) -> list[Draft]:
                     drafts.append(
                         Draft(
                             "morphology",
-                            f"Dakota verb: {lex.form} ({lex.gloss}).\nInflect it for: {', '.join(features)}.\n"
+                            f"Dakota verb: {lex.form} ({lex.gloss}).\nInflect it for: "
+                            f"{', '.join(features)}.\n"
                             "Write the complete Dakota form.",
                             text,
                             [],
@@ -267,8 +268,8 @@ def verb_drafts(grammar: Grammar, verbs: list[Lexeme]) -> list[Draft]:
             drafts.append(
                 Draft(
                     "morphology",
-                    f'Dakota verb: {lex.form} ({lex.gloss}).\nDerive the dative form meaning "{lex.gloss} for someone" '
-                    "(the dative prefix goes in the pronoun slot).",
+                    f"Dakota verb: {lex.form} ({lex.gloss}).\nDerive the dative form meaning "
+                    f'"{lex.gloss} for someone" (the dative prefix goes in the pronoun slot).',
                     form.text,
                     [],
                     "dakota",
@@ -306,7 +307,8 @@ def noun_drafts(
     drafts: list[Draft] = []
     for noun in nouns:
         if "name" in noun.features:
-            continue  # birth-order names (Riggs 1852 § 72) are names, not common nouns: no articles or numerals
+            # birth-order names (Riggs 1852 § 72) are names, not common nouns: no articles or numerals
+            continue
         sing = str(noun.english["singular"])
         plural = str(noun.english.get("plural") or sing)
         phrases: list[tuple[Form | None, str, list[str], list[Lexeme], int]] = [
@@ -811,8 +813,8 @@ def emphatic_drafts(grammar: Grammar, verbs: list[Lexeme]) -> list[Draft]:
             drafts.append(
                 Draft(
                     "syntax",
-                    f"Add the {'short' if rule_id.endswith(('-mis', '-nis')) else 'long'} separate (emphatic) pronoun "
-                    f"to this Dakota verb form: {vp.text}\nMeaning: {english}.",
+                    f"Add the {'short' if rule_id.endswith(('-mis', '-nis')) else 'long'} separate "
+                    f"(emphatic) pronoun to this Dakota verb form: {vp.text}\nMeaning: {english}.",
                     form.text,
                     [],
                     "dakota",

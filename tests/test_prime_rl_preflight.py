@@ -228,9 +228,10 @@ with log.open("a") as f:
                         "uv_no_sync": os.environ.get("UV_NO_SYNC")}) + "\\n")
 if "--dry-run" in args:
     (run_dir / "configs").mkdir(parents=True, exist_ok=True)
-    trainer = {"model": {"name": cfg["model"]["name"], "seq_len": cfg["seq_len"]}, "max_steps": cfg["max_steps"],
-               "optim": {"lr": cfg["trainer"]["optim"]["lr"]}, "ckpt": cfg.get("ckpt"),
-               "weight_broadcast": {"type": "filesystem"}, "monitors": {"wandb": cfg.get("monitors", {}).get("wandb")}}
+    trainer = {"model": {"name": cfg["model"]["name"], "seq_len": cfg["seq_len"]},
+               "max_steps": cfg["max_steps"], "optim": {"lr": cfg["trainer"]["optim"]["lr"]},
+               "ckpt": cfg.get("ckpt"), "weight_broadcast": {"type": "filesystem"},
+               "monitors": {"wandb": cfg.get("monitors", {}).get("wandb")}}
     orch = {"seq_len": cfg["seq_len"], "batch_size": cfg["orchestrator"]["batch_size"],
             "group_size": cfg["orchestrator"]["group_size"], "train": cfg["orchestrator"]["train"],
             "model": {"client": {"base_url": ["http://localhost:8000/v1"]}}}

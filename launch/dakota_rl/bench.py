@@ -222,14 +222,14 @@ def efficiency(settings, env, model_path: Path, steps: int) -> int:
     rate = MatmulRate(max(before.wall, after.wall), max(before.cpu, after.cpu))
     grpo_factor = 2 + 6 + (2 if settings.local.kl_beta else 0)
     print(
-        f"model {settings.model}: {params / 1e6:.1f} M params, torch threads {torch.get_num_threads()}; "
-        f"SFT batch {settings.local.sft.batch_size}; GRPO batch {settings.batch_size} (group "
-        f"{settings.group_size}), max {settings.max_completion_tokens} new tokens, kl_beta {settings.local.kl_beta}; "
-        f"{steps} steps each (first excluded from the means)"
+        f"model {settings.model}: {params / 1e6:.1f} M params, torch threads {torch.get_num_threads()}; SFT "
+        f"batch {settings.local.sft.batch_size}; GRPO batch {settings.batch_size} (group "
+        f"{settings.group_size}), max {settings.max_completion_tokens} new tokens, kl_beta "
+        f"{settings.local.kl_beta}; {steps} steps each (first excluded from the means)"
     )
     print(
-        f"fp32 matmul rate (1024^3), GFLOP/s per wall / CPU second: {before.wall:.1f} / {before.cpu:.1f} before, "
-        f"{after.wall:.1f} / {after.cpu:.1f} after; bounds use {rate.wall:.1f} / {rate.cpu:.1f}"
+        f"fp32 matmul rate (1024^3), GFLOP/s per wall / CPU second: {before.wall:.1f} / {before.cpu:.1f} "
+        f"before, {after.wall:.1f} / {after.cpu:.1f} after; bounds use {rate.wall:.1f} / {rate.cpu:.1f}"
     )
     print(efficiency_line("SFT", sft, 6 * params, rate) + "  FLOPs = 6 x params x tokens")
     print(

@@ -85,14 +85,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"scored {args.n} completions ({r['mean_bytes']:.0f} B mean, {r['max_bytes']} B max), one thread")
     print(
-        f"machine: {os.cpu_count()} CPUs, load average {load:.2f} (wall figures include time waiting for a core)"
+        f"machine: {os.cpu_count()} CPUs, load average {load:.2f} (wall figures include time waiting for a "
+        "core)"
     )
     print(
-        f"throughput: {r['scorings_per_cpu_s']:,.0f} scorings per CPU-second, {r['scorings_per_wall_s']:,.0f} per wall second"
+        f"throughput: {r['scorings_per_cpu_s']:,.0f} scorings per CPU-second, "
+        f"{r['scorings_per_wall_s']:,.0f} per wall second"
     )
     print(f"CPU time per scoring: p50 {r['cpu_p50_ms']:.3f} ms, p99 {r['cpu_p99_ms']:.3f} ms")
     print(
-        f"wall time per scoring: p50 {r['wall_p50_ms']:.3f} ms, p99 {r['wall_p99_ms']:.3f} ms, max {r['wall_max_ms']:.3f} ms"
+        f"wall time per scoring: p50 {r['wall_p50_ms']:.3f} ms, p99 {r['wall_p99_ms']:.3f} ms, max "
+        f"{r['wall_max_ms']:.3f} ms"
     )
     return 0
 

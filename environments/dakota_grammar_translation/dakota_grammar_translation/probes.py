@@ -305,8 +305,8 @@ def format_table(rows: Sequence[FamilyRow]) -> str:
     lines = [f"{'family':<26}{'kind':<9}{'n':>4}  {'expected':<11}{'min':>7}{'mean':>7}{'max':>7}  result"]
     for r in rows:
         lines.append(
-            f"{r.name:<26}{r.kind:<9}{r.n:>4}  [{r.low:.2f},{r.high:.2f}] {r.min:>7.3f}{r.mean:>7.3f}{r.max:>7.3f}"
-            f"  {'ok' if r.ok else 'BROKEN'}"
+            f"{r.name:<26}{r.kind:<9}{r.n:>4}  [{r.low:.2f},{r.high:.2f}] "
+            f"{r.min:>7.3f}{r.mean:>7.3f}{r.max:>7.3f}  {'ok' if r.ok else 'BROKEN'}"
         )
     return "\n".join(lines)
 

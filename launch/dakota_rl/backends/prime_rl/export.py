@@ -104,9 +104,9 @@ def base_model_dir(base_model: str) -> Path:
             found = Path(snapshot_download(base_model, allow_patterns=list(BASE_FILES)))
         except Exception as err:  # hub errors come in many types; all mean the same here
             raise PrimeRLError(
-                f"base model files not found for {base_model!r} ({type(err).__name__}): pass --base-model with a "
-                f"local HF folder, or fetch them with `hf download {base_model} config.json tokenizer.json "
-                "tokenizer_config.json generation_config.json`"
+                f"base model files not found for {base_model!r} ({type(err).__name__}): pass --base-model "
+                f"with a local HF folder, or fetch them with `hf download {base_model} config.json "
+                "tokenizer.json tokenizer_config.json generation_config.json`"
             ) from None
     missing = [f for f in ("config.json", "tokenizer_config.json") if not (found / f).is_file()]
     if missing:

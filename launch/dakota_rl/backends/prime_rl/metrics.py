@@ -44,8 +44,8 @@ UNMAPPED = {
     "kl": "prime-rl logs mismatch_kl (inference vs trainer policy of the same step), not a KL to a reference "
     "model; they measure different things",
     "reward_std": "prime-rl logs reward mean/min/max/p10/p90 per step, no standard deviation",
-    "frac_zero_std_groups": "prime-rl's solved_none/solved_all count only groups of all-0 or all-1 rewards; with "
-    "our partial-credit rewards a group can have zero spread at any value",
+    "frac_zero_std_groups": "prime-rl's solved_none/solved_all count only groups of all-0 or all-1 rewards; "
+    "with our partial-credit rewards a group can have zero spread at any value",
 }
 """Contract 5 names a prime-rl run cannot fill, and why."""
 

@@ -251,9 +251,10 @@ def legacy_vf_eval_note(entry: str) -> str | None:
     if not entry or entry.startswith("verifiers.v1."):
         return None
     return (
-        f"note: in prime-rl's venv `vf-eval` is verifiers' legacy v0 evaluator ({entry}), which cannot run our "
-        "v1 environments: evaluate with this project's `vf-eval` (.venv, verifiers 0.4.0) or `prime-rl eval "
-        "CKPT`, or inside prime-rl's venv with its v1 CLI `uv run eval dakota_grammar_translation -m ...`"
+        f"note: in prime-rl's venv `vf-eval` is verifiers' legacy v0 evaluator ({entry}), which cannot run "
+        "our v1 environments: evaluate with this project's `vf-eval` (.venv, verifiers 0.4.0) or `prime-rl "
+        "eval CKPT`, or inside prime-rl's venv with its v1 CLI `uv run eval dakota_grammar_translation -m "
+        "...`"
     )
 
 
