@@ -230,6 +230,45 @@ def _report_dead(
     return False
 
 
+def _start_background(
+    background: list[ProcessSpec], started: list[subprocess.Popen], out: IO[str], poll_s: float
+) -> None:
+    """Start the background processes in order (appending each to `started`), waiting for each readiness URL."""
+    for spec in background:
+        print(f"[{spec.name}] starting (log {spec.log_file})", file=out, flush=True)
+        started.append(_start(spec))
+        if spec.ready_url:
+            _wait_ready(spec, started[-1], out, poll_s)
+
+
+def _run_foreground(
+    foreground: ProcessSpec,
+    background: list[ProcessSpec],
+    started: list[subprocess.Popen],
+    out: IO[str],
+    poll_s: float,
+) -> int:
+    """Start the foreground process, stream its output and wait for it: its exit code, or 1 when a background
+    process dies first."""
+    print(f"[{foreground.name}] starting", file=out, flush=True)
+    fg = _start(foreground)
+    started.append(fg)
+    pump = threading.Thread(target=_pump, args=(fg.stdout, out), daemon=True) if fg.stdout else None
+    if pump:
+        pump.start()
+    while fg.poll() is None:
+        if _report_dead(background, started, foreground.name, out):
+            return 1
+        time.sleep(poll_s)
+    if pump:
+        pump.join(timeout=10)
+    if fg.returncode != 0:
+        # a background process that died first (vLLM) is usually why the foreground failed: say so
+        _report_dead(background, started, foreground.name, out)
+        print(f"[{foreground.name}] exited with code {fg.returncode}", file=out, flush=True)
+    return fg.returncode
+
+
 def run_plan(
     plan: ProcessPlan, *, out: IO[str] | None = None, poll_s: float = 1.0, grace_s: float = STOP_GRACE_S
 ) -> int:
@@ -250,28 +289,8 @@ def run_plan(
         signal.signal(signal.SIGTERM, on_term)
     try:
         *background, foreground = plan.processes
-        for spec in background:
-            print(f"[{spec.name}] starting (log {spec.log_file})", file=out, flush=True)
-            started.append(_start(spec))
-            if spec.ready_url:
-                _wait_ready(spec, started[-1], out, poll_s)
-        print(f"[{foreground.name}] starting", file=out, flush=True)
-        fg = _start(foreground)
-        started.append(fg)
-        pump = threading.Thread(target=_pump, args=(fg.stdout, out), daemon=True) if fg.stdout else None
-        if pump:
-            pump.start()
-        while fg.poll() is None:
-            if _report_dead(background, started, foreground.name, out):
-                return 1
-            time.sleep(poll_s)
-        if pump:
-            pump.join(timeout=10)
-        if fg.returncode != 0:
-            # a background process that died first (vLLM) is usually why the foreground failed: say so
-            _report_dead(background, started, foreground.name, out)
-            print(f"[{foreground.name}] exited with code {fg.returncode}", file=out, flush=True)
-        return fg.returncode
+        _start_background(background, started, out, poll_s)
+        return _run_foreground(foreground, background, started, out, poll_s)
     except LaunchError as err:
         print(f"prime-rl: {err}", file=out, flush=True)
         return 1
