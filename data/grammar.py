@@ -431,48 +431,61 @@ class Grammar:
         get neither mitawa/nitawa/tawa nor the diminutive."""
         form = Form(words=[[(noun.form, "stem")]])
         if kind == "diminutive":
-            if noun.kin_term or noun.diminutive is None or not self.has("diminutive-na"):
-                return None
-            na = self.form_of("diminutive-na") or "na"
-            form.words[0].append((na, "suffix"))
-            form.affixes.append({"form": na, "slot": "suffix", "rule_id": "diminutive-na"})
-            form.use("diminutive-na")
-            return form
+            return self._diminutive(form, noun)
         if kind in ("mitawa", "nitawa", "tawa"):
-            if noun.kin_term:
-                return None
-            rule_id = {
-                "mitawa": "possessive-1sg-mitawa",
-                "nitawa": "possessive-2sg-nitawa",
-                "tawa": "possessive-3sg-tawa",
-            }[kind]
-            if not self.has(rule_id):
-                return None
-            word = self.form_of(rule_id) or kind
-            form.words.append([(word, "word")])
-            form.affixes.append({"form": word, "slot": "particle", "rule_id": rule_id})
-            form.use(rule_id)
-            return form
-        ablauted = False
-        if adjective is not None:
-            if not self.has("adjective-after-noun"):
-                return None
-            form.words.append([(adjective.form, "stem")])
-            form.use("adjective-after-noun")
-            if kind == "definite" and not self.ablaut_last(form, adjective):
-                return None
-            ablauted = "ablaut-a-e" in form.rule_ids
+            return self._possessive(form, noun, kind)
+        if adjective is not None and not self._add_adjective(form, adjective, definite=kind == "definite"):
+            return None
         if kind == "definite":
-            return self.definite(form, after_ablaut=ablauted)
+            return self.definite(form, after_ablaut=adjective is not None and "ablaut-a-e" in form.rule_ids)
         if kind == "indefinite":
-            if not self.has("article-indefinite-wan"):
-                return None
-            wan = self.form_of("article-indefinite-wan") or "waŋ"
-            form.words.append([(wan, "particle")])
-            form.affixes.append({"form": wan, "slot": "particle", "rule_id": "article-indefinite-wan"})
-            form.use("article-indefinite-wan")
-            return form
+            return self._indefinite(form)
         return None
+
+    def _diminutive(self, form: Form, noun: Lexeme) -> Form | None:
+        """'little N': the noun + -na (not for kin terms or nouns without a diminutive)."""
+        if noun.kin_term or noun.diminutive is None or not self.has("diminutive-na"):
+            return None
+        na = self.form_of("diminutive-na") or "na"
+        form.words[0].append((na, "suffix"))
+        form.affixes.append({"form": na, "slot": "suffix", "rule_id": "diminutive-na"})
+        form.use("diminutive-na")
+        return form
+
+    def _possessive(self, form: Form, noun: Lexeme, kind: str) -> Form | None:
+        """'my/your/his N': the noun + mitawa/nitawa/tawa (not for kin terms)."""
+        if noun.kin_term:
+            return None
+        rule_id = {
+            "mitawa": "possessive-1sg-mitawa",
+            "nitawa": "possessive-2sg-nitawa",
+            "tawa": "possessive-3sg-tawa",
+        }[kind]
+        if not self.has(rule_id):
+            return None
+        word = self.form_of(rule_id) or kind
+        form.words.append([(word, "word")])
+        form.affixes.append({"form": word, "slot": "particle", "rule_id": rule_id})
+        form.use(rule_id)
+        return form
+
+    def _add_adjective(self, form: Form, adjective: Lexeme, *, definite: bool) -> bool:
+        """The adjective after the noun (final a/aŋ → e before a definite article); False if not buildable."""
+        if not self.has("adjective-after-noun"):
+            return False
+        form.words.append([(adjective.form, "stem")])
+        form.use("adjective-after-noun")
+        return not definite or self.ablaut_last(form, adjective)
+
+    def _indefinite(self, form: Form) -> Form | None:
+        """'a N': the phrase + waŋ."""
+        if not self.has("article-indefinite-wan"):
+            return None
+        wan = self.form_of("article-indefinite-wan") or "waŋ"
+        form.words.append([(wan, "particle")])
+        form.affixes.append({"form": wan, "slot": "particle", "rule_id": "article-indefinite-wan"})
+        form.use("article-indefinite-wan")
+        return form
 
     def definite(self, form: Form, *, after_ablaut: bool = False) -> Form | None:
         """Append kiŋ; ćiŋ only right after a final a/aŋ changed to e (Riggs 1852 § 75), never after a word
