@@ -300,6 +300,98 @@ def other_readings(lex: Lexeme, subject: str, obj: str | None, *, future: bool, 
     return []
 
 
+# (form, English, English alternatives, lexemes, extra difficulty) of one noun phrase
+NounPhrase = tuple[Form | None, str, list[str], list[Lexeme], int]
+
+
+def _adjective_phrases(
+    grammar: Grammar, noun: Lexeme, sing: str, adjectives: list[Lexeme]
+) -> list[NounPhrase]:
+    """'the ADJ N' for a sample of the adjectives that suit the noun."""
+    phrases: list[NounPhrase] = []
+    for adj in adjectives:
+        if not (noun.animate or str(adj.english["base"])[3:] in ANY_NOUN_PREDICATES) or not _keep(
+            f"adj:{noun.id}:{adj.id}", 500
+        ):
+            continue
+        pred = str(adj.english["base"])[3:]
+        phrases.append(
+            (grammar.noun_phrase(noun, "definite", adjective=adj), f"the {pred} {sing}", [], [noun, adj], 1)
+        )
+    return phrases
+
+
+def _numeral_phrases(
+    grammar: Grammar, noun: Lexeme, sing: str, plural: str, numerals: list[Lexeme]
+) -> list[NounPhrase]:
+    """'N NUM' (numeral after the noun) for a sample of the numerals, countable nouns only."""
+    phrases: list[NounPhrase] = []
+    for num in numerals:
+        value = num.english.get("value")
+        if not (
+            isinstance(value, int)
+            and noun.countable
+            and grammar.has("numeral-after-noun")
+            and _keep(f"num:{noun.id}:{num.id}", 400)
+        ):
+            continue
+        form = Form(words=[[(noun.form, "stem")], [(num.form, "word")]], rule_ids=["numeral-after-noun"])
+        word = NUMBER_WORDS.get(value, num.gloss)
+        phrases.append((form, f"{word} {sing if value == 1 else plural}", [], [noun, num], 1))
+    return phrases
+
+
+def _noun_phrases(
+    grammar: Grammar, noun: Lexeme, adjectives: list[Lexeme], numerals: list[Lexeme]
+) -> list[NounPhrase]:
+    """Every phrase built on one noun: articles, possession, diminutive (animate), adjectives, numerals."""
+    sing = str(noun.english["singular"])
+    plural = str(noun.english.get("plural") or sing)
+    phrases: list[NounPhrase] = [
+        (grammar.noun_phrase(noun, "definite"), with_article(sing, "the"), [], [noun], 0),
+        (grammar.noun_phrase(noun, "indefinite"), with_article(sing, "a"), [], [noun], 0),
+        (grammar.noun_phrase(noun, "mitawa"), f"my {sing}", [], [noun], 0),
+        (grammar.noun_phrase(noun, "nitawa"), f"your {sing}", [], [noun], 0),
+        (grammar.noun_phrase(noun, "tawa"), f"his {sing}", [f"her {sing}", f"its {sing}"], [noun], 0),
+    ]
+    if noun.animate:
+        phrases.append((grammar.noun_phrase(noun, "diminutive"), f"little {sing}", [], [noun], 0))
+    phrases += _adjective_phrases(grammar, noun, sing, adjectives)
+    phrases += _numeral_phrases(grammar, noun, sing, plural, numerals)
+    return phrases
+
+
+def _noun_phrase_drafts(noun: Lexeme, phrase: NounPhrase) -> list[Draft]:
+    """A built phrase as a syntax (several words) or morphology (one word) task, and a translation task."""
+    form, english, alts, lexes, extra = phrase
+    if form is None:
+        return []
+    text = form.text
+    vocab = vocab_line(lexes)
+    if form.words and len(form.words) > 1:
+        family = "syntax"
+        prompt = f"Say this in Dakota, putting every word in its right place: {english}\n{vocab}"
+    else:
+        family = "morphology"
+        prompt = f"Dakota noun: {noun.form} ({noun.english['singular']}).\nForm the word for: {english}."
+    return [
+        Draft(family, prompt, text, [], "dakota", form, noun.form, lexes, english, text, extra),
+        Draft(
+            "translation",
+            f"Translate this Dakota into English: {text}\n{vocab}",
+            english,
+            alts,
+            "english",
+            form,
+            noun.form,
+            lexes,
+            english,
+            text,
+            extra,
+        ),
+    ]
+
+
 def noun_drafts(
     grammar: Grammar, nouns: list[Lexeme], adjectives: list[Lexeme], numerals: list[Lexeme]
 ) -> list[Draft]:
@@ -309,96 +401,8 @@ def noun_drafts(
         if "name" in noun.features:
             # birth-order names (Riggs 1852 § 72) are names, not common nouns: no articles or numerals
             continue
-        sing = str(noun.english["singular"])
-        plural = str(noun.english.get("plural") or sing)
-        phrases: list[tuple[Form | None, str, list[str], list[Lexeme], int]] = [
-            (grammar.noun_phrase(noun, "definite"), with_article(sing, "the"), [], [noun], 0),
-            (grammar.noun_phrase(noun, "indefinite"), with_article(sing, "a"), [], [noun], 0),
-            (grammar.noun_phrase(noun, "mitawa"), f"my {sing}", [], [noun], 0),
-            (grammar.noun_phrase(noun, "nitawa"), f"your {sing}", [], [noun], 0),
-            (grammar.noun_phrase(noun, "tawa"), f"his {sing}", [f"her {sing}", f"its {sing}"], [noun], 0),
-        ]
-        if noun.animate:
-            phrases.append((grammar.noun_phrase(noun, "diminutive"), f"little {sing}", [], [noun], 0))
-        for adj in adjectives:
-            if not (noun.animate or str(adj.english["base"])[3:] in ANY_NOUN_PREDICATES) or not _keep(
-                f"adj:{noun.id}:{adj.id}", 500
-            ):
-                continue
-            pred = str(adj.english["base"])[3:]
-            phrases.append(
-                (
-                    grammar.noun_phrase(noun, "definite", adjective=adj),
-                    f"the {pred} {sing}",
-                    [],
-                    [noun, adj],
-                    1,
-                )
-            )
-        for num in numerals:
-            value = num.english.get("value")
-            if not (
-                isinstance(value, int)
-                and noun.countable
-                and grammar.has("numeral-after-noun")
-                and _keep(f"num:{noun.id}:{num.id}", 400)
-            ):
-                continue
-            form = Form(words=[[(noun.form, "stem")], [(num.form, "word")]], rule_ids=["numeral-after-noun"])
-            word = NUMBER_WORDS.get(value, num.gloss)
-            phrases.append((form, f"{word} {sing if value == 1 else plural}", [], [noun, num], 1))
-        for form, english, alts, lexes, extra in phrases:
-            if form is None:
-                continue
-            text = form.text
-            vocab = vocab_line(lexes)
-            if form.words and len(form.words) > 1:
-                drafts.append(
-                    Draft(
-                        "syntax",
-                        f"Say this in Dakota, putting every word in its right place: {english}\n{vocab}",
-                        text,
-                        [],
-                        "dakota",
-                        form,
-                        noun.form,
-                        lexes,
-                        english,
-                        text,
-                        extra,
-                    )
-                )
-            else:
-                drafts.append(
-                    Draft(
-                        "morphology",
-                        f"Dakota noun: {noun.form} ({sing}).\nForm the word for: {english}.",
-                        text,
-                        [],
-                        "dakota",
-                        form,
-                        noun.form,
-                        lexes,
-                        english,
-                        text,
-                        extra,
-                    )
-                )
-            drafts.append(
-                Draft(
-                    "translation",
-                    f"Translate this Dakota into English: {text}\n{vocab}",
-                    english,
-                    alts,
-                    "english",
-                    form,
-                    noun.form,
-                    lexes,
-                    english,
-                    text,
-                    extra,
-                )
-            )
+        for phrase in _noun_phrases(grammar, noun, adjectives, numerals):
+            drafts += _noun_phrase_drafts(noun, phrase)
     return drafts
 
 
