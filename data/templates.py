@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -147,139 +147,171 @@ def vocab_line(lexemes: Iterable[Lexeme]) -> str:
     return "Vocabulary: " + "; ".join(parts)
 
 
+def _inflection_cells(lex: Lexeme) -> Iterator[tuple[str | None, str, bool, bool]]:
+    """(object, subject, future, negative) of each cell built for a verb (no future negative + object)."""
+    objects: list[str | None] = [None]
+    if takes_person_object(lex):
+        objects += list(OBJECTS)
+    for obj in objects:
+        for subject in SUBJECTS:
+            for future, negative in ((False, False), (True, False), (False, True), (True, True)):
+                if obj is not None and negative and future:
+                    continue
+                yield obj, subject, future, negative
+
+
+def _cell_english(lex: Lexeme, subject: str, obj: str | None, *, future: bool, negative: bool) -> str:
+    """The English of one cell: 'he sees', 'they will not see you', …"""
+    if obj is not None:
+        return with_object(english_verb(lex, subject, future=future, negative=negative), lex, obj)
+    return english_plain(lex, subject, future=future, negative=negative)
+
+
+def _cell_features(subject: str, obj: str | None, *, future: bool, negative: bool) -> list[str]:
+    """The features a morphology prompt asks for: subject, object, future, negative."""
+    features = [SUBJECT_FEATURE[subject]]
+    if obj is not None:
+        features.append(OBJECT_FEATURE[obj])
+    if future:
+        features.append("future")
+    if negative:
+        features.append("negative")
+    return features
+
+
+def _cell_alternatives(
+    lex: Lexeme, english: str, subject: str, obj: str | None, *, future: bool, negative: bool
+) -> list[str]:
+    """Accepted English: contractions, synonyms, "… it" (transitive verb, no object), other readings."""
+    alternatives = english_alternatives(english)
+    for synonym in synonym_lexemes(lex):
+        alt = _cell_english(synonym, subject, obj, future=future, negative=negative)
+        alternatives += [alt, *english_alternatives(alt)]
+    if obj is None and lex.verb.get("transitive"):
+        alternatives += [
+            f"{e} it"
+            for e in [english, *alternatives]
+            if e.rsplit(" ", 1)[-1] not in (*ENGLISH_PARTICLES, "there", "home", "it")
+        ]
+    for reading in other_readings(lex, subject, obj, future=future, negative=negative):
+        alternatives += [reading, *english_alternatives(reading)]
+    return alternatives
+
+
+def _cell_drafts(
+    grammar: Grammar, lex: Lexeme, subject: str, obj: str | None, *, future: bool, negative: bool
+) -> list[Draft]:
+    """Morphology, translation and reverse translation of one inflected form (none if it is not built)."""
+    form = grammar.inflect(lex, subject, obj, future=future, negative=negative)
+    if form is None:
+        return []
+    english = _cell_english(lex, subject, obj, future=future, negative=negative)
+    features = _cell_features(subject, obj, future=future, negative=negative)
+    text = form.text
+    alternatives = _cell_alternatives(lex, english, subject, obj, future=future, negative=negative)
+    same_english = {"2sg": "2pl", "1pl": "1du"}.get(subject)
+    other = same_english and grammar.inflect(lex, same_english, obj, future=future, negative=negative)
+    you_all = [other.text] if other else []
+    vocab = vocab_line([lex])
+    return [
+        Draft(
+            "morphology",
+            f"Dakota verb: {lex.form} ({lex.gloss}).\nInflect it for: {', '.join(features)}.\n"
+            "Write the complete Dakota form.",
+            text,
+            [],
+            "dakota",
+            form,
+            lex.form,
+            [lex],
+            english,
+            text,
+        ),
+        Draft(
+            "translation",
+            f"Translate this Dakota into English: {text}\n{vocab}",
+            english,
+            alternatives,
+            "english",
+            form,
+            lex.form,
+            [lex],
+            english,
+            text,
+        ),
+        Draft(
+            "reverse_translation",
+            f"Translate into Dakota: {english}.\n{vocab}",
+            text,
+            you_all,
+            "dakota",
+            form,
+            lex.form,
+            [lex],
+            english,
+            text,
+        ),
+    ]
+
+
+def _imperative_drafts(grammar: Grammar, lex: Lexeme) -> list[Draft]:
+    """The command to one person and to several, as reverse translation."""
+    drafts: list[Draft] = []
+    for plural in (False, True):
+        form = grammar.imperative(lex, plural)
+        if form is None:
+            continue
+        who = "several people" if plural else "one person"
+        command = str(lex.english["base"])
+        command = with_object(command, lex, "it") if lex.verb.get("transitive") else command
+        english = f"{command}! (said to {who})"
+        drafts.append(
+            Draft(
+                "reverse_translation",
+                f"Give this command in Dakota, said to {who}: {command}!\n{vocab_line([lex])}",
+                form.text,
+                [],
+                "dakota",
+                form,
+                lex.form,
+                [lex],
+                english,
+                form.text,
+            )
+        )
+    return drafts
+
+
+def _dative_drafts(grammar: Grammar, lex: Lexeme) -> list[Draft]:
+    """The dative form ('… for someone') as morphology, when the verb has one."""
+    form = grammar.dative(lex)
+    if form is None:
+        return []
+    return [
+        Draft(
+            "morphology",
+            f"Dakota verb: {lex.form} ({lex.gloss}).\nDerive the dative form meaning "
+            f'"{lex.gloss} for someone" (the dative prefix goes in the pronoun slot).',
+            form.text,
+            [],
+            "dakota",
+            form,
+            lex.form,
+            [lex],
+            f"{lex.gloss} for someone",
+            form.text,
+        )
+    ]
+
+
 def verb_drafts(grammar: Grammar, verbs: list[Lexeme]) -> list[Draft]:
     """Morphology, translation and reverse translation of every inflected verb form."""
     drafts: list[Draft] = []
     for lex in verbs:
-        objects: list[str | None] = [None]
-        if takes_person_object(lex):
-            objects += list(OBJECTS)
-        for obj in objects:
-            for subject in SUBJECTS:
-                for future, negative in ((False, False), (True, False), (False, True), (True, True)):
-                    if obj is not None and negative and future:
-                        continue
-                    form = grammar.inflect(lex, subject, obj, future=future, negative=negative)
-                    if form is None:
-                        continue
-                    if obj is not None:
-                        english = with_object(
-                            english_verb(lex, subject, future=future, negative=negative), lex, obj
-                        )
-                    else:
-                        english = english_plain(lex, subject, future=future, negative=negative)
-                    features = [SUBJECT_FEATURE[subject]]
-                    if obj is not None:
-                        features.append(OBJECT_FEATURE[obj])
-                    if future:
-                        features.append("future")
-                    if negative:
-                        features.append("negative")
-                    text = form.text
-                    alternatives = english_alternatives(english)
-                    for synonym in synonym_lexemes(lex):
-                        alt = english_plain(synonym, subject, future=future, negative=negative)
-                        if obj is not None:
-                            alt = with_object(
-                                english_verb(synonym, subject, future=future, negative=negative), synonym, obj
-                            )
-                        alternatives += [alt, *english_alternatives(alt)]
-                    if obj is None and lex.verb.get("transitive"):
-                        alternatives += [
-                            f"{e} it"
-                            for e in [english, *alternatives]
-                            if e.rsplit(" ", 1)[-1] not in (*ENGLISH_PARTICLES, "there", "home", "it")
-                        ]
-                    for reading in other_readings(lex, subject, obj, future=future, negative=negative):
-                        alternatives += [reading, *english_alternatives(reading)]
-                    drafts.append(
-                        Draft(
-                            "morphology",
-                            f"Dakota verb: {lex.form} ({lex.gloss}).\nInflect it for: "
-                            f"{', '.join(features)}.\n"
-                            "Write the complete Dakota form.",
-                            text,
-                            [],
-                            "dakota",
-                            form,
-                            lex.form,
-                            [lex],
-                            english,
-                            text,
-                        )
-                    )
-                    drafts.append(
-                        Draft(
-                            "translation",
-                            f"Translate this Dakota into English: {text}\n{vocab_line([lex])}",
-                            english,
-                            alternatives,
-                            "english",
-                            form,
-                            lex.form,
-                            [lex],
-                            english,
-                            text,
-                        )
-                    )
-                    same_english = {"2sg": "2pl", "1pl": "1du"}.get(subject)
-                    other = same_english and grammar.inflect(
-                        lex, same_english, obj, future=future, negative=negative
-                    )
-                    you_all = [other.text] if other else []
-                    drafts.append(
-                        Draft(
-                            "reverse_translation",
-                            f"Translate into Dakota: {english}.\n{vocab_line([lex])}",
-                            text,
-                            you_all,
-                            "dakota",
-                            form,
-                            lex.form,
-                            [lex],
-                            english,
-                            text,
-                        )
-                    )
-        for plural in (False, True):
-            form = grammar.imperative(lex, plural)
-            if form is None:
-                continue
-            who = "several people" if plural else "one person"
-            command = str(lex.english["base"])
-            command = with_object(command, lex, "it") if lex.verb.get("transitive") else command
-            english = f"{command}! (said to {who})"
-            drafts.append(
-                Draft(
-                    "reverse_translation",
-                    f"Give this command in Dakota, said to {who}: {command}!\n{vocab_line([lex])}",
-                    form.text,
-                    [],
-                    "dakota",
-                    form,
-                    lex.form,
-                    [lex],
-                    english,
-                    form.text,
-                )
-            )
-        form = grammar.dative(lex)
-        if form is not None:
-            drafts.append(
-                Draft(
-                    "morphology",
-                    f"Dakota verb: {lex.form} ({lex.gloss}).\nDerive the dative form meaning "
-                    f'"{lex.gloss} for someone" (the dative prefix goes in the pronoun slot).',
-                    form.text,
-                    [],
-                    "dakota",
-                    form,
-                    lex.form,
-                    [lex],
-                    f"{lex.gloss} for someone",
-                    form.text,
-                )
-            )
+        for obj, subject, future, negative in _inflection_cells(lex):
+            drafts += _cell_drafts(grammar, lex, subject, obj, future=future, negative=negative)
+        drafts += _imperative_drafts(grammar, lex)
+        drafts += _dative_drafts(grammar, lex)
     return drafts
 
 
