@@ -497,13 +497,71 @@ ANY_NOUN_PREDICATES = {
 SENTENCES_PER_TEMPLATE = {"s1": 450, "s2": 300, "s3": 350, "s4": 200, "s5": 250, "s6": 200}
 
 
-def sentence_drafts(grammar: Grammar, nouns: list[Lexeme], verbs: list[Lexeme]) -> list[Draft]:
-    """Sentences: "the N V-s" (+ plural, future, negative), "the N is ADJ", "I V the N(s)", "the N1 V-s the
-    N2".
+# template id → [(ranking key, builder arguments)]
+Candidates = dict[str, list[tuple[str, Any]]]
+SENTENCE_TENSES = ((False, False), (True, False), (False, True))  # (future, negative)
 
-    Candidates of each template are ranked by a hash of their key and the first SENTENCES_PER_TEMPLATE kept,
-    so the count does not grow with the square of the lexicon.
-    """
+
+def _s1_candidates(animate: list[Lexeme], intransitive: list[Lexeme]) -> list[tuple[str, Any]]:
+    """s1, "the N V-s": an animate noun with each intransitive verb that selects it, 3sg/3pl, three tenses."""
+    out: list[tuple[str, Any]] = []
+    for noun in animate:
+        for verb in (v for v in intransitive if v.selects("subject", noun)):
+            for future, negative in SENTENCE_TENSES:
+                for subj in ("3sg", "3pl"):
+                    out.append(
+                        (
+                            f"{noun.id}:{verb.id}:{subj}:{future}:{negative}",
+                            (noun, verb, subj, future, negative),
+                        )
+                    )
+    return out
+
+
+def _s2_candidates(
+    nouns: list[Lexeme], animate: list[Lexeme], stative: list[Lexeme]
+) -> list[tuple[str, Any]]:
+    """s2, "the N is ADJ": each stative verb with the nouns it suits, three tenses."""
+    out: list[tuple[str, Any]] = []
+    for adj in stative:
+        pred = str(adj.english["base"])[3:]
+        for noun in (
+            nouns if pred in ANY_NOUN_PREDICATES else [n for n in animate if adj.selects("subject", n)]
+        ):
+            for future, negative in SENTENCE_TENSES:
+                out.append((f"{noun.id}:{adj.id}:{future}:{negative}", (noun, adj, future, negative)))
+    return out
+
+
+def _transitive_candidates(
+    nouns: list[Lexeme], animate: list[Lexeme], transitive: list[Lexeme], candidates: Candidates
+) -> None:
+    """s3 "I V the N", s4 "I V the Ns" (animate objects), s5 "the N1 V-s the N2" (one subject N1 each)."""
+    for verb in transitive:
+        for obj in (n for n in nouns if verb.selects("object", n)):
+            for subject in ("1sg", "2sg", "3sg"):
+                candidates["s3"].append((f"{verb.id}:{obj.id}:{subject}", (verb, obj, subject)))
+                if obj.animate:
+                    candidates["s4"].append((f"{verb.id}:{obj.id}:{subject}", (verb, obj, subject)))
+            others = [n for n in animate if n.id != obj.id and verb.selects("subject", n)]
+            if others:
+                subj_noun = others[sample_hash(f"s5:{verb.id}:{obj.id}") % len(others)]
+                candidates["s5"].append((f"{verb.id}:{subj_noun.id}:{obj.id}", (verb, subj_noun, obj)))
+
+
+def _s6_candidates(intransitive: list[Lexeme]) -> list[tuple[str, Any]]:
+    """s6, "I V1 and V2": two different intransitive verbs, 1sg/2sg."""
+    return [
+        (f"{first.id}:{second.id}:{subject}", (first, second, subject))
+        for first in intransitive
+        for second in intransitive
+        if first.id != second.id
+        for subject in ("1sg", "2sg")
+    ]
+
+
+def _sentence_candidates(nouns: list[Lexeme], verbs: list[Lexeme]) -> Candidates:
+    """Every candidate sentence of each template (names are not common nouns: left out)."""
     nouns = [n for n in nouns if "name" not in n.features]
     animate = [n for n in nouns if n.animate]
     intransitive = [v for v in verbs if v.verb.get("class") == "active" and not v.verb.get("transitive")]
@@ -513,60 +571,40 @@ def sentence_drafts(grammar: Grammar, nouns: list[Lexeme], verbs: list[Lexeme]) 
         if v.verb.get("class") == "active" and v.verb.get("transitive") and v.verb.get("object")
     ]
     stative = [v for v in verbs if v.verb.get("class") == "stative" and v.is_copula_verb]
-    candidates: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+    candidates: Candidates = defaultdict(list)
+    candidates["s1"] += _s1_candidates(animate, intransitive)
+    candidates["s2"] += _s2_candidates(nouns, animate, stative)
+    _transitive_candidates(nouns, animate, transitive, candidates)
+    candidates["s6"] += _s6_candidates(intransitive)
+    return candidates
 
-    def objects_for(verb: Lexeme) -> list[Lexeme]:
-        return [n for n in nouns if verb.selects("object", n)]
 
-    for noun in animate:
-        for verb in (v for v in intransitive if v.selects("subject", noun)):
-            for future, negative in ((False, False), (True, False), (False, True)):
-                for subj in ("3sg", "3pl"):
-                    candidates["s1"].append(
-                        (
-                            f"{noun.id}:{verb.id}:{subj}:{future}:{negative}",
-                            (noun, verb, subj, future, negative),
-                        )
-                    )
-    for adj in stative:
-        pred = str(adj.english["base"])[3:]
-        for noun in (
-            nouns if pred in ANY_NOUN_PREDICATES else [n for n in animate if adj.selects("subject", n)]
-        ):
-            for future, negative in ((False, False), (True, False), (False, True)):
-                candidates["s2"].append(
-                    (f"{noun.id}:{adj.id}:{future}:{negative}", (noun, adj, future, negative))
-                )
-    for verb in transitive:
-        for obj in objects_for(verb):
-            for subject in ("1sg", "2sg", "3sg"):
-                candidates["s3"].append((f"{verb.id}:{obj.id}:{subject}", (verb, obj, subject)))
-                if obj.animate:
-                    candidates["s4"].append((f"{verb.id}:{obj.id}:{subject}", (verb, obj, subject)))
-            others = [n for n in animate if n.id != obj.id and verb.selects("subject", n)]
-            if others:
-                subj_noun = others[sample_hash(f"s5:{verb.id}:{obj.id}") % len(others)]
-                candidates["s5"].append((f"{verb.id}:{subj_noun.id}:{obj.id}", (verb, subj_noun, obj)))
-    for first in intransitive:
-        for second in intransitive:
-            if first.id != second.id:
-                for subject in ("1sg", "2sg"):
-                    candidates["s6"].append((f"{first.id}:{second.id}:{subject}", (first, second, subject)))
+def _synonym_sentences(grammar: Grammar, builder: Callable[..., Any], args: tuple[Any, ...]) -> list[str]:
+    """The same sentence's English with each synonym of each of its lexemes in turn."""
+    synonyms = []
+    for i, arg in enumerate(args):
+        for synonym in synonym_lexemes(arg) if isinstance(arg, Lexeme) else []:
+            alt = builder(grammar, *args[:i], synonym, *args[i + 1 :])
+            if alt is not None:
+                synonyms.append(alt[1])
+    return synonyms
+
+
+def sentence_drafts(grammar: Grammar, nouns: list[Lexeme], verbs: list[Lexeme]) -> list[Draft]:
+    """Sentences: "the N V-s" (+ plural, future, negative), "the N is ADJ", "I V the N(s)", "the N1 V-s the
+    N2".
+
+    Candidates of each template are ranked by a hash of their key and the first SENTENCES_PER_TEMPLATE kept,
+    so the count does not grow with the square of the lexicon.
+    """
     drafts: list[Draft] = []
-    for template, items in sorted(candidates.items()):
+    for template, items in sorted(_sentence_candidates(nouns, verbs).items()):
         items.sort(key=lambda item: sample_hash(f"sentence:{template}:{item[0]}"))
         builder = SENTENCE_BUILDERS[template]
         for _, args in items[: SENTENCES_PER_TEMPLATE[template]]:
             built = builder(grammar, *args)
-            if built is None:
-                continue
-            synonyms = []
-            for i, arg in enumerate(args):
-                for synonym in synonym_lexemes(arg) if isinstance(arg, Lexeme) else []:
-                    alt = builder(grammar, *args[:i], synonym, *args[i + 1 :])
-                    if alt is not None:
-                        synonyms.append(alt[1])
-            drafts.extend(sentence_tasks(grammar, *built, synonyms))
+            if built is not None:
+                drafts.extend(sentence_tasks(grammar, *built, _synonym_sentences(grammar, builder, args)))
     return drafts
 
 
