@@ -902,90 +902,112 @@ def emphatic_drafts(grammar: Grammar, verbs: list[Lexeme]) -> list[Draft]:
     return drafts
 
 
+# (lexeme, the example line "base → derived", the affix, the derived form)
+PatternExample = tuple[Lexeme, str, str, Form]
+# the subject whose inflection shows each pronoun/plural rule
+PATTERN_SUBJECTS = {
+    "pron-agent-1sg": "1sg",
+    "pron-agent-2sg": "2sg",
+    "pron-patient-1sg": "1sg",
+    "pron-patient-2sg": "2sg",
+    "pron-agent-1du": "1du",
+    "plural-pi": "3pl",
+    "pron-y-1sg": "1sg",
+    "pron-y-2sg": "2sg",
+}
+
+
+def _shows_only(rule_id: str, form: Form) -> bool:
+    """Does the inflected form show `rule_id`'s affix and nothing else that could be taken for it?"""
+    changed = [r for r in form.rule_ids if r not in ("pron-3sg-zero", "dual-no-pi")]
+    y_fused = "pron-y-1sg" in changed or "pron-y-2sg" in changed
+    if rule_id.startswith("pron-y") != y_fused or (rule_id not in changed):
+        return False
+    if rule_id == "plural-pi" and changed != ["pron-3pl-pi", "plural-pi"]:
+        return False
+    return not (rule_id not in ("plural-pi",) and not rule_id.startswith("pron-y") and len(changed) != 1)
+
+
+def _verb_examples(grammar: Grammar, lex: Lexeme, examples: dict[str, list[PatternExample]]) -> None:
+    """Append the verb's subject-pronoun/plural examples, then its object-pronoun ones (person objects)."""
+    base_eng = english_plain(lex, "3sg")
+    for rule_id, subject in PATTERN_SUBJECTS.items():
+        form = grammar.inflect(lex, subject)
+        if form is None or not form.affixes or not _shows_only(rule_id, form):
+            continue
+        affix = form.affixes[0]["form"]
+        examples[rule_id].append(
+            (lex, f'{lex.form} "{base_eng}" → {form.text} "{english_plain(lex, subject)}"', affix, form)
+        )
+    if not takes_person_object(lex):
+        return
+    for obj, rule_id in (
+        ("1sg", "pron-object-1sg"),
+        ("2sg", "pron-object-2sg"),
+        ("3pl", "pron-object-3pl-wica"),
+    ):
+        form = grammar.inflect(lex, "3sg", obj)
+        if form is None:
+            continue
+        eng = with_object(english_verb(lex, "3sg"), lex, obj)
+        examples[rule_id].append(
+            (lex, f'{lex.form} "{base_eng}" → {form.text} "{eng}"', form.affixes[0]["form"], form)
+        )
+
+
+def _diminutive_examples(grammar: Grammar, nouns: list[Lexeme]) -> list[PatternExample]:
+    """'little N' examples of the animate nouns."""
+    out: list[PatternExample] = []
+    for noun in nouns:
+        form = grammar.noun_phrase(noun, "diminutive") if noun.animate else None
+        if form is not None:
+            sing = noun.english["singular"]
+            out.append(
+                (noun, f'{noun.form} "{sing}" → {form.text} "little {sing}"', form.affixes[0]["form"], form)
+            )
+    return out
+
+
+def _pattern_rule_drafts(grammar: Grammar, rule_id: str, examples: list[PatternExample]) -> list[Draft]:
+    """Tasks from pairs of examples sharing one affix of `rule_id` (a hash-ranked sample of the pairs)."""
+    items = sorted(examples, key=lambda e: e[0].id)
+    pairs = [(a, b) for i, a in enumerate(items) for b in items[i + 1 :] if a[2] == b[2]]
+    pairs.sort(key=lambda p: sample_hash(f"pattern:{rule_id}:{p[0][0].id}:{p[1][0].id}"))
+    drafts: list[Draft] = []
+    for a, b in pairs[:PATTERN_PAIRS_PER_RULE]:
+        affix = a[2]
+        form = Form(
+            words=[[(affix, a[3].affixes[0]["slot"])]],
+            rule_ids=list(a[3].rule_ids),
+            affixes=[dict(a[3].affixes[0])],
+        )
+        extra = 1 if any(e[3].affixes[0]["slot"] == "infix" for e in (a, b)) else 0
+        drafts.append(
+            Draft(
+                "pattern",
+                "Each line shows a Dakota word and a form built from it:\n"
+                f"{a[1]}\n{b[1]}\nWhich affix was added in both? Give the affix alone.",
+                affix,
+                [f"{affix}-", f"-{affix}-", f"-{affix}"],
+                "dakota",
+                form,
+                a[0].form,
+                [a[0], b[0]],
+                f"the affix {affix} ({grammar.rules[rule_id]['name']})",
+                f"{a[3].text} {b[3].text}",
+                extra,
+            )
+        )
+    return drafts
+
+
 def pattern_drafts(grammar: Grammar, verbs: list[Lexeme], nouns: list[Lexeme]) -> list[Draft]:
     """Identify the affix that two base → derived pairs share (answer: the affix alone)."""
-    drafts: list[Draft] = []
-    examples: dict[str, list[tuple[Lexeme, str, str, Form]]] = defaultdict(list)
+    examples: dict[str, list[PatternExample]] = defaultdict(list)
     for lex in verbs:
-        subjects = {
-            "pron-agent-1sg": "1sg",
-            "pron-agent-2sg": "2sg",
-            "pron-patient-1sg": "1sg",
-            "pron-patient-2sg": "2sg",
-            "pron-agent-1du": "1du",
-            "plural-pi": "3pl",
-            "pron-y-1sg": "1sg",
-            "pron-y-2sg": "2sg",
-        }
-        base_eng = english_plain(lex, "3sg")
-        for rule_id, subject in subjects.items():
-            form = grammar.inflect(lex, subject)
-            if form is None or not form.affixes:
-                continue
-            changed = [r for r in form.rule_ids if r not in ("pron-3sg-zero", "dual-no-pi")]
-            y_fused = "pron-y-1sg" in changed or "pron-y-2sg" in changed
-            if rule_id.startswith("pron-y") != y_fused or (rule_id not in changed):
-                continue
-            if rule_id == "plural-pi" and changed != ["pron-3pl-pi", "plural-pi"]:
-                continue
-            if rule_id not in ("plural-pi",) and not rule_id.startswith("pron-y") and len(changed) != 1:
-                continue
-            affix = form.affixes[0]["form"]
-            examples[rule_id].append(
-                (lex, f'{lex.form} "{base_eng}" → {form.text} "{english_plain(lex, subject)}"', affix, form)
-            )
-        if takes_person_object(lex):
-            for obj, rule_id in (
-                ("1sg", "pron-object-1sg"),
-                ("2sg", "pron-object-2sg"),
-                ("3pl", "pron-object-3pl-wica"),
-            ):
-                form = grammar.inflect(lex, "3sg", obj)
-                if form is None:
-                    continue
-                eng = with_object(english_verb(lex, "3sg"), lex, obj)
-                examples[rule_id].append(
-                    (lex, f'{lex.form} "{base_eng}" → {form.text} "{eng}"', form.affixes[0]["form"], form)
-                )
-    for noun in nouns:
-        if noun.animate:
-            form = grammar.noun_phrase(noun, "diminutive")
-            if form is not None:
-                sing = noun.english["singular"]
-                examples["diminutive-na"].append(
-                    (
-                        noun,
-                        f'{noun.form} "{sing}" → {form.text} "little {sing}"',
-                        form.affixes[0]["form"],
-                        form,
-                    )
-                )
+        _verb_examples(grammar, lex, examples)
+    examples["diminutive-na"] += _diminutive_examples(grammar, nouns)
+    drafts: list[Draft] = []
     for rule_id in PATTERN_RULES:
-        items = sorted(examples.get(rule_id, []), key=lambda e: e[0].id)
-        pairs = [(a, b) for i, a in enumerate(items) for b in items[i + 1 :] if a[2] == b[2]]
-        pairs.sort(key=lambda p: sample_hash(f"pattern:{rule_id}:{p[0][0].id}:{p[1][0].id}"))
-        for a, b in pairs[:PATTERN_PAIRS_PER_RULE]:
-            affix = a[2]
-            form = Form(
-                words=[[(affix, a[3].affixes[0]["slot"])]],
-                rule_ids=list(a[3].rule_ids),
-                affixes=[dict(a[3].affixes[0])],
-            )
-            extra = 1 if any(e[3].affixes[0]["slot"] == "infix" for e in (a, b)) else 0
-            drafts.append(
-                Draft(
-                    "pattern",
-                    "Each line shows a Dakota word and a form built from it:\n"
-                    f"{a[1]}\n{b[1]}\nWhich affix was added in both? Give the affix alone.",
-                    affix,
-                    [f"{affix}-", f"-{affix}-", f"-{affix}"],
-                    "dakota",
-                    form,
-                    a[0].form,
-                    [a[0], b[0]],
-                    f"the affix {affix} ({grammar.rules[rule_id]['name']})",
-                    f"{a[3].text} {b[3].text}",
-                    extra,
-                )
-            )
+        drafts += _pattern_rule_drafts(grammar, rule_id, examples.get(rule_id, []))
     return drafts
