@@ -233,7 +233,7 @@ def _report_dead(
 def _start_background(
     background: list[ProcessSpec], started: list[subprocess.Popen], out: IO[str], poll_s: float
 ) -> None:
-    """Start the background processes in order (appending each to `started`), waiting for each readiness URL."""
+    """Start the background processes in order (each appended to `started`), waiting for each ready URL."""
     for spec in background:
         print(f"[{spec.name}] starting (log {spec.log_file})", file=out, flush=True)
         started.append(_start(spec))
