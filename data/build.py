@@ -41,20 +41,37 @@ from data.templates import (
 
 __all__ = ["SourceError", "build", "check", "leaks", "main"]
 
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "2.0.0"
 REPO = Path(__file__).resolve().parents[1]
 SOURCE_DIR = REPO / "data" / "riggs"
 OUT_DIR = REPO / "environments" / "dakota_grammar_translation" / "dakota_grammar_translation" / "data"
 SOURCES = ("lexicon.yaml", "rules.yaml", "orthography.yaml")
 OUTPUTS = ("tasks_train.jsonl", "tasks_heldout.jsonl", "orthography.json", "manifest.json")
 HELDOUT_PERMILLE = 200
-FAMILY_TAG = {"morphology": "morph", "translation": "trans", "reverse_translation": "rev", "syntax": "syn",
-              "pattern": "pat"}
+FAMILY_TAG = {
+    "morphology": "morph",
+    "translation": "trans",
+    "reverse_translation": "rev",
+    "syntax": "syn",
+    "pattern": "pat",
+}
 DIFFICULTIES = ("easy", "medium", "hard", "advanced")
 FAMILIES = tuple(FAMILY_TAG)
 STATUS_RANK = {"unverified": 0, "unreviewed": 1, "corrected": 2, "approved": 3}
-FAMILY_CAP = {"morphology": 3000, "translation": 3200, "reverse_translation": 3000, "syntax": 2200, "pattern": 600}
-IMPLIED_RULES = {"pron-3sg-zero", "dual-no-pi", "pron-3pl-pi", "stative-uses-patient", "third-person-no-object-singular"}
+FAMILY_CAP = {
+    "morphology": 3000,
+    "translation": 3200,
+    "reverse_translation": 3000,
+    "syntax": 2200,
+    "pattern": 600,
+}
+IMPLIED_RULES = {
+    "pron-3sg-zero",
+    "dual-no-pi",
+    "pron-3pl-pi",
+    "stative-uses-patient",
+    "third-person-no-object-singular",
+}
 
 
 def _canon() -> tuple[Any, Any]:
@@ -74,7 +91,10 @@ def sha256_file(path: Path) -> str:
 
 def is_heldout_lexeme(lexeme_id: str) -> bool:
     """Deterministic lexeme split: a hash of the id, ~20% held out."""
-    return int(hashlib.sha256(f"dakota-split:{lexeme_id}".encode()).hexdigest()[:12], 16) % 1000 < HELDOUT_PERMILLE
+    return (
+        int(hashlib.sha256(f"dakota-split:{lexeme_id}".encode()).hexdigest()[:12], 16) % 1000
+        < HELDOUT_PERMILLE
+    )
 
 
 # -- assembly ------------------------------------------------------------------------------------------------
@@ -105,79 +125,126 @@ def leaks(prompt_key: str, answer_key: str) -> bool:
     return bool(answer.strip()) and f" {answer} " in f" {_words(prompt_key)} "
 
 
+UNACCENTED = str.maketrans("áéíóú", "aeiou")
+
+
+def unaccented(text: str) -> str:
+    """The text without stress accents (a gold that differs from a prompt word only by an accent is a
+    leak)."""
+    return text.translate(UNACCENTED)
+
+
 def cap_families(drafts: list[Draft]) -> list[Draft]:
     """Keep at most FAMILY_CAP[family] drafts per family: those with the lowest hash of their prompt."""
     kept: list[Draft] = []
     for family in FAMILIES:
         group = [d for d in drafts if d.family == family]
         group.sort(key=lambda d: sample_hash(f"cap:{d.family}:{d.prompt}"))
-        kept.extend(group[:FAMILY_CAP[family]])
+        kept.extend(group[: FAMILY_CAP[family]])
     return kept
 
 
-def finalise(drafts: list[Draft], grammar: Grammar, attested: Mapping[str, str], canonicalize: Any,
-             match_key: Any) -> tuple[dict[str, list[dict[str, Any]]], Counter]:
-    """Split, filter (leaks, conflicts, mixed splits), dedupe, and turn drafts into Contract 1 records."""
-    dropped: Counter = Counter()
-    by_prompt: dict[str, list[tuple[Draft, dict[str, Any]]]] = defaultdict(list)
-    for d in drafts:
-        prompt = "\n".join(canonicalize(line) for line in d.prompt.split("\n"))
-        answer = canonicalize(d.answer)
-        alts = {canonicalize(a) for a in d.alternatives}
-        if d.answer_language == "dakota" and "article-definite-cin" in d.rule_ids():
-            cin, kin = grammar.form_of("article-definite-cin"), grammar.form_of("article-definite-kin")
-            alts.add(" ".join(kin if w == cin else w for w in answer.split(" ")))
-        alternatives = sorted(alts - {answer})
-        pkey = match_key(prompt.replace("\n", " "))
-        if any(leaks(pkey, match_key(a)) for a in [answer, *alternatives]):
-            dropped["gold in prompt"] += 1
-            continue
-        content = [lx for lx in d.lexemes if lx.pos in CONTENT_POS]
-        sides = {is_heldout_lexeme(lx.id) for lx in content}
-        if len(sides) > 1:
-            dropped["mixed train/held-out lexemes"] += 1
-            continue
-        split = "heldout" if sides == {True} else "train"
-        segments = d.form.segments() if (d.form and d.answer_language == "dakota") else _english_segments(answer)
-        segments = [{"form": canonicalize(s["form"]) if s["kind"] != "space" else " ", "kind": s["kind"]} for s in segments]
-        if "".join(s["form"] for s in segments) != answer:
-            dropped["segments do not rebuild the answer"] += 1
-            continue
-        rule_ids = d.rule_ids()
-        rule_sources = sorted({str(grammar.rules[r]["source"]) for r in rule_ids if r in grammar.rules})
-        statuses = [lx.review_status for lx in d.lexemes] + [str(grammar.rules[r]["review_status"]) for r in rule_ids
-                                                              if r in grammar.rules]
-        dakota = canonicalize(d.dakota)
-        is_attested = dakota in attested
-        source = "lexicon: " + "; ".join(dict.fromkeys(lx.source for lx in d.lexemes))
-        if is_attested:
-            source = f"attested: {attested[dakota]}; {source}"
-        if rule_sources:
-            source += f"; rules: {', '.join(rule_sources)}"
-        digest = hashlib.sha256((d.family + "\n" + prompt).encode("utf-8")).hexdigest()[:12]
-        record = {
-            "id": f"dgt-{FAMILY_TAG[d.family]}-{digest}",
-            "split": split,
-            "family": d.family,
-            "difficulty": difficulty_of(d),
-            "prompt": prompt,
-            "answer": answer,
-            "alternatives": alternatives,
-            "answer_language": d.answer_language,
-            "meta": {
-                "stem": canonicalize(d.stem),
-                "affixes": [{"form": canonicalize(a["form"]), "slot": a["slot"], "rule_id": a["rule_id"]}
-                            for a in (d.form.affixes if d.form else [])],
-                "segments": segments,
-                "rule_ids": rule_ids,
-                "lexeme_ids": [lx.id for lx in d.lexemes],
-                "attested": is_attested,
-                "source": source,
-                "review_status": weakest_status(statuses) if statuses else "unverified",
-                "gloss": canonicalize(d.gloss),
-            },
-        }
-        by_prompt[match_key(prompt.replace("\n", " "))].append((d, record))
+def _draft_texts(d: Draft, grammar: Grammar, canonicalize: Any) -> tuple[str, str, list[str]]:
+    """The draft's canonical prompt, answer and alternatives (+ the -kiŋ variant of a -ćiŋ answer)."""
+    prompt = "\n".join(canonicalize(line) for line in d.prompt.split("\n"))
+    answer = canonicalize(d.answer)
+    alts = {canonicalize(a) for a in d.alternatives}
+    if d.answer_language == "dakota" and "article-definite-cin" in d.rule_ids():
+        cin, kin = grammar.form_of("article-definite-cin"), grammar.form_of("article-definite-kin")
+        alts.add(" ".join(kin if w == cin else w for w in answer.split(" ")))
+    return prompt, answer, sorted(alts - {answer})
+
+
+def _split_or_drop(d: Draft, pkey: str, golds: list[str], match_key: Any) -> tuple[str, str | None]:
+    """("train" | "heldout", None) for a kept draft, or ("", the reason it is dropped)."""
+    if any(leaks(pkey, match_key(a)) or leaks(unaccented(pkey), unaccented(match_key(a))) for a in golds):
+        return "", "gold in prompt"
+    content = [lx for lx in d.lexemes if lx.pos in CONTENT_POS]
+    sides = {is_heldout_lexeme(lx.id) for lx in content}
+    if len(sides) > 1:
+        return "", "mixed train/held-out lexemes"
+    split = "heldout" if sides == {True} else "train"
+    if split == "heldout" and d.recall:
+        return "", "held-out word recall (vocabulary never shown in train)"
+    return split, None
+
+
+def _draft_segments(d: Draft, answer: str, canonicalize: Any) -> list[dict[str, str]]:
+    """`meta.segments`: the Dakota form's pieces, or the English answer's words and spaces."""
+    segments = d.form.segments() if (d.form and d.answer_language == "dakota") else _english_segments(answer)
+    return [
+        {"form": canonicalize(s["form"]) if s["kind"] != "space" else " ", "kind": s["kind"]}
+        for s in segments
+    ]
+
+
+def _provenance(
+    d: Draft, grammar: Grammar, attested: Mapping[str, str], dakota: str
+) -> tuple[bool, str, str]:
+    """Whether Riggs attests the Dakota, the record's source line, and its weakest review status."""
+    rule_ids = d.rule_ids()
+    rule_sources = sorted({str(grammar.rules[r]["source"]) for r in rule_ids if r in grammar.rules})
+    statuses = [lx.review_status for lx in d.lexemes] + [
+        str(grammar.rules[r]["review_status"]) for r in rule_ids if r in grammar.rules
+    ]
+    is_attested = dakota in attested
+    source = "lexicon: " + "; ".join(dict.fromkeys(lx.source for lx in d.lexemes))
+    if is_attested:
+        source = f"attested: {attested[dakota]}; {source}"
+    if rule_sources:
+        source += f"; rules: {', '.join(rule_sources)}"
+    return is_attested, source, weakest_status(statuses) if statuses else "unverified"
+
+
+def _draft_record(
+    d: Draft, grammar: Grammar, attested: Mapping[str, str], canonicalize: Any, match_key: Any
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The Contract 1 record of one draft, or (None, the reason it is dropped)."""
+    prompt, answer, alternatives = _draft_texts(d, grammar, canonicalize)
+    split, dropped = _split_or_drop(
+        d, match_key(prompt.replace("\n", " ")), [answer, *alternatives], match_key
+    )
+    if dropped:
+        return None, dropped
+    segments = _draft_segments(d, answer, canonicalize)
+    if "".join(s["form"] for s in segments) != answer:
+        return None, "segments do not rebuild the answer"
+    is_attested, source, review_status = _provenance(d, grammar, attested, canonicalize(d.dakota))
+    digest = hashlib.sha256((d.family + "\n" + prompt).encode("utf-8")).hexdigest()[:12]
+    record = {
+        "id": f"dgt-{FAMILY_TAG[d.family]}-{digest}",
+        "split": split,
+        "family": d.family,
+        "difficulty": difficulty_of(d),
+        "prompt": prompt,
+        "answer": answer,
+        "alternatives": alternatives,
+        "answer_language": d.answer_language,
+        "meta": {
+            "stem": canonicalize(d.stem),
+            "affixes": [
+                {"form": canonicalize(a["form"]), "slot": a["slot"], "rule_id": a["rule_id"]}
+                for a in (d.form.affixes if d.form else [])
+            ],
+            "segments": segments,
+            "rule_ids": d.rule_ids(),
+            "lexeme_ids": [lx.id for lx in d.lexemes],
+            "attested": is_attested,
+            "source": source,
+            "review_status": review_status,
+            "gloss": canonicalize(d.gloss),
+        },
+    }
+    return record, None
+
+
+def _one_per_prompt(
+    by_prompt: dict[str, list[tuple[Draft, dict[str, Any]]]],
+    dropped: Counter,
+    canonicalize: Any,
+    match_key: Any,
+) -> list[tuple[str, dict[str, Any]]]:
+    """(Dakota, record) of the first draft of each prompt; a prompt with conflicting golds is dropped."""
     kept: list[tuple[str, dict[str, Any]]] = []
     for group in by_prompt.values():
         golds = {match_key(r["answer"]) for _, r in group}
@@ -187,6 +254,13 @@ def finalise(drafts: list[Draft], grammar: Grammar, attested: Mapping[str, str],
         if len(group) > 1:
             dropped["duplicate prompt"] += len(group) - 1
         kept.append((canonicalize(group[0][0].dakota), group[0][1]))
+    return kept
+
+
+def _by_split(
+    kept: list[tuple[str, dict[str, Any]]], dropped: Counter, match_key: Any
+) -> dict[str, list[dict[str, Any]]]:
+    """Records by split, sorted by id; a train sentence whose Dakota is also held out is dropped."""
     heldout_dakota = {match_key(dk) for dk, r in kept if r["split"] == "heldout"}
     splits: dict[str, list[dict[str, Any]]] = {"train": [], "heldout": []}
     for dk, record in kept:
@@ -196,7 +270,23 @@ def finalise(drafts: list[Draft], grammar: Grammar, attested: Mapping[str, str],
         splits[record["split"]].append(record)
     for records in splits.values():
         records.sort(key=lambda r: r["id"])
-    return splits, dropped
+    return splits
+
+
+def finalise(
+    drafts: list[Draft], grammar: Grammar, attested: Mapping[str, str], canonicalize: Any, match_key: Any
+) -> tuple[dict[str, list[dict[str, Any]]], Counter]:
+    """Split, filter (leaks, conflicts, mixed splits), dedupe, and turn drafts into Contract 1 records."""
+    dropped: Counter = Counter()
+    by_prompt: dict[str, list[tuple[Draft, dict[str, Any]]]] = defaultdict(list)
+    for d in drafts:
+        record, reason = _draft_record(d, grammar, attested, canonicalize, match_key)
+        if record is None:
+            dropped[reason] += 1
+            continue
+        by_prompt[match_key(record["prompt"].replace("\n", " "))].append((d, record))
+    kept = _one_per_prompt(by_prompt, dropped, canonicalize, match_key)
+    return _by_split(kept, dropped, match_key), dropped
 
 
 def _english_segments(text: str) -> list[dict[str, str]]:
@@ -229,11 +319,15 @@ def build(out_dir: Path, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
     nouns = [lx for lx in lexemes if lx.pos == "noun"]
     numerals = [lx for lx in lexemes if lx.pos == "numeral"]
     adjectives = [v for v in verbs if v.verb.get("class") == "stative" and v.is_copula_verb]
-    drafts = (verb_drafts(grammar, verbs) + noun_drafts(grammar, nouns, adjectives, numerals)
-              + sentence_drafts(grammar, nouns, verbs) + emphatic_drafts(grammar, verbs)
-              + pattern_drafts(grammar, verbs, nouns)
-              + vocabulary_drafts(lexemes, lambda a, b: is_heldout_lexeme(a.id) == is_heldout_lexeme(b.id))
-              + attested_drafts(attestations))
+    drafts = (
+        verb_drafts(grammar, verbs)
+        + noun_drafts(grammar, nouns, adjectives, numerals)
+        + sentence_drafts(grammar, nouns, verbs)
+        + emphatic_drafts(grammar, verbs)
+        + pattern_drafts(grammar, verbs, nouns)
+        + vocabulary_drafts(lexemes, lambda a, b: is_heldout_lexeme(a.id) == is_heldout_lexeme(b.id))
+        + attested_drafts(attestations)
+    )
     drafts = cap_families(drafts)
     splits, dropped = finalise(drafts, grammar, attested, canonicalize, match_key)
     for split, records in splits.items():
@@ -251,8 +345,10 @@ def build(out_dir: Path, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
         "generator_version": GENERATOR_VERSION,
         "heldout_permille": HELDOUT_PERMILLE,
         "sources": {f"data/riggs/{name}": sha256_file(source_dir / name) for name in SOURCES},
-        "files": {name: {"sha256": sha256_file(out_dir / name), "bytes": (out_dir / name).stat().st_size}
-                  for name in ("tasks_train.jsonl", "tasks_heldout.jsonl", "orthography.json")},
+        "files": {
+            name: {"sha256": sha256_file(out_dir / name), "bytes": (out_dir / name).stat().st_size}
+            for name in ("tasks_train.jsonl", "tasks_heldout.jsonl", "orthography.json")
+        },
         "counts": counts,
         "totals": {split: len(records) for split, records in splits.items()},
         "attested": attested_counts,
@@ -260,23 +356,60 @@ def build(out_dir: Path, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
         "rules": {"total": len(rules), "active": len(grammar.rules)},
         "dropped": dict(sorted(dropped.items())),
     }
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
-                                           encoding="utf-8", newline="\n")
+    add_attested_split(manifest)
+    (out_dir / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+        encoding="utf-8",
+        newline="\n",
+    )
     return manifest
+
+
+ATTESTED_FILES = ("tasks_attested.jsonl", "UNIMORPH_LICENSE.md")
+
+
+def add_attested_split(manifest: dict[str, Any]) -> None:
+    """Record the shipped UniMorph split (`python -m data.import_unimorph` writes it; not rebuilt here, so
+    this build needs no external file) in the manifest: files, family × difficulty counts, total."""
+    from dakota_grammar_translation.tasks import read_tasks
+
+    path = OUT_DIR / ATTESTED_FILES[0]
+    if not path.is_file():
+        return
+    records = read_tasks(path)
+    for name in ATTESTED_FILES:
+        manifest["files"][name] = {
+            "sha256": sha256_file(OUT_DIR / name),
+            "bytes": (OUT_DIR / name).stat().st_size,
+        }
+    counts = {f: {d: 0 for d in DIFFICULTIES} for f in FAMILIES}
+    for r in records:
+        counts[r["family"]][r["difficulty"]] += 1
+    manifest["counts"]["attested"] = counts
+    manifest["totals"]["attested"] = len(records)
+    manifest["attested"]["attested"] = {"attested": len(records), "derived": 0}
+    manifest["attested_source"] = (
+        "UniMorph Dakota (LaFontaine & McKay, 550 Dakota Verbs, 2005; annotated by "
+        "E. Chodroff), CC BY-SA 3.0: see UNIMORPH_LICENSE.md"
+    )
 
 
 def summary(manifest: Mapping[str, Any]) -> str:
     """A printed table: family × difficulty per split, attested vs derived, drops."""
     lines = []
-    for split in ("train", "heldout"):
+    for split in [s for s in ("train", "heldout", "attested") if s in manifest["totals"]]:
         lines.append(f"{split} ({manifest['totals'][split]} tasks)")
         lines.append(f"  {'family':<20}" + "".join(f"{d:>10}" for d in DIFFICULTIES) + f"{'total':>10}")
         for family in FAMILIES:
             row = manifest["counts"][split][family]
-            lines.append(f"  {family:<20}" + "".join(f"{row[d]:>10}" for d in DIFFICULTIES) + f"{sum(row.values()):>10}")
+            lines.append(
+                f"  {family:<20}"
+                + "".join(f"{row[d]:>10}" for d in DIFFICULTIES)
+                + f"{sum(row.values()):>10}"
+            )
         att = manifest["attested"][split]
         lines.append(f"  attested {att['attested']}, derived by rule {att['derived']}")
-    total = sum(manifest["totals"].values())
+    total = manifest["totals"]["train"] + manifest["totals"]["heldout"]
     lines.append(f"held-out share: {manifest['totals']['heldout'] / max(total, 1):.1%}")
     lines.append("dropped: " + (", ".join(f"{k} {v}" for k, v in manifest["dropped"].items()) or "none"))
     return "\n".join(lines)
@@ -287,20 +420,30 @@ def check(out_dir: Path = OUT_DIR) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         manifest = build(Path(tmp))
         print(summary(manifest))
-        return [name for name in OUTPUTS
-                if not (out_dir / name).is_file() or (out_dir / name).read_bytes() != (Path(tmp) / name).read_bytes()]
+        return [
+            name
+            for name in OUTPUTS
+            if not (out_dir / name).is_file()
+            or (out_dir / name).read_bytes() != (Path(tmp) / name).read_bytes()
+        ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data.build", description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="rebuild in a temp dir and compare with the committed files")
-    parser.add_argument("--out", type=Path, default=OUT_DIR, help="output directory (default: the env package data dir)")
+    parser.add_argument(
+        "--check", action="store_true", help="rebuild in a temp dir and compare with the committed files"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT_DIR, help="output directory (default: the env package data dir)"
+    )
     args = parser.parse_args(argv)
     start, cpu = time.perf_counter(), time.process_time()
     try:
         if args.check:
             differ = check(args.out)
-            print(f"build time: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU")
+            print(
+                f"build time: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU"
+            )
             if differ:
                 print(f"FAIL: differs from a fresh build: {', '.join(differ)} (run `python -m data.build`)")
                 return 1
@@ -311,7 +454,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(summary(manifest))
-    print(f"build time: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU; wrote {args.out}")
+    print(
+        f"build time: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU; wrote "
+        f"{args.out}"
+    )
     return 0
 
 

@@ -29,7 +29,8 @@ def broadcast(run: Path, step: int, model, *, stable: bool = True, shard: str | 
 
 @pytest.fixture(scope="module")
 def trained(tiny_qwen3, tmp_path_factory):
-    """A run directory with broadcasts at steps 100 and 200 (weights shifted by +step/1000) and 201 unstable."""
+    """A run directory with broadcasts at steps 100 and 200 (weights shifted by +step/1000) and 201
+    unstable."""
     run = tmp_path_factory.mktemp("outputs") / "dakota-400"
     model = AutoModelForCausalLM.from_pretrained(tiny_qwen3, dtype=torch.float32)
     states = {}
@@ -66,6 +67,7 @@ def test_export_latest_is_a_complete_hf_folder(trained, tiny_qwen3, capsys):
     manifest = json.loads((out / "export.json").read_text())
     assert manifest["step"] == 200 and manifest["base_model"] == str(tiny_qwen3)
     assert "model.safetensors" in manifest["files"] and "config.json" in manifest["files"]
+    assert (out / "README.md").read_text().startswith("---\n"), "export writes a model card"
     assert "note:" not in capsys.readouterr().out
 
 

@@ -3,7 +3,7 @@
 | case | before | after |
 |---|---|---|
 | taskset id `os;open(...)` in prime-rl pre-flight | ran as Python (`python -c "import …"`) | imported by name, nothing runs |
-| same id in the local backend / `prime-rl eval --env` | refused only because unknown | refused as not an identifier, exit 2 |
+| same id in the local backend / `prime-rl eval --env` | refused only because unknown | refused as not a package name (identifier), exit 2 |
 | list value `["morphology", "--push", "--client.base-url", …]` | became flags after `--no-push` | data in `@ taskset.json`; safety flags last |
 | taskset option key `x --push` | became a flag name | exit 2: not an identifier |
 """
@@ -51,9 +51,8 @@ def test_local_backend_refuses_a_non_identifier_env_id(tmp_path):
         timeout=120,
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        f"prime-rl: error: env id {HOSTILE_ID!r} is not a valid identifier (letters, digits, '_' or '-', dotted)"
-    ]
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "unknown env id" in result.stderr and "Python package name" in result.stderr
     assert not (tmp_path / "PWNED").exists()
 
 
@@ -66,7 +65,7 @@ def test_eval_refuses_a_non_identifier_env_id(tmp_path):
         timeout=120,
     )
     assert result.returncode == 2
-    assert "is not a valid identifier" in result.stderr and result.stderr.count("\n") == 1
+    assert "unknown env id" in result.stderr and result.stderr.count("\n") == 1
     assert not (tmp_path / "PWNED").exists()
 
 
