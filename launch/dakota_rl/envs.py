@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -85,5 +86,16 @@ def load_env(env_id: str, options: Mapping[str, Any] | None = None, *, where: st
         described = module.env_spec(dict(options or {}))
     except ValidationError as err:
         raise validation_error(err, prefix=where) from None
+    except FileNotFoundError as err:
+        raise missing_file_error(err, options or {}, where) from None
     names = {f.name for f in fields(EnvSpec)}
     return EnvSpec(**{name: getattr(described, name) for name in names if hasattr(described, name)})
+
+
+def missing_file_error(err: FileNotFoundError, options: Mapping[str, Any], where: str) -> UserError:
+    """A UserError naming the option whose file is missing (`taskset.system_prompt: file not found: …`)."""
+    paths = {k: str(v) for k, v in options.items() if isinstance(v, str | Path)}
+    keys = [k for k, v in paths.items() if v == str(err.filename)] or [
+        k for k, v in paths.items() if v in str(err) and not Path(v).exists()]
+    missing = err.filename or (paths[keys[0]] if keys else err)
+    return UserError(f"{where}.{keys[0] if keys else '?'}: file not found: {missing}")

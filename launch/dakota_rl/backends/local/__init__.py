@@ -29,11 +29,15 @@ def train(
     clean: bool = False,
 ) -> int:
     """Run GRPO locally. Returns 0; raises UserError for user mistakes (the CLI prints them)."""
-    from dakota_rl.envs import load_env
+    from dakota_rl.envs import load_env, missing_file_error
 
     settings, ignored = settings_from(resolved)
     env = load_env(settings.env_id, settings.env_options, where=taskset_path(resolved))
-    if not env.load_tasks("train"):
+    try:
+        tasks = env.load_tasks("train")
+    except FileNotFoundError as err:
+        raise missing_file_error(err, settings.env_options, taskset_path(resolved)) from None
+    if not tasks:
         raise UserError(f"{taskset_path(resolved)} of {env.id}: the filters select zero tasks")
     run_dir, name = run_dir_for(resolved, output_dir, run_name)
     if ignored:
