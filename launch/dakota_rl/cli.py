@@ -62,8 +62,11 @@ def _serving_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("checkpoint", help="HF folder (e.g. outputs/RUN/checkpoints/step_N) or model name")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--engine", choices=["auto", "transformers", "vllm"], default="auto")
-    serve.add_argument("--name", default="checkpoint", help="model name to serve under, the -m of vf-eval "
-                       "(default: checkpoint)")
+    serve.add_argument(
+        "--name",
+        default="checkpoint",
+        help="model name to serve under, the -m of vf-eval (default: checkpoint)",
+    )
     ev = sub.add_parser("eval", help="serve checkpoint(s), run vf-eval on the held-out split, write a report")
     ev.add_argument("checkpoints", nargs="+", help="one checkpoint, or two to compare side by side")
     ev.add_argument("--env", default="dakota_grammar_translation", help="environment id")

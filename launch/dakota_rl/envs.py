@@ -96,6 +96,7 @@ def missing_file_error(err: FileNotFoundError, options: Mapping[str, Any], where
     """A UserError naming the option whose file is missing (`taskset.system_prompt: file not found: …`)."""
     paths = {k: str(v) for k, v in options.items() if isinstance(v, str | Path)}
     keys = [k for k, v in paths.items() if v == str(err.filename)] or [
-        k for k, v in paths.items() if v in str(err) and not Path(v).exists()]
+        k for k, v in paths.items() if v in str(err) and not Path(v).exists()
+    ]
     missing = err.filename or (paths[keys[0]] if keys else err)
     return UserError(f"{where}.{keys[0] if keys else '?'}: file not found: {missing}")

@@ -67,14 +67,32 @@ def vf_eval_command(env: EnvSpec, model: str, base_url: str, out_dir: Path, s: E
     options_file = Path(out_dir).resolve() / "taskset.json"
     options_file.parent.mkdir(parents=True, exist_ok=True)
     options_file.write_text(json.dumps({"env": {"taskset": options}}, ensure_ascii=False))
-    numbers = {"-n": int(s.num_examples), "-r": int(s.rollouts), "--select.seed": int(s.seed),
-               "--sampling.temperature": float(s.temperature), "--sampling.max-tokens": int(s.max_tokens)}
+    numbers = {
+        "-n": int(s.num_examples),
+        "-r": int(s.rollouts),
+        "--select.seed": int(s.seed),
+        "--sampling.temperature": float(s.temperature),
+        "--sampling.max-tokens": int(s.max_tokens),
+    }
     return [
-        vf_eval, env_id, "@", str(options_file), f"-m={model}", *(f"{flag}={value}" for flag, value in numbers.items()),
-        "-s=True", "--env.agent.harness.id=null", "--env.agent.runtime.type=subprocess",
+        vf_eval,
+        env_id,
+        "@",
+        str(options_file),
+        f"-m={model}",
+        *(f"{flag}={value}" for flag, value in numbers.items()),
+        "-s=True",
+        "--env.agent.harness.id=null",
+        "--env.agent.runtime.type=subprocess",
         f"--env.taskset.split={check_identifier(env.heldout_split, 'held-out split')}",
-        f"-o={Path(out_dir).resolve()}", "--no-rich", "--clean=True",
-        "--client.base-url", _checked_url(base_url), "--client.api-key-var", KEY_VAR, "--no-push",
+        f"-o={Path(out_dir).resolve()}",
+        "--no-rich",
+        "--clean=True",
+        "--client.base-url",
+        _checked_url(base_url),
+        "--client.api-key-var",
+        KEY_VAR,
+        "--no-push",
     ]
 
 
@@ -104,8 +122,9 @@ def run_vf_eval(env: EnvSpec, model: str, base_url: str, out_dir: Path, s: EvalS
 
 def _run_child(cmd: list[str], env_vars: dict[str, str]) -> subprocess.CompletedProcess:
     """Run vf-eval in its own process group; on Ctrl-C/SIGTERM/SIGHUP stop the group (its workers too)."""
-    proc = subprocess.Popen(cmd, env=env_vars, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **child_options())
+    proc = subprocess.Popen(
+        cmd, env=env_vars, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **child_options()
+    )
     try:
         stdout, stderr = proc.communicate()
     except BaseException:
@@ -148,16 +167,20 @@ def rollouts_from(episodes: list[dict], env: EnvSpec) -> list[Rollout]:
             truncated = bool(calls) and calls[-1].get("finish_reason") == "length"
             scores = env.score(completion, task, truncated)
             recorded = trace.get("rewards")
-            rows.append(Rollout(
-                task_id=str(task.get("id", trace["task"].get("key"))),
-                groups={k: task.get(k) for k in env.group_keys},
-                completion=completion,
-                truncated=truncated,
-                scores=scores,
-                components=env.component_values(scores),
-                total=float(scores.total),
-                recorded_total=(sum(r["score"] * r["weight"] for r in recorded.values()) if recorded else None),
-            ))
+            rows.append(
+                Rollout(
+                    task_id=str(task.get("id", trace["task"].get("key"))),
+                    groups={k: task.get(k) for k in env.group_keys},
+                    completion=completion,
+                    truncated=truncated,
+                    scores=scores,
+                    components=env.component_values(scores),
+                    total=float(scores.total),
+                    recorded_total=(
+                        sum(r["score"] * r["weight"] for r in recorded.values()) if recorded else None
+                    ),
+                )
+            )
     return rows
 
 
@@ -182,7 +205,9 @@ def summarize(rows: list[Rollout], env: EnvSpec, rollouts: int) -> dict[str, Any
         by_task[r.task_id].append(r)
     summary["tasks"] = len(by_task)
     if rollouts > 1:
-        summary[f"pass@{rollouts}"] = sum(any(r.scores.exact for r in rs) for rs in by_task.values()) / len(by_task)
+        summary[f"pass@{rollouts}"] = sum(any(r.scores.exact for r in rs) for rs in by_task.values()) / len(
+            by_task
+        )
     groups: dict[str, list[Rollout]] = defaultdict(list)
     for r in rows:
         groups[" × ".join(str(r.groups[k]) for k in env.group_keys)].append(r)
@@ -198,8 +223,11 @@ def evaluate_checkpoint(checkpoint: str | Path, s: EvalSettings, out_dir: Path) 
 
     env = load_env(s.env_id, s.env_options)
     with serving(checkpoint, port=s.port) as server:
-        print(f"serving {checkpoint} as {server.name} at {server.base_url}; running vf-eval "
-              f"(n={s.num_examples}, r={s.rollouts})", flush=True)
+        print(
+            f"serving {checkpoint} as {server.name} at {server.base_url}; running vf-eval "
+            f"(n={s.num_examples}, r={s.rollouts})",
+            flush=True,
+        )
         episodes = run_vf_eval(env, server.name, server.base_url, out_dir / "vf-eval", s)
     rows = rollouts_from(episodes, env)
     summary = summarize(rows, env, s.rollouts)
@@ -208,8 +236,19 @@ def evaluate_checkpoint(checkpoint: str | Path, s: EvalSettings, out_dir: Path) 
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     with (out_dir / "completions.jsonl").open("w", encoding="utf-8") as f:
         for r in rows:
-            f.write(json.dumps({"task_id": r.task_id, **r.groups, "completion": r.completion,
-                                "reward": r.total, **r.components}, ensure_ascii=False) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "task_id": r.task_id,
+                        **r.groups,
+                        "completion": r.completion,
+                        "reward": r.total,
+                        **r.components,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
     return summary
 
 
@@ -218,8 +257,10 @@ def evaluate_checkpoints(checkpoints: list[str], s: EvalSettings, out_dir: Path)
     from dakota_rl.report import write_report
 
     labels = _labels(checkpoints)
-    results = {label: evaluate_checkpoint(ckpt, s, out_dir / label) for label, ckpt in zip(labels, checkpoints,
-                                                                                         strict=True)}
+    results = {
+        label: evaluate_checkpoint(ckpt, s, out_dir / label)
+        for label, ckpt in zip(labels, checkpoints, strict=True)
+    }
     paths = write_report(results, out_dir, title=f"{s.env_id}: held-out evaluation")
     print(paths["markdown"].read_text())
     print(f"report: {paths['markdown']}  {paths['json']}  {paths['png']}")

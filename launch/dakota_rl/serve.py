@@ -98,8 +98,17 @@ def pick_engine(engine: str) -> str:
 
 def server_command(model_dir: Path | str, port: int, engine: str, name: str | None = None) -> list[str]:
     if engine == "vllm":
-        return ["vllm", "serve", str(model_dir), "--served-model-name", name or str(model_dir),
-                "--host", "127.0.0.1", "--port", str(port)]
+        return [
+            "vllm",
+            "serve",
+            str(model_dir),
+            "--served-model-name",
+            name or str(model_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
     device = "cpu"
     try:
         import torch
@@ -107,8 +116,20 @@ def server_command(model_dir: Path | str, port: int, engine: str, name: str | No
         device = "cuda" if torch.cuda.is_available() else "cpu"
     except ImportError:
         pass
-    return [sys.executable, "-m", "dakota_rl.serve_launcher", str(model_dir), "--host", "127.0.0.1",
-            "--port", str(port), "--device", device, "--log-level", "warning"]
+    return [
+        sys.executable,
+        "-m",
+        "dakota_rl.serve_launcher",
+        str(model_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--device",
+        device,
+        "--log-level",
+        "warning",
+    ]
 
 
 def wait_healthy(server: Server, timeout_s: float) -> None:
@@ -128,8 +149,14 @@ def wait_healthy(server: Server, timeout_s: float) -> None:
 
 
 @contextmanager
-def serving(checkpoint: str | Path, *, port: int | None = None, engine: str = "auto",
-            timeout_s: float = 300, name: str | None = None) -> Iterator[Server]:
+def serving(
+    checkpoint: str | Path,
+    *,
+    port: int | None = None,
+    engine: str = "auto",
+    timeout_s: float = 300,
+    name: str | None = None,
+) -> Iterator[Server]:
     """Start a server for `checkpoint` (as model `name`, default its path), wait for /health, yield it, stop it."""
     check_model_name(name)
     model_dir = resolve_model(checkpoint).resolve()
@@ -142,9 +169,17 @@ def serving(checkpoint: str | Path, *, port: int | None = None, engine: str = "a
     (scratch / "hf-cache").mkdir()
     log_path = scratch / "server.log"
     with log_path.open("w") as log:
-        proc = subprocess.Popen(server_command(name if cwd else served, port, engine, name), stdout=log,
-                                stderr=subprocess.STDOUT, env=env, cwd=cwd, **child_options())
-    server = Server(name=name or str(served), base_url=f"http://127.0.0.1:{port}/v1", process=proc, log_path=log_path)
+        proc = subprocess.Popen(
+            server_command(name if cwd else served, port, engine, name),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            **child_options(),
+        )
+    server = Server(
+        name=name or str(served), base_url=f"http://127.0.0.1:{port}/v1", process=proc, log_path=log_path
+    )
     try:
         try:
             wait_healthy(server, timeout_s)
@@ -161,10 +196,15 @@ def serve_forever(checkpoint: str, *, port: int = 8000, engine: str = "auto", na
     with serving(checkpoint, port=port, engine=engine, name=name) as server:
         print(f"serving {checkpoint} at {server.base_url}")
         print(f"model name (pass exactly as -m): {server.name}")
-        print(f"example: vf-eval dakota_grammar_translation -m {server.name} --client.base-url {server.base_url}"
-              " -n 20 --no-push")
-        print(f"or, for a plain `vf-eval dakota_grammar_translation -m {server.name}`: "
-              f"export PRIME_INFERENCE_URL={server.base_url}", flush=True)
+        print(
+            f"example: vf-eval dakota_grammar_translation -m {server.name} --client.base-url {server.base_url}"
+            " -n 20 --no-push"
+        )
+        print(
+            f"or, for a plain `vf-eval dakota_grammar_translation -m {server.name}`: "
+            f"export PRIME_INFERENCE_URL={server.base_url}",
+            flush=True,
+        )
         try:
             server.process.wait()
         except KeyboardInterrupt:

@@ -23,6 +23,7 @@ MODIFIER_APOSTROPHE = "\u02bc"
 INVISIBLE_MARKS = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 """Zero-width, soft-hyphen and bidi marks: invisible, never part of a Dakota form, removed by `canonicalize`."""
 
+
 def _nfc(text: str) -> str:
     return unicodedata2.normalize("NFC", text)
 
@@ -95,7 +96,9 @@ def write_table(yaml_path: str | Path, json_path: str | Path = TABLE_PATH) -> Pa
 def load_table() -> dict[str, Any]:
     """The packaged table; a clear error if it was not generated."""
     if not TABLE_PATH.is_file():
-        raise FileNotFoundError(f"orthography table missing: {TABLE_PATH} (generate it with `python -m data.build`)")
+        raise FileNotFoundError(
+            f"orthography table missing: {TABLE_PATH} (generate it with `python -m data.build`)"
+        )
     return json.loads(TABLE_PATH.read_text(encoding="utf-8"))
 
 
@@ -156,15 +159,26 @@ def canonical_letters() -> list[str]:
 # One row per correspondence: (Riggs 1852, modern). Riggs writes no aspiration, so modern čh kh ph th (and kȟ pȟ
 # tȟ) all become Riggs's plain letters, and Riggs → modern cannot restore it. Longest modern spelling first.
 RIGGS_MODERN = (
-    ("ċ", "č'"), ("ḳ", "k'"), ("ṗ", "p'"), ("ṭ", "t'"),
-    ("ć", "č"), ("ś", "š"), ("ź", "ž"), ("ḣ", "ȟ"), ("ġ", "ǧ"), ("md", "bd"), ("ʼ", "'"),
+    ("ċ", "č'"),
+    ("ḳ", "k'"),
+    ("ṗ", "p'"),
+    ("ṭ", "t'"),
+    ("ć", "č"),
+    ("ś", "š"),
+    ("ź", "ž"),
+    ("ḣ", "ȟ"),
+    ("ġ", "ǧ"),
+    ("md", "bd"),
+    ("ʼ", "'"),
 )
 ASPIRATED = (("čh", "č"), ("kȟ", "k"), ("pȟ", "p"), ("tȟ", "t"), ("kh", "k"), ("ph", "p"), ("th", "t"))
 _EJECTIVE_APOSTROPHES = ("'", "\u2019", "\u02bc")
 
 
 def _replace_all(text: str, pairs: list[tuple[str, str]]) -> str:
-    pattern = re.compile("|".join(re.escape(a) for a, _ in sorted(pairs, key=lambda p: len(p[0]), reverse=True)))
+    pattern = re.compile(
+        "|".join(re.escape(a) for a, _ in sorted(pairs, key=lambda p: len(p[0]), reverse=True))
+    )
     table = dict(pairs)
     return pattern.sub(lambda m: table[m.group(0)], text)
 
@@ -200,8 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
-    parser = argparse.ArgumentParser(prog="python -m dakota_grammar_translation.orthography",
-                                     description="Convert Dakota text between Riggs's letters and modern spelling.")
+    parser = argparse.ArgumentParser(
+        prog="python -m dakota_grammar_translation.orthography",
+        description="Convert Dakota text between Riggs's letters and modern spelling.",
+    )
     parser.add_argument("--to", choices=("modern", "riggs"), required=True, help="target spelling")
     parser.add_argument("text", help="Dakota text, or a path to a UTF-8 text file (converted line by line)")
     args = parser.parse_args(argv)

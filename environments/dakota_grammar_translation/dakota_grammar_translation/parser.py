@@ -44,17 +44,17 @@ class DakotaTranslationParser:
         text = completion[-MAX_COMPLETION_CHARS:]
         close = text.rfind(THINK_CLOSE)
         if close >= 0:
-            text = text[close + len(THINK_CLOSE):]
+            text = text[close + len(THINK_CLOSE) :]
         if THINK_OPEN in text:
             return ParsedAnswer(None, False, True)
         end = text.rfind(ANSWER_CLOSE)
         start = text.rfind(ANSWER_OPEN, 0, end) if end >= 0 else -1
         if start >= 0:
-            answer = canonicalize(text[start + len(ANSWER_OPEN):end])
+            answer = canonicalize(text[start + len(ANSWER_OPEN) : end])
             return ParsedAnswer(answer or None, bool(answer), False)
         opened = text.rfind(ANSWER_OPEN)
         if opened >= 0:
-            text = text[opened + len(ANSWER_OPEN):]
+            text = text[opened + len(ANSWER_OPEN) :]
         for line in reversed(text.replace(ANSWER_CLOSE, "\n").splitlines()):
             answer = canonicalize(line)
             if answer:

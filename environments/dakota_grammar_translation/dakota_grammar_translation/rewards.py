@@ -127,7 +127,7 @@ def _pieces(key: str, segments: tuple[tuple[str, str], ...]) -> tuple[_Piece, ..
         pos += len(folded)
     joined = "".join(parts)
     offset = joined.find(key) if key else -1
-    outside = joined[:offset] + joined[offset + len(key):] if offset >= 0 else ""
+    outside = joined[:offset] + joined[offset + len(key) :] if offset >= 0 else ""
     if pieces and offset >= 0 and not match_key(outside.replace(" ", ".")):
         clipped = (
             _Piece(max(p.start, offset) - offset, min(p.end, offset + len(key)) - offset, p.kind, p.word)
@@ -182,7 +182,9 @@ def score_morphology(answer: str, gold: _Gold, answer_len: int) -> float:
     """Share of gold pieces reproduced intact in aligned position (affixes only on intact stems)."""
     if not answer or not gold.pieces:
         return 0.0
-    blocks = [(s, e) for tag, s, e, _, _ in Levenshtein.opcodes(gold.text, answer).as_list() if tag == "equal"]
+    blocks = [
+        (s, e) for tag, s, e, _, _ in Levenshtein.opcodes(gold.text, answer).as_list() if tag == "equal"
+    ]
     intact = [any(s <= p.start and p.end <= e for s, e in blocks) for p in gold.pieces]
     stems_ok: dict[int, bool] = {}
     for piece, ok in zip(gold.pieces, intact, strict=True):

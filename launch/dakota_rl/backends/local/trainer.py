@@ -80,7 +80,9 @@ def make_callbacks(run_dir: Path, settings: LocalTrainSettings, tokenizer: Any) 
     return [ContractCallback()]
 
 
-def grpo_config(settings: LocalTrainSettings, run_dir: Path, reward_weights: list[float], run_name: str) -> Any:
+def grpo_config(
+    settings: LocalTrainSettings, run_dir: Path, reward_weights: list[float], run_name: str
+) -> Any:
     from trl import GRPOConfig
 
     local = settings.local
@@ -164,8 +166,9 @@ def run_grpo(
         trainer.train(resume_from_checkpoint=str(start) if start else None)
         step = trainer.state.global_step
         saved = dict(step_dirs(run_dir / "checkpoints"))
-        final = saved.get(step) or save_hf_checkpoint(trainer.model, tokenizer, run_dir, step,
-                                                      settings.ckpt_keep_last)
+        final = saved.get(step) or save_hf_checkpoint(
+            trainer.model, tokenizer, run_dir, step, settings.ckpt_keep_last
+        )
     plot_training(run_dir / "metrics.jsonl", run_dir / "curves.png")
     write_model_card(final, run_dir, config=settings.model_dump(mode="json"))  # after the last held-out eval
     return final
