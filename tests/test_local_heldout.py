@@ -36,21 +36,28 @@ num_train_tasks = 16
 """
 
 
-def config(tmp_path: Path, model: Path, steps: int, extra: str = "", env: str = "dakota_grammar_translation") -> Path:
+def config(
+    tmp_path: Path, model: Path, steps: int, extra: str = "", env: str = "dakota_grammar_translation"
+) -> Path:
     path = tmp_path / "run.toml"
     path.write_text(CONFIG.format(steps=steps, model=model, env=env) + extra)
     return path
 
 
 def test_objective_options_reach_grpo_config(tmp_path, capsys):
-    extra = ('[local.grpo]\nloss_type = "dr_grpo"\nscale_rewards = "none"\n'
-             'multi_objective_aggregation = "normalize_then_sum"\nmask_truncated_completions = true\n'
-             'num_iterations = 2\n')
+    extra = (
+        '[local.grpo]\nloss_type = "dr_grpo"\nscale_rewards = "none"\n'
+        'multi_objective_aggregation = "normalize_then_sum"\nmask_truncated_completions = true\n'
+        "num_iterations = 2\n"
+    )
     resolved = load_config(["@", str(config(tmp_path, tmp_path, 1, extra))])
     settings, _ = settings_from(resolved)
     args = grpo_config(settings, tmp_path, [0.5, 0.3, 0.2], "r")
     assert (args.loss_type, args.scale_rewards, args.multi_objective_aggregation) == (
-        "dr_grpo", "none", "normalize_then_sum")
+        "dr_grpo",
+        "none",
+        "normalize_then_sum",
+    )
     assert args.mask_truncated_completions is True and args.num_iterations == 2
     assert train(resolved, dry_run=True, output_dir=tmp_path, run_name="r") == 0
     assert '"loss_type": "dr_grpo"' in capsys.readouterr().out
@@ -59,8 +66,13 @@ def test_objective_options_reach_grpo_config(tmp_path, capsys):
 @pytest.mark.slow
 def test_in_loop_eval_writes_per_task_rows_that_equal_the_scorer(tiny_qwen3, tmp_path):
     model = Path(shutil.copytree(tiny_qwen3, tmp_path / "base"))
-    extra = "[local.sft]\nsteps = 1\nbatch_size = 2\n[local.eval]\ninterval = 1\nnum_tasks = 5\nmax_tokens = 6\n"
-    assert train(load_config(["@", str(config(tmp_path, model, 2, extra))]), output_dir=tmp_path, run_name="r") == 0
+    extra = (
+        "[local.sft]\nsteps = 1\nbatch_size = 2\n[local.eval]\ninterval = 1\nnum_tasks = 5\nmax_tokens = 6\n"
+    )
+    assert (
+        train(load_config(["@", str(config(tmp_path, model, 2, extra))]), output_dir=tmp_path, run_name="r")
+        == 0
+    )
     run = tmp_path / "r"
     env = load_env("dakota_grammar_translation")
     heldout = {t["id"]: t for t in env.load_tasks("heldout")}
@@ -75,8 +87,14 @@ def test_in_loop_eval_writes_per_task_rows_that_equal_the_scorer(tiny_qwen3, tmp
     evals = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     evals = [r for r in evals if "eval/total" in r]
     assert [r["step"] for r in evals] == [0, 1, 2]
-    assert evals[0].keys() >= {"eval/total", "eval/character", "eval/exact_rate", "eval/format_fail_rate",
-                               "eval/truncated_rate", "eval/n"}
+    assert evals[0].keys() >= {
+        "eval/total",
+        "eval/character",
+        "eval/exact_rate",
+        "eval/format_fail_rate",
+        "eval/truncated_rate",
+        "eval/n",
+    }
     assert any(k.startswith("eval/family/") for k in evals[0])
 
 
@@ -105,6 +123,8 @@ def test_in_loop_eval_equals_vf_eval_per_task_on_the_same_checkpoint(tiny_qwen3,
     env = load_env("dakota_grammar_translation")
     by_id = {t["id"]: t for t in env.load_tasks("heldout")}
     heldout = HeldoutEval(env, [by_id[r["task_id"]] for r in served], tmp_path / "inloop", max_tokens=8)
-    rows, _ = heldout.run(AutoModelForCausalLM.from_pretrained(ckpt), AutoTokenizer.from_pretrained(ckpt), "x")
+    rows, _ = heldout.run(
+        AutoModelForCausalLM.from_pretrained(ckpt), AutoTokenizer.from_pretrained(ckpt), "x"
+    )
     assert [r["completion"] for r in rows] == [r["completion"] for r in served]
     assert [r["total"] for r in rows] == pytest.approx([r["reward"] for r in served])

@@ -28,8 +28,9 @@ def curriculum_dataset(settings: LocalTrainSettings, env: EnvSpec, bank: RewardB
     generate = importlib.import_module("letter_counting.generate")
     curriculum_mod = importlib.import_module("letter_counting.curriculum")
     try:
-        curriculum = curriculum_mod.AdaptiveCurriculum(start_tier=cfg.start_tier, window=cfg.window,
-                                                       up=cfg.up, down=cfg.down)
+        curriculum = curriculum_mod.AdaptiveCurriculum(
+            start_tier=cfg.start_tier, window=cfg.window, up=cfg.up, down=cfg.down
+        )
     except ValueError as err:
         raise ConfigError(f"[local.curriculum]: {err}") from None
     seed = int(settings.env_options.get("seed", 0))
@@ -37,8 +38,10 @@ def curriculum_dataset(settings: LocalTrainSettings, env: EnvSpec, bank: RewardB
 
     def materialise(batch: dict[str, list[int]]) -> dict[str, list[Any]]:
         tasks = [generate.train_task(seed, i, curriculum.current_tier) for i in batch["index"]]
-        return {"prompt": [prompt_messages(env, t) for t in tasks],
-                "task_json": [json.dumps(t, ensure_ascii=False) for t in tasks]}
+        return {
+            "prompt": [prompt_messages(env, t) for t in tasks],
+            "task_json": [json.dumps(t, ensure_ascii=False) for t in tasks],
+        }
 
     def observe(task_json: list[str], totals: list[float]) -> dict[str, float]:
         groups: dict[str, list[float]] = {}

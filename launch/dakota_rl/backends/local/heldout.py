@@ -50,16 +50,28 @@ class HeldoutEval:
         out: list[tuple[str, bool]] = []
         try:
             for start in range(0, len(self.tasks), self.batch_size):
-                batch = self.tasks[start:start + self.batch_size]
-                texts = [tokenizer.apply_chat_template(prompt_messages(self.env, t), tokenize=False,
-                                                       add_generation_prompt=True) for t in batch]
-                enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
+                batch = self.tasks[start : start + self.batch_size]
+                texts = [
+                    tokenizer.apply_chat_template(
+                        prompt_messages(self.env, t), tokenize=False, add_generation_prompt=True
+                    )
+                    for t in batch
+                ]
+                enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(
+                    model.device
+                )
                 with torch.no_grad():
-                    ids = model.generate(**enc, max_new_tokens=self.max_tokens, do_sample=not self.greedy,
-                                         temperature=self.temperature if not self.greedy else None,
-                                         top_p=None, top_k=None, eos_token_id=eos,
-                                         pad_token_id=tokenizer.pad_token_id)
-                for row in ids[:, enc["input_ids"].shape[1]:].tolist():
+                    ids = model.generate(
+                        **enc,
+                        max_new_tokens=self.max_tokens,
+                        do_sample=not self.greedy,
+                        temperature=self.temperature if not self.greedy else None,
+                        top_p=None,
+                        top_k=None,
+                        eos_token_id=eos,
+                        pad_token_id=tokenizer.pad_token_id,
+                    )
+                for row in ids[:, enc["input_ids"].shape[1] :].tolist():
                     out.append(_decode(row, eos, self.max_tokens, tokenizer))
         finally:
             tokenizer.padding_side = side
@@ -71,10 +83,19 @@ class HeldoutEval:
         rows = []
         for task, (text, truncated) in zip(self.tasks, completions, strict=True):
             s = self.env.score(text, task, truncated)
-            rows.append({"task_id": task.get("id"), "family": task.get("family", task.get("tier")),
-                         "difficulty": task.get("difficulty"), "completion": text, "total": float(s.total),
-                         **self.env.component_values(s), "exact": bool(s.exact),
-                         "format_ok": bool(s.format_ok), "truncated": bool(truncated)})
+            rows.append(
+                {
+                    "task_id": task.get("id"),
+                    "family": task.get("family", task.get("tier")),
+                    "difficulty": task.get("difficulty"),
+                    "completion": text,
+                    "total": float(s.total),
+                    **self.env.component_values(s),
+                    "exact": bool(s.exact),
+                    "format_ok": bool(s.format_ok),
+                    "truncated": bool(truncated),
+                }
+            )
         return rows
 
     def run(self, model: Any, tokenizer: Any, label: str) -> tuple[list[dict[str, Any]], dict[str, float]]:
@@ -124,8 +145,9 @@ def step_label(step: int) -> str:
     return f"step_{step:06d}"
 
 
-def make_heldout_callback(heldout: HeldoutEval, interval: int, tokenizer: Any, metrics_path: Path,
-                          report_wandb: bool) -> Any:
+def make_heldout_callback(
+    heldout: HeldoutEval, interval: int, tokenizer: Any, metrics_path: Path, report_wandb: bool
+) -> Any:
     """A TRL `TrainerCallback` that evaluates at step 0, every `interval` steps and at the end."""
     from transformers import TrainerCallback
 
@@ -140,8 +162,11 @@ def make_heldout_callback(heldout: HeldoutEval, interval: int, tokenizer: Any, m
             _, summary = heldout.run(model, tokenizer, step_label(step))
             with metrics_path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps({"step": step, **summary}) + "\n")
-            print(f"eval step {step}: total={summary['eval/total']:.3f} exact={summary['eval/exact_rate']:.3f} "
-                  f"format_fail={summary['eval/format_fail_rate']:.3f} n={summary['eval/n']}", flush=True)
+            print(
+                f"eval step {step}: total={summary['eval/total']:.3f} exact={summary['eval/exact_rate']:.3f} "
+                f"format_fail={summary['eval/format_fail_rate']:.3f} n={summary['eval/n']}",
+                flush=True,
+            )
             if report_wandb:
                 import wandb
 

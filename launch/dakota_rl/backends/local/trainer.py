@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from dakota_rl.backends.local.checkpoints import latest_trainer_state, save_hf_checkpoint, step_dirs
-from dakota_rl.backends.local.heldout import HeldoutEval, heldout_sample, make_heldout_callback, prompt_messages
+from dakota_rl.backends.local.heldout import (
+    HeldoutEval,
+    heldout_sample,
+    make_heldout_callback,
+    prompt_messages,
+)
 from dakota_rl.backends.local.rewards import RewardBank
 from dakota_rl.backends.local.settings import LocalTrainSettings, peft_lora_config
 from dakota_rl.envs import EnvSpec
