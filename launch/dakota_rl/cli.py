@@ -1,4 +1,4 @@
-"""The `prime-rl` command: train | serve | eval | demo | setup | export | interp.
+"""The `prime-rl` command: train | serve | eval | demo | experiment | setup | export | interp.
 
 Heavy modules (torch, transformers, TRL) are imported inside the commands, so `--help` is instant.
 User mistakes print one line `prime-rl: error: …` and exit 2.
@@ -16,7 +16,7 @@ dotted kebab-case overrides: --max-steps 5  --trainer.optim.lr 1e-6  --orchestra
 --local.lora.r 8 (booleans: --flag / --no-flag; lists: several values or JSON).
 Local-backend-only settings live in a [local] table (configs/local/*.toml), stripped before prime-rl sees it."""
 
-DEMO_CONFIGS = ["configs/dakota_smoke.toml", "configs/local/cpu.toml"]
+DEMO_CONFIGS = ["configs/dakota_smoke.toml", "configs/local/cpu.toml", "configs/local/demo.toml"]
 
 
 class UserError(Exception):
@@ -53,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run_flags(demo)
+
+    experiment = sub.add_parser(
+        "experiment", help="GRPO vs an SFT control from one SFT warm-up, paired held-out eval, report",
+        allow_abbrev=False, usage="prime-rl experiment @ configs/experiments/grpo_vs_sft.toml [--seeds 0 1 ...]",
+    )
+    experiment.add_argument("--output-dir", type=Path, default=Path("outputs"), help="parent of the run folder")
+    experiment.add_argument("--run.name", "--run-name", dest="run_name", default="grpo_vs_sft")
+    experiment.add_argument("--clean", action="store_true", help="delete an existing run folder first")
 
     serve = sub.add_parser("serve", help="serve a checkpoint as an OpenAI-compatible endpoint on 127.0.0.1")
     serve.add_argument("checkpoint", help="HF folder (e.g. outputs/RUN/checkpoints/step_N) or model name")
@@ -119,6 +127,13 @@ def cmd_demo(args: argparse.Namespace, config_tokens: list[str]) -> int:
                     resume=args.resume, clean=args.clean, dry_run=args.dry_run)
 
 
+def cmd_experiment(args: argparse.Namespace, config_tokens: list[str]) -> int:
+    from dakota_rl.experiment import load_experiment, run_experiment
+
+    run_experiment(load_experiment(config_tokens), args.output_dir / args.run_name, clean=args.clean)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from dakota_rl.serve import serve_forever
 
@@ -163,8 +178,8 @@ def run(argv: list[str]) -> int:
         return cmd_interp(argv[1:])
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
-    if args.command in ("train", "demo"):
-        return {"train": cmd_train, "demo": cmd_demo}[args.command](args, rest)
+    if args.command in ("train", "demo", "experiment"):
+        return {"train": cmd_train, "demo": cmd_demo, "experiment": cmd_experiment}[args.command](args, rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     return {"serve": cmd_serve, "eval": cmd_eval, "setup": cmd_setup, "export": cmd_export}[args.command](args)

@@ -37,6 +37,9 @@ def train(
     print(f"run {run_dir}: model={settings.model} env={env.id} steps={settings.max_steps} "
           f"batch={settings.batch_size} group={settings.group_size} lr={settings.lr} "
           f"lora={lora} sft_steps={settings.local.sft.steps}")
+    objective = settings.local.grpo
+    print("objective (TRL GRPOConfig): " + " ".join(f"{k}={v}" for k, v in objective.model_dump().items())
+          + f" beta={settings.local.kl_beta}")
     if dry_run:
         print(settings.model_dump_json(indent=2))
         return 0

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,10 @@ class HeldoutEval:
     greedy: bool = True
     temperature: float = 1.0
     batch_size: int = 32
+    seconds: dict[str, float] = field(default_factory=dict)
+    """Wall time of each evaluation, by label."""
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    """CPU time of this process (all threads) for each evaluation: the load-independent cost."""
 
     def generate(self, model: Any, tokenizer: Any) -> list[tuple[str, bool]]:
         """(completion text, truncated) per task, in task order."""
@@ -100,8 +105,11 @@ class HeldoutEval:
 
     def run(self, model: Any, tokenizer: Any, label: str) -> tuple[list[dict[str, Any]], dict[str, float]]:
         """Generate, score, write `<out_dir>/<label>.jsonl`; return the rows and their `eval/…` summary."""
+        started, cpu = time.perf_counter(), time.process_time()
         rows = self.score(self.generate(model, tokenizer))
         write_rows(rows, self.out_dir / f"{label}.jsonl")
+        self.seconds[label] = round(time.perf_counter() - started, 2)
+        self.cpu_seconds[label] = round(time.process_time() - cpu, 2)
         return rows, summarize(rows, list(self.env.components))
 
 

@@ -3,6 +3,7 @@ before GRPO — without it GRPO gets groups with zero reward variance and no sig
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,15 @@ from dakota_rl.envs import EnvSpec
 
 
 def sft_warmup(
-    settings: LocalTrainSettings, env: EnvSpec, tasks: list[dict[str, Any]], model_path: Path, out_dir: Path,
-    *, heldout: HeldoutEval | None = None, steps: int | None = None, batch_size: int | None = None,
+    settings: LocalTrainSettings,
+    env: EnvSpec,
+    tasks: list[dict[str, Any]],
+    model_path: Path,
+    out_dir: Path,
+    *,
+    heldout: HeldoutEval | None = None,
+    steps: int | None = None,
+    batch_size: int | None = None,
 ) -> Path:
     """Fine-tune on (prompt → gold completion) pairs; save and return the merged HF folder.
 
@@ -25,6 +33,9 @@ def sft_warmup(
     from trl import SFTConfig, SFTTrainer
 
     cfg = settings.local.sft
+    needed = (steps or cfg.steps) * (batch_size or cfg.batch_size)
+    if len(tasks) > needed:  # tokenise only the examples the steps can reach, drawn with the run's seed
+        tasks = random.Random(settings.local.seed).sample(tasks, needed)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -52,8 +63,11 @@ def sft_warmup(
     )
     peft_config = peft_lora_config(settings)
     trainer = SFTTrainer(
-        model=str(model_path), args=args, train_dataset=Dataset.from_list(rows),
-        processing_class=tokenizer, peft_config=peft_config,
+        model=str(model_path),
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+        peft_config=peft_config,
         callbacks=[_base_eval_callback(heldout, tokenizer)] if heldout is not None else None,
     )
     trainer.train()
@@ -72,8 +86,11 @@ def _base_eval_callback(heldout: HeldoutEval, tokenizer: Any) -> Any:
     class BaseEval(TrainerCallback):
         def on_train_begin(self, args, state, control, model=None, **kwargs):
             _, summary = heldout.run(model, tokenizer, "base")
-            print(f"eval base: total={summary['eval/total']:.3f} exact={summary['eval/exact_rate']:.3f} "
-                  f"format_fail={summary['eval/format_fail_rate']:.3f} n={summary['eval/n']}", flush=True)
+            print(
+                f"eval base: total={summary['eval/total']:.3f} exact={summary['eval/exact_rate']:.3f} "
+                f"format_fail={summary['eval/format_fail_rate']:.3f} n={summary['eval/n']}",
+                flush=True,
+            )
 
     return BaseEval()
 

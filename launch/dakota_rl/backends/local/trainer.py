@@ -83,7 +83,9 @@ def make_callbacks(run_dir: Path, settings: LocalTrainSettings, tokenizer: Any) 
     return [ContractCallback()]
 
 
-def grpo_config(settings: LocalTrainSettings, run_dir: Path, reward_weights: list[float], run_name: str) -> Any:
+def grpo_config(
+    settings: LocalTrainSettings, run_dir: Path, reward_weights: list[float], run_name: str
+) -> Any:
     from trl import GRPOConfig
 
     local = settings.local
@@ -125,12 +127,20 @@ def heldout_for(settings: LocalTrainSettings, env: EnvSpec, run_dir: Path) -> He
     ev = settings.local.eval
     if not ev.interval:
         return None
-    return HeldoutEval(env, heldout_sample(env, ev.num_tasks, settings.local.seed), run_dir / "eval",
-                       max_tokens=ev.max_tokens, greedy=ev.greedy, temperature=ev.temperature,
-                       batch_size=ev.batch_size)
+    return HeldoutEval(
+        env,
+        heldout_sample(env, ev.num_tasks, settings.local.seed),
+        run_dir / "eval",
+        max_tokens=ev.max_tokens,
+        greedy=ev.greedy,
+        temperature=ev.temperature,
+        batch_size=ev.batch_size,
+    )
 
 
-def train_dataset(settings: LocalTrainSettings, env: EnvSpec, tasks: list[dict[str, Any]], bank: RewardBank) -> Any:
+def train_dataset(
+    settings: LocalTrainSettings, env: EnvSpec, tasks: list[dict[str, Any]], bank: RewardBank
+) -> Any:
     """Prompts + task JSON; with `[local.curriculum]`, letter_counting tasks drawn at the curriculum's tier."""
     from datasets import Dataset
 
@@ -162,21 +172,32 @@ def run_grpo(
     if not tasks:
         raise ValueError(f"environment {env.id} has no training tasks")
     heldout = heldout_for(settings, env, run_dir)
+    timings: dict[str, Any] = {}
     start = latest_trainer_state(run_dir) if resume else None
     if settings.local.sft.steps:
         warmed = run_dir / "sft" / "model"
         if start is not None and (warmed / "config.json").is_file():
             model_path = warmed
         elif start is None:
+            started, cpu = time.perf_counter(), time.process_time()
             model_path = sft_warmup(settings, env, tasks, model_path, run_dir / "sft", heldout=heldout)
+            timings["sft_s"] = time.perf_counter() - started - _eval_seconds(heldout)
+            timings["sft_cpu_s"] = time.process_time() - cpu - _eval_seconds(heldout, cpu=True)
     if settings.wandb_project:
         os.environ.setdefault("WANDB_PROJECT", settings.wandb_project)
     bank = RewardBank(env, settings.max_completion_tokens, _eos_ids(tokenizer, model_path))
     funcs, weights = bank.functions()
     callbacks = make_callbacks(run_dir, settings, tokenizer)
     if heldout is not None:
-        callbacks.append(make_heldout_callback(heldout, settings.local.eval.interval, tokenizer,
-                                               run_dir / "metrics.jsonl", bool(settings.wandb_project)))
+        callbacks.append(
+            make_heldout_callback(
+                heldout,
+                settings.local.eval.interval,
+                tokenizer,
+                run_dir / "metrics.jsonl",
+                bool(settings.wandb_project),
+            )
+        )
     trainer = GRPOTrainer(
         model=str(model_path),
         reward_funcs=funcs,
@@ -186,12 +207,26 @@ def run_grpo(
         peft_config=peft_lora_config(settings),
         callbacks=callbacks,
     )
+    before, started = _eval_seconds(heldout), time.perf_counter()
+    before_cpu, cpu = _eval_seconds(heldout, cpu=True), time.process_time()
     trainer.train(resume_from_checkpoint=str(start) if start else None)
+    timings["grpo_s"] = time.perf_counter() - started - (_eval_seconds(heldout) - before)
+    timings["grpo_cpu_s"] = time.process_time() - cpu - (_eval_seconds(heldout, cpu=True) - before_cpu)
+    timings["eval_s"] = dict(heldout.seconds) if heldout else {}
+    timings["eval_cpu_s"] = dict(heldout.cpu_seconds) if heldout else {}
+    (run_dir / "timings.json").write_text(json.dumps(timings, indent=2))
     step = trainer.state.global_step
     saved = dict(step_dirs(run_dir / "checkpoints"))
-    final = saved.get(step) or save_hf_checkpoint(trainer.model, tokenizer, run_dir, step, settings.ckpt_keep_last)
+    final = saved.get(step) or save_hf_checkpoint(
+        trainer.model, tokenizer, run_dir, step, settings.ckpt_keep_last
+    )
     plot_training(run_dir / "metrics.jsonl", run_dir / "curves.png")
     return final
+
+
+def _eval_seconds(heldout: HeldoutEval | None, cpu: bool = False) -> float:
+    """Seconds spent in in-loop evaluation so far (wall, or this process's CPU time)."""
+    return sum((heldout.cpu_seconds if cpu else heldout.seconds).values()) if heldout else 0.0
 
 
 def _eos_ids(tokenizer: Any, model_path: Path) -> list[int]:
