@@ -38,6 +38,11 @@ class ExperimentConfig(BaseModel):
     """Held-out tasks in the fixed sample."""
     eval_seed: int = 0
     """Seed of the held-out sample."""
+    from_run: str | None = None
+    """A local run with in-loop eval and SFT warm-up (e.g. `outputs/demo`) to reuse as the warm-up and as the
+    GRPO arm of its own seed: only the SFT arm runs (from `<run>/sft/model`, for the run's GRPO steps, on the
+    tasks of its `eval/base.jsonl`). It may start while the run's GRPO is still going: the report waits for
+    the run's `timings.json`."""
 
 
 def load_experiment(tokens: list[str]) -> ExperimentConfig:
@@ -83,6 +88,8 @@ def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False)
         max_tokens=ev.max_tokens,
         batch_size=ev.batch_size,
     )
+    if cfg.from_run:
+        return _control_for_run(cfg, Path(cfg.from_run), run_dir, settings, env, tasks, heldout)
     started, timings = time.perf_counter(), {}
     warm = _timed(
         timings,
@@ -128,6 +135,59 @@ def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False)
     timings["total"] = time.perf_counter() - started
     from dakota_rl.experiment_report import write_experiment_report
 
+    return write_experiment_report(run_dir, cfg, settings, timings)
+
+
+def _control_for_run(
+    cfg: ExperimentConfig, src: Path, run_dir: Path, settings: Any, env: Any, tasks: list, heldout: Any
+) -> dict[str, Any]:
+    """Only the SFT arm, from a finished run's warm-up; its evals become the warm-up and GRPO-arm files."""
+    from dakota_rl.backends.local.heldout import read_rows, write_rows
+    from dakota_rl.experiment_report import write_experiment_report
+
+    if not (src / "sft" / "model" / "config.json").is_file() or not (src / "eval" / "base.jsonl").is_file():
+        raise ConfigError(
+            f"from_run {src}: needs sft/model and eval/base.jsonl (a run with SFT and in-loop eval)"
+        )
+    by_id = {t["id"]: t for t in env.load_tasks(env.heldout_split)}
+    heldout.tasks = [by_id[r["task_id"]] for r in read_rows(src / "eval" / "base.jsonl")]
+    seed, started, timings = settings.local.seed, time.perf_counter(), {}
+    steps = cfg.steps
+    folder = run_dir / f"seed_{seed}"
+    model = _timed(
+        timings,
+        f"seed {seed}: SFT arm",
+        lambda: _sft(
+            settings,
+            env,
+            tasks,
+            src / "sft" / "model",
+            folder / "sft",
+            steps,
+            settings.batch_size // settings.group_size,
+            None,
+        ),
+    )
+    _timed(timings, f"seed {seed}: SFT arm eval", lambda: _evaluate(model, heldout, f"seed_{seed}_sft"))
+    shutil.rmtree(model, ignore_errors=True)
+    while not (src / "timings.json").is_file():
+        print(f"[experiment] waiting for {src} to finish (its timings.json)", flush=True)
+        time.sleep(30)
+    step_files = sorted((src / "eval").glob("step_*.jsonl"))
+    if int(step_files[-1].stem.split("_")[1]) != steps:
+        raise ConfigError(f"from_run {src} ran {step_files[-1].stem}; set --steps to its GRPO steps")
+    for name, source in (
+        ("base", "base.jsonl"),
+        ("warmup", step_files[0].name),
+        (f"seed_{seed}_grpo", step_files[-1].name),
+    ):
+        write_rows(read_rows(src / "eval" / source), heldout.out_dir / f"{name}.jsonl")
+    timings["total (SFT arm only; the run's own times are in its timings.json)"] = (
+        time.perf_counter() - started
+    )
+    cfg = cfg.model_copy(
+        update={"seeds": [seed], "eval_tasks": len(heldout.tasks), "warmup_steps": settings.local.sft.steps}
+    )
     return write_experiment_report(run_dir, cfg, settings, timings)
 
 
