@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dakota_rl.config import ConfigError, load_config, parse_value, read_toml, split_tokens
+from dakota_rl.config import ConfigError, load_config, read_toml
 
 
 class ExperimentConfig(BaseModel):
@@ -45,6 +45,41 @@ class ExperimentConfig(BaseModel):
     the run's `timings.json`."""
 
 
+def _value(text: str) -> Any:
+    """An override's value: an int, a float, or the text."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def split_tokens(tokens: list[str]) -> tuple[list[Path], list[tuple[str, list[str]]]]:
+    """`@ file` / `@file` paths and `--key value…` overrides, in order."""
+    files: list[Path] = []
+    overrides: list[tuple[str, list[str]]] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok == "@" and i + 1 < len(tokens):
+            files.append(Path(tokens[i + 1]))
+            i += 2
+        elif tok.startswith("@") and len(tok) > 1:
+            files.append(Path(tok[1:]))
+            i += 1
+        elif tok.startswith("--") and len(tok) > 2:
+            key, _, inline = tok[2:].partition("=")
+            values, i = ([inline] if inline else []), i + 1
+            while not inline and i < len(tokens) and not tokens[i].startswith(("--", "@")):
+                values.append(tokens[i])
+                i += 1
+            overrides.append((key, values))
+        else:
+            raise ConfigError(f"unexpected argument {tok!r}: use `@ file.toml` or `--key value`")
+    return files, overrides
+
+
 def load_experiment(tokens: list[str]) -> ExperimentConfig:
     """`@ file.toml` (an [experiment] table) then `--key value` overrides."""
     files, overrides = split_tokens(tokens)
@@ -56,8 +91,9 @@ def load_experiment(tokens: list[str]) -> ExperimentConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{files[0]}: no [experiment] table")
     for key, values in overrides:
-        value = parse_value(values) if values else True
-        table[key.replace("-", "_")] = [value] if key == "seeds" and not isinstance(value, list) else value
+        parsed = [_value(v) for v in values]
+        value = parsed if len(parsed) > 1 or key == "seeds" else (parsed[0] if parsed else True)
+        table[key.replace("-", "_")] = value
     try:
         return ExperimentConfig.model_validate(table)
     except ValidationError as err:

@@ -1,41 +1,55 @@
-"""Bootstrap confidence intervals for held-out scores (pure: numpy only).
+"""Bootstrap confidence intervals for held-out results (pure: standard library only).
 
-`bootstrap_mean_ci` resamples tasks with replacement; `paired_bootstrap_diff_ci` resamples the same task
-indices for both checkpoints, so the interval of the difference keeps the pairing (each task is scored twice).
-Intervals are percentile intervals of `n_boot` resampled means, reproducible with `seed`.
+Percentile bootstrap: resample the per-task values with replacement `n_boot` times, take the mean of each
+resample, and report the (1 - level) / 2 and (1 + level) / 2 quantiles. Seeded, so a report is reproducible.
 """
 
 from __future__ import annotations
 
+import math
+import random
 from collections.abc import Sequence
 
-import numpy as np
+
+def _quantile(sorted_values: Sequence[float], q: float) -> float:
+    """Linear-interpolated quantile of already sorted values."""
+    pos = q * (len(sorted_values) - 1)
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
-def _percentile_ci(values: np.ndarray, n_boot: int, seed: int, level: float) -> tuple[float, float, float]:
-    if values.size == 0:
-        raise ValueError("bootstrap needs at least one value")
+def _check(level: float, n_boot: int) -> None:
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, values.size, size=(n_boot, values.size))].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return float(values.mean()), float(low), float(high)
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be >= 1, got {n_boot}")
+
+
+def _interval(means: list[float], level: float) -> tuple[float, float]:
+    means.sort()
+    return _quantile(means, (1 - level) / 2), _quantile(means, (1 + level) / 2)
 
 
 def bootstrap_mean_ci(
     values: Sequence[float], *, n_boot: int = 2000, seed: int = 0, level: float = 0.95
 ) -> tuple[float, float, float]:
-    """(mean, low, high): the mean of `values` and its percentile bootstrap interval."""
-    return _percentile_ci(np.asarray(values, dtype=float), n_boot, seed, level)
+    """(mean, low, high): the mean of `values` and its percentile-bootstrap interval."""
+    _check(level, n_boot)
+    data = [float(v) for v in values]
+    if not data:
+        raise ValueError("bootstrap_mean_ci needs at least one value")
+    n, rng = len(data), random.Random(seed)
+    means = [math.fsum(rng.choices(data, k=n)) / n for _ in range(n_boot)]
+    low, high = _interval(means, level)
+    return math.fsum(data) / n, low, high
 
 
 def paired_bootstrap_diff_ci(
     a: Sequence[float], b: Sequence[float], *, n_boot: int = 2000, seed: int = 0, level: float = 0.95
 ) -> tuple[float, float, float]:
-    """(mean of b − a, low, high) over paired values (`a[i]` and `b[i]` score the same task)."""
-    a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a_arr.shape != b_arr.shape:
-        raise ValueError(f"paired values need equal lengths, got {a_arr.size} and {b_arr.size}")
-    return _percentile_ci(b_arr - a_arr, n_boot, seed, level)
+    """(mean of b - a, low, high) over paired values (the same tasks, in the same order)."""
+    if len(a) != len(b):
+        raise ValueError(f"paired values need equal lengths, got {len(a)} and {len(b)}")
+    return bootstrap_mean_ci(
+        [float(y) - float(x) for x, y in zip(a, b, strict=True)], n_boot=n_boot, seed=seed, level=level
+    )

@@ -23,6 +23,7 @@ from dakota_rl.backends.local.heldout import (
 from dakota_rl.backends.local.rewards import RewardBank
 from dakota_rl.backends.local.settings import LocalTrainSettings, peft_lora_config
 from dakota_rl.envs import EnvSpec
+from dakota_rl.errors import UserError
 
 METRIC_NAMES = {
     "reward": "reward/total",
@@ -161,6 +162,7 @@ def run_grpo(
     from trl import GRPOTrainer
 
     from dakota_rl.backends.local.sft import sft_warmup
+    from dakota_rl.model_card import write_model_card
     from dakota_rl.plots import plot_training
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
@@ -170,7 +172,7 @@ def run_grpo(
     if settings.local.num_train_tasks:
         tasks = tasks[: settings.local.num_train_tasks]
     if not tasks:
-        raise ValueError(f"environment {env.id} has no training tasks")
+        raise UserError(f"environment {env.id} has no training tasks: check the taskset options")
     heldout = heldout_for(settings, env, run_dir)
     timings: dict[str, Any] = {}
     start = latest_trainer_state(run_dir) if resume else None
@@ -221,6 +223,7 @@ def run_grpo(
         trainer.model, tokenizer, run_dir, step, settings.ckpt_keep_last
     )
     plot_training(run_dir / "metrics.jsonl", run_dir / "curves.png")
+    write_model_card(final, run_dir, config=settings.model_dump(mode="json"))  # after the last held-out eval
     return final
 
 
