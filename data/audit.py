@@ -4,8 +4,8 @@
     python -m data.audit FILE.jsonl [FILE …]  # any task files (e.g. an older build, for before/after counts)
 
 Every class is judged with the lexicon's own records (`data/riggs/lexicon.yaml`: semantic features, e-final
-class, names), so the same function counts an old build and the new one. The tests assert that every class is 0
-on the shipped build (tests/test_data_audit.py).
+class, names), so the same function counts an old build and the new one. The tests assert that every class is
+0 on the shipped build (tests/test_data_audit.py).
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def load_lexicon(path: Path = LEXICON) -> dict[str, Lexeme]:
 
 
 def dakota_texts(task: Task) -> list[str]:
-    """The Dakota strings of a task: a Dakota gold and its alternatives, and the Dakota a prompt asks to translate."""
+    """The Dakota strings of a task: a Dakota gold and its alternatives, and the Dakota a prompt asks to
+    translate."""
     texts = [task["answer"], *task["alternatives"]] if task["answer_language"] == "dakota" else []
     match = re.search(r"into English: (.*)", task["prompt"])
     return texts + ([match.group(1)] if match else [])
@@ -148,7 +149,8 @@ def name_as_common_noun(task: Task, lex: Mapping[str, Lexeme]) -> bool:
 
 
 def implausible_argument(task: Task, lex: Mapping[str, Lexeme]) -> bool:
-    """A sentence whose subject or object the verb does not select (lexicon features): 'you finish the night'."""
+    """A sentence whose subject or object the verb does not select (lexicon features): 'you finish the
+    night'."""
     rules, ids = set(task["meta"]["rule_ids"]), task["meta"]["lexeme_ids"]
     items = [lex[i] for i in ids if i in lex]
     if len(items) != len(ids):
@@ -166,8 +168,8 @@ def implausible_argument(task: Task, lex: Mapping[str, Lexeme]) -> bool:
 
 
 def missing_reading(task: Task, lex: Mapping[str, Lexeme]) -> bool:
-    """A Dakota → English verb task whose form has a second reading that is not accepted: ni-…-pi 'they … you' /
-    'he … you all'; uŋ-… 'we …' / 'he … us'."""
+    """A Dakota → English verb task whose form has a second reading that is not accepted: ni-…-pi 'they … you'
+    / 'he … you all'; uŋ-… 'we …' / 'he … us'."""
     ids, rules = task["meta"]["lexeme_ids"], set(task["meta"]["rule_ids"])
     if (
         task["family"] != "translation"

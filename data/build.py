@@ -129,7 +129,8 @@ UNACCENTED = str.maketrans("áéíóú", "aeiou")
 
 
 def unaccented(text: str) -> str:
-    """The text without stress accents (a gold that differs from a prompt word only by an accent is a leak)."""
+    """The text without stress accents (a gold that differs from a prompt word only by an accent is a
+    leak)."""
     return text.translate(UNACCENTED)
 
 
@@ -143,84 +144,107 @@ def cap_families(drafts: list[Draft]) -> list[Draft]:
     return kept
 
 
-def finalise(
-    drafts: list[Draft], grammar: Grammar, attested: Mapping[str, str], canonicalize: Any, match_key: Any
-) -> tuple[dict[str, list[dict[str, Any]]], Counter]:
-    """Split, filter (leaks, conflicts, mixed splits), dedupe, and turn drafts into Contract 1 records."""
-    dropped: Counter = Counter()
-    by_prompt: dict[str, list[tuple[Draft, dict[str, Any]]]] = defaultdict(list)
-    for d in drafts:
-        prompt = "\n".join(canonicalize(line) for line in d.prompt.split("\n"))
-        answer = canonicalize(d.answer)
-        alts = {canonicalize(a) for a in d.alternatives}
-        if d.answer_language == "dakota" and "article-definite-cin" in d.rule_ids():
-            cin, kin = grammar.form_of("article-definite-cin"), grammar.form_of("article-definite-kin")
-            alts.add(" ".join(kin if w == cin else w for w in answer.split(" ")))
-        alternatives = sorted(alts - {answer})
-        pkey = match_key(prompt.replace("\n", " "))
-        if any(
-            leaks(pkey, match_key(a)) or leaks(unaccented(pkey), unaccented(match_key(a)))
-            for a in [answer, *alternatives]
-        ):
-            dropped["gold in prompt"] += 1
-            continue
-        content = [lx for lx in d.lexemes if lx.pos in CONTENT_POS]
-        sides = {is_heldout_lexeme(lx.id) for lx in content}
-        if len(sides) > 1:
-            dropped["mixed train/held-out lexemes"] += 1
-            continue
-        split = "heldout" if sides == {True} else "train"
-        if split == "heldout" and d.recall:
-            dropped["held-out word recall (vocabulary never shown in train)"] += 1
-            continue
-        segments = (
-            d.form.segments() if (d.form and d.answer_language == "dakota") else _english_segments(answer)
-        )
-        segments = [
-            {"form": canonicalize(s["form"]) if s["kind"] != "space" else " ", "kind": s["kind"]}
-            for s in segments
-        ]
-        if "".join(s["form"] for s in segments) != answer:
-            dropped["segments do not rebuild the answer"] += 1
-            continue
-        rule_ids = d.rule_ids()
-        rule_sources = sorted({str(grammar.rules[r]["source"]) for r in rule_ids if r in grammar.rules})
-        statuses = [lx.review_status for lx in d.lexemes] + [
-            str(grammar.rules[r]["review_status"]) for r in rule_ids if r in grammar.rules
-        ]
-        dakota = canonicalize(d.dakota)
-        is_attested = dakota in attested
-        source = "lexicon: " + "; ".join(dict.fromkeys(lx.source for lx in d.lexemes))
-        if is_attested:
-            source = f"attested: {attested[dakota]}; {source}"
-        if rule_sources:
-            source += f"; rules: {', '.join(rule_sources)}"
-        digest = hashlib.sha256((d.family + "\n" + prompt).encode("utf-8")).hexdigest()[:12]
-        record = {
-            "id": f"dgt-{FAMILY_TAG[d.family]}-{digest}",
-            "split": split,
-            "family": d.family,
-            "difficulty": difficulty_of(d),
-            "prompt": prompt,
-            "answer": answer,
-            "alternatives": alternatives,
-            "answer_language": d.answer_language,
-            "meta": {
-                "stem": canonicalize(d.stem),
-                "affixes": [
-                    {"form": canonicalize(a["form"]), "slot": a["slot"], "rule_id": a["rule_id"]}
-                    for a in (d.form.affixes if d.form else [])
-                ],
-                "segments": segments,
-                "rule_ids": rule_ids,
-                "lexeme_ids": [lx.id for lx in d.lexemes],
-                "attested": is_attested,
-                "source": source,
-                "review_status": weakest_status(statuses) if statuses else "unverified",
-                "gloss": canonicalize(d.gloss),
-            },
-        }
-        by_prompt[match_key(prompt.replace("\n", " "))].append((d, record))
+def _draft_texts(d: Draft, grammar: Grammar, canonicalize: Any) -> tuple[str, str, list[str]]:
+    """The draft's canonical prompt, answer and alternatives (+ the -kiŋ variant of a -ćiŋ answer)."""
+    prompt = "\n".join(canonicalize(line) for line in d.prompt.split("\n"))
+    answer = canonicalize(d.answer)
+    alts = {canonicalize(a) for a in d.alternatives}
+    if d.answer_language == "dakota" and "article-definite-cin" in d.rule_ids():
+        cin, kin = grammar.form_of("article-definite-cin"), grammar.form_of("article-definite-kin")
+        alts.add(" ".join(kin if w == cin else w for w in answer.split(" ")))
+    return prompt, answer, sorted(alts - {answer})
+
+
+def _split_or_drop(d: Draft, pkey: str, golds: list[str], match_key: Any) -> tuple[str, str | None]:
+    """("train" | "heldout", None) for a kept draft, or ("", the reason it is dropped)."""
+    if any(leaks(pkey, match_key(a)) or leaks(unaccented(pkey), unaccented(match_key(a))) for a in golds):
+        return "", "gold in prompt"
+    content = [lx for lx in d.lexemes if lx.pos in CONTENT_POS]
+    sides = {is_heldout_lexeme(lx.id) for lx in content}
+    if len(sides) > 1:
+        return "", "mixed train/held-out lexemes"
+    split = "heldout" if sides == {True} else "train"
+    if split == "heldout" and d.recall:
+        return "", "held-out word recall (vocabulary never shown in train)"
+    return split, None
+
+
+def _draft_segments(d: Draft, answer: str, canonicalize: Any) -> list[dict[str, str]]:
+    """`meta.segments`: the Dakota form's pieces, or the English answer's words and spaces."""
+    segments = d.form.segments() if (d.form and d.answer_language == "dakota") else _english_segments(answer)
+    return [
+        {"form": canonicalize(s["form"]) if s["kind"] != "space" else " ", "kind": s["kind"]}
+        for s in segments
+    ]
+
+
+def _provenance(
+    d: Draft, grammar: Grammar, attested: Mapping[str, str], dakota: str
+) -> tuple[bool, str, str]:
+    """Whether Riggs attests the Dakota, the record's source line, and its weakest review status."""
+    rule_ids = d.rule_ids()
+    rule_sources = sorted({str(grammar.rules[r]["source"]) for r in rule_ids if r in grammar.rules})
+    statuses = [lx.review_status for lx in d.lexemes] + [
+        str(grammar.rules[r]["review_status"]) for r in rule_ids if r in grammar.rules
+    ]
+    is_attested = dakota in attested
+    source = "lexicon: " + "; ".join(dict.fromkeys(lx.source for lx in d.lexemes))
+    if is_attested:
+        source = f"attested: {attested[dakota]}; {source}"
+    if rule_sources:
+        source += f"; rules: {', '.join(rule_sources)}"
+    return is_attested, source, weakest_status(statuses) if statuses else "unverified"
+
+
+def _draft_record(
+    d: Draft, grammar: Grammar, attested: Mapping[str, str], canonicalize: Any, match_key: Any
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The Contract 1 record of one draft, or (None, the reason it is dropped)."""
+    prompt, answer, alternatives = _draft_texts(d, grammar, canonicalize)
+    split, dropped = _split_or_drop(
+        d, match_key(prompt.replace("\n", " ")), [answer, *alternatives], match_key
+    )
+    if dropped:
+        return None, dropped
+    segments = _draft_segments(d, answer, canonicalize)
+    if "".join(s["form"] for s in segments) != answer:
+        return None, "segments do not rebuild the answer"
+    is_attested, source, review_status = _provenance(d, grammar, attested, canonicalize(d.dakota))
+    digest = hashlib.sha256((d.family + "\n" + prompt).encode("utf-8")).hexdigest()[:12]
+    record = {
+        "id": f"dgt-{FAMILY_TAG[d.family]}-{digest}",
+        "split": split,
+        "family": d.family,
+        "difficulty": difficulty_of(d),
+        "prompt": prompt,
+        "answer": answer,
+        "alternatives": alternatives,
+        "answer_language": d.answer_language,
+        "meta": {
+            "stem": canonicalize(d.stem),
+            "affixes": [
+                {"form": canonicalize(a["form"]), "slot": a["slot"], "rule_id": a["rule_id"]}
+                for a in (d.form.affixes if d.form else [])
+            ],
+            "segments": segments,
+            "rule_ids": d.rule_ids(),
+            "lexeme_ids": [lx.id for lx in d.lexemes],
+            "attested": is_attested,
+            "source": source,
+            "review_status": review_status,
+            "gloss": canonicalize(d.gloss),
+        },
+    }
+    return record, None
+
+
+def _one_per_prompt(
+    by_prompt: dict[str, list[tuple[Draft, dict[str, Any]]]],
+    dropped: Counter,
+    canonicalize: Any,
+    match_key: Any,
+) -> list[tuple[str, dict[str, Any]]]:
+    """(Dakota, record) of the first draft of each prompt; a prompt with conflicting golds is dropped."""
     kept: list[tuple[str, dict[str, Any]]] = []
     for group in by_prompt.values():
         golds = {match_key(r["answer"]) for _, r in group}
@@ -230,6 +254,13 @@ def finalise(
         if len(group) > 1:
             dropped["duplicate prompt"] += len(group) - 1
         kept.append((canonicalize(group[0][0].dakota), group[0][1]))
+    return kept
+
+
+def _by_split(
+    kept: list[tuple[str, dict[str, Any]]], dropped: Counter, match_key: Any
+) -> dict[str, list[dict[str, Any]]]:
+    """Records by split, sorted by id; a train sentence whose Dakota is also held out is dropped."""
     heldout_dakota = {match_key(dk) for dk, r in kept if r["split"] == "heldout"}
     splits: dict[str, list[dict[str, Any]]] = {"train": [], "heldout": []}
     for dk, record in kept:
@@ -239,7 +270,23 @@ def finalise(
         splits[record["split"]].append(record)
     for records in splits.values():
         records.sort(key=lambda r: r["id"])
-    return splits, dropped
+    return splits
+
+
+def finalise(
+    drafts: list[Draft], grammar: Grammar, attested: Mapping[str, str], canonicalize: Any, match_key: Any
+) -> tuple[dict[str, list[dict[str, Any]]], Counter]:
+    """Split, filter (leaks, conflicts, mixed splits), dedupe, and turn drafts into Contract 1 records."""
+    dropped: Counter = Counter()
+    by_prompt: dict[str, list[tuple[Draft, dict[str, Any]]]] = defaultdict(list)
+    for d in drafts:
+        record, reason = _draft_record(d, grammar, attested, canonicalize, match_key)
+        if record is None:
+            dropped[reason] += 1
+            continue
+        by_prompt[match_key(record["prompt"].replace("\n", " "))].append((d, record))
+    kept = _one_per_prompt(by_prompt, dropped, canonicalize, match_key)
+    return _by_split(kept, dropped, match_key), dropped
 
 
 def _english_segments(text: str) -> list[dict[str, str]]:
@@ -322,8 +369,8 @@ ATTESTED_FILES = ("tasks_attested.jsonl", "UNIMORPH_LICENSE.md")
 
 
 def add_attested_split(manifest: dict[str, Any]) -> None:
-    """Record the shipped UniMorph split (`python -m data.import_unimorph` writes it; not rebuilt here, so this
-    build needs no external file) in the manifest: files, family × difficulty counts, total."""
+    """Record the shipped UniMorph split (`python -m data.import_unimorph` writes it; not rebuilt here, so
+    this build needs no external file) in the manifest: files, family × difficulty counts, total."""
     from dakota_grammar_translation.tasks import read_tasks
 
     path = OUT_DIR / ATTESTED_FILES[0]
@@ -408,7 +455,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(summary(manifest))
     print(
-        f"build time: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU; wrote {args.out}"
+        f"build time: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU; wrote "
+        f"{args.out}"
     )
     return 0
 

@@ -1,8 +1,9 @@
 """Riggs's grammar rules applied to lexicon entries: Dakota forms with their segments, rules and English.
 
 Every form is built from pieces (form, kind) so the task's `meta.segments` come for free. The affix and
-particle forms are read from `rules.yaml` (`operation.form`), so a speaker's correction of a rule reaches every
-task; a rule marked `rejected` makes `Grammar.rule` return None and the forms that need it are not built.
+particle forms are read from `rules.yaml` (`operation.form`), so a speaker's correction of a rule reaches
+every task; a rule marked `rejected` makes `Grammar.rule` return None and the forms that need it are not
+built.
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ class Lexeme:
     """The -na diminutive's source where one is attested; None: no diminutive is built."""
 
     def selects(self, role: str, noun: Lexeme) -> bool:
-        """Does this verb accept `noun` as its `role` ("subject" or "object"), by the features in the lexicon?"""
+        """Does this verb accept `noun` as its `role` ("subject" or "object"), by the features in the
+        lexicon?"""
         wanted = set(self.verb.get(role) or [])
         return bool(wanted & set(noun.features)) and "name" not in noun.features
 
@@ -150,10 +152,12 @@ class Grammar:
         future: bool = False,
         negative: bool = False,
     ) -> Form | None:
-        """The verb `lex` with a subject (and object), optionally future and/or negative; None if not buildable.
+        """The verb `lex` with a subject (and object), optionally future and/or negative; None if not
+        buildable.
 
         The steps, in order: can this subject/object pair exist; the pronoun chain at the pronoun slot; where
-        'we' uŋ goes; uŋ → uŋk before a vowel; the pieces of the word; the plural -pi; the particles kta/śni."""
+        'we' uŋ goes; uŋ → uŋk before a vowel; the pieces of the word; the plural -pi; the particles
+        kta/śni."""
         if not self._pair_exists(lex, subject, obj):
             return None
         irregular = self._irregular(lex, subject, obj)
@@ -211,8 +215,8 @@ class Grammar:
     def _pronoun_chain(
         self, form: Form, lex: Lexeme, subject: str, obj: str | None, index: int
     ) -> tuple[list[tuple[str, str]], bool] | None:
-        """The object and subject pronouns (affix, rule id) at the pronoun slot, and whether a y-initial stem's
-        y was fused into wa/ya (→ md/d)."""
+        """The object and subject pronouns (affix, rule id) at the pronoun slot, and whether a y-initial
+        stem's y was fused into wa/ya (→ md/d)."""
         stem, stative = lex.form, lex.verb.get("class") == "stative"
         chain: list[tuple[str, str]] = []
         if obj is not None:
@@ -242,8 +246,8 @@ class Grammar:
     def _place_we(
         self, form: Form, lex: Lexeme, subject: str, obj: str | None, index: int, chain: list[tuple[str, str]]
     ) -> tuple[list[tuple[str, str]], tuple[str, str] | None] | None:
-        """'we' uŋ: moved before a vowel-initial verb (uŋkoyakapi), before ni 'you' (uŋniyuzapi), and the object
-        before the subject pronoun elsewhere; returns the chain and the moved uŋ (if any)."""
+        """'we' uŋ: moved before a vowel-initial verb (uŋkoyakapi), before ni 'you' (uŋniyuzapi), and the
+        object before the subject pronoun elsewhere; returns the chain and the moved uŋ (if any)."""
         we = subject in ("1du", "1pl")
         if we and un_index(lex) != index:
             if obj is not None or not self.has("pron-un-vowel-initial"):
@@ -356,7 +360,8 @@ class Grammar:
         return self.form_of("pron-un-before-vowel") or "uŋk", rule_id
 
     def ablaut_last(self, form: Form, lex: Lexeme | None) -> bool:
-        """Final a / aŋ → e on the last word if the lexeme ablauts (Riggs § 75); False if it cannot be built."""
+        """Final a / aŋ → e on the last word if the lexeme ablauts (Riggs § 75); False if it cannot be
+        built."""
         last = form.words[-1]
         if lex is not None and lex.verb.get("ablaut") == "unknown":
             return False
@@ -422,52 +427,65 @@ class Grammar:
 
     # -- nouns ---------------------------------------------------------------------------------------------
     def noun_phrase(self, noun: Lexeme, kind: str, *, adjective: Lexeme | None = None) -> Form | None:
-        """'the N', 'a N', 'my/your/his N', 'little N', 'the ADJ N' (article after the adjective); kin terms get
-        neither mitawa/nitawa/tawa nor the diminutive."""
+        """'the N', 'a N', 'my/your/his N', 'little N', 'the ADJ N' (article after the adjective); kin terms
+        get neither mitawa/nitawa/tawa nor the diminutive."""
         form = Form(words=[[(noun.form, "stem")]])
         if kind == "diminutive":
-            if noun.kin_term or noun.diminutive is None or not self.has("diminutive-na"):
-                return None
-            na = self.form_of("diminutive-na") or "na"
-            form.words[0].append((na, "suffix"))
-            form.affixes.append({"form": na, "slot": "suffix", "rule_id": "diminutive-na"})
-            form.use("diminutive-na")
-            return form
+            return self._diminutive(form, noun)
         if kind in ("mitawa", "nitawa", "tawa"):
-            if noun.kin_term:
-                return None
-            rule_id = {
-                "mitawa": "possessive-1sg-mitawa",
-                "nitawa": "possessive-2sg-nitawa",
-                "tawa": "possessive-3sg-tawa",
-            }[kind]
-            if not self.has(rule_id):
-                return None
-            word = self.form_of(rule_id) or kind
-            form.words.append([(word, "word")])
-            form.affixes.append({"form": word, "slot": "particle", "rule_id": rule_id})
-            form.use(rule_id)
-            return form
-        ablauted = False
-        if adjective is not None:
-            if not self.has("adjective-after-noun"):
-                return None
-            form.words.append([(adjective.form, "stem")])
-            form.use("adjective-after-noun")
-            if kind == "definite" and not self.ablaut_last(form, adjective):
-                return None
-            ablauted = "ablaut-a-e" in form.rule_ids
+            return self._possessive(form, noun, kind)
+        if adjective is not None and not self._add_adjective(form, adjective, definite=kind == "definite"):
+            return None
         if kind == "definite":
-            return self.definite(form, after_ablaut=ablauted)
+            return self.definite(form, after_ablaut=adjective is not None and "ablaut-a-e" in form.rule_ids)
         if kind == "indefinite":
-            if not self.has("article-indefinite-wan"):
-                return None
-            wan = self.form_of("article-indefinite-wan") or "waŋ"
-            form.words.append([(wan, "particle")])
-            form.affixes.append({"form": wan, "slot": "particle", "rule_id": "article-indefinite-wan"})
-            form.use("article-indefinite-wan")
-            return form
+            return self._indefinite(form)
         return None
+
+    def _diminutive(self, form: Form, noun: Lexeme) -> Form | None:
+        """'little N': the noun + -na (not for kin terms or nouns without a diminutive)."""
+        if noun.kin_term or noun.diminutive is None or not self.has("diminutive-na"):
+            return None
+        na = self.form_of("diminutive-na") or "na"
+        form.words[0].append((na, "suffix"))
+        form.affixes.append({"form": na, "slot": "suffix", "rule_id": "diminutive-na"})
+        form.use("diminutive-na")
+        return form
+
+    def _possessive(self, form: Form, noun: Lexeme, kind: str) -> Form | None:
+        """'my/your/his N': the noun + mitawa/nitawa/tawa (not for kin terms)."""
+        if noun.kin_term:
+            return None
+        rule_id = {
+            "mitawa": "possessive-1sg-mitawa",
+            "nitawa": "possessive-2sg-nitawa",
+            "tawa": "possessive-3sg-tawa",
+        }[kind]
+        if not self.has(rule_id):
+            return None
+        word = self.form_of(rule_id) or kind
+        form.words.append([(word, "word")])
+        form.affixes.append({"form": word, "slot": "particle", "rule_id": rule_id})
+        form.use(rule_id)
+        return form
+
+    def _add_adjective(self, form: Form, adjective: Lexeme, *, definite: bool) -> bool:
+        """The adjective after the noun (final a/aŋ → e before a definite article); False if not buildable."""
+        if not self.has("adjective-after-noun"):
+            return False
+        form.words.append([(adjective.form, "stem")])
+        form.use("adjective-after-noun")
+        return not definite or self.ablaut_last(form, adjective)
+
+    def _indefinite(self, form: Form) -> Form | None:
+        """'a N': the phrase + waŋ."""
+        if not self.has("article-indefinite-wan"):
+            return None
+        wan = self.form_of("article-indefinite-wan") or "waŋ"
+        form.words.append([(wan, "particle")])
+        form.affixes.append({"form": wan, "slot": "particle", "rule_id": "article-indefinite-wan"})
+        form.use("article-indefinite-wan")
+        return form
 
     def definite(self, form: Form, *, after_ablaut: bool = False) -> Form | None:
         """Append kiŋ; ćiŋ only right after a final a/aŋ changed to e (Riggs 1852 § 75), never after a word
@@ -524,7 +542,8 @@ def with_object(english: str, lex: Lexeme, obj: str) -> str:
 
 
 def needs_it(lex: Lexeme) -> bool:
-    """Does the verb's English need an object to be grammatical without one ('he waits for it', 'he puts it in')?"""
+    """Does the verb's English need an object to be grammatical without one ('he waits for it', 'he puts it
+    in')?"""
     words = str(lex.english.get("base", "")).split(" ")
     return bool(lex.verb.get("transitive")) and (
         words[-1] in ENGLISH_PREPOSITIONS or any(w in ENGLISH_PARTICLES for w in words[1:])

@@ -9,10 +9,10 @@ The source is UniMorph's Dakota file (`dak.tsv`: lemma, form, features; Harlan L
 licence CC BY-SA 3.0). It is read from `--source` (default ../shared/reference/unimorph-dak/ beside the repo);
 the shipped split is committed, so a clone without the source still loads it.
 
-Each present-tense subject cell except the third person singular (which is the lemma the prompt shows) becomes a
-morphology task. The spelling is converted to Riggs's letters (`unimorph_to_riggs`); the modern bd (Riggs md)
-and an unaccented spelling are accepted as alternatives. Lemmas that our lexicon also has are left out, so the
-split is lemma-disjoint from train (and from held-out).
+Each present-tense subject cell except the third person singular (which is the lemma the prompt shows) becomes
+a morphology task. The spelling is converted to Riggs's letters (`unimorph_to_riggs`); the modern bd (Riggs
+md) and an unaccented spelling are accepted as alternatives. Lemmas that our lexicon also has are left out, so
+the split is lemma-disjoint from train (and from held-out).
 """
 
 from __future__ import annotations
@@ -65,10 +65,12 @@ UNACCENTED = str.maketrans("áéíóú", "aeiou")
 
 
 def unimorph_to_riggs(text: str) -> str:
-    """UniMorph's modern Santee-Sisseton spelling → Riggs 1852 letters (see data/README.md, the orthography table).
+    """UniMorph's modern Santee-Sisseton spelling → Riggs 1852 letters (see data/README.md, the orthography
+    table).
 
     ṡ ż → ś ź; c (plain) and c̣ (aspirated) → ć (Riggs writes no aspiration); ṗ ṭ ḳ mark aspiration there, not
-    Riggs's ejectives, so the dot goes (ṭi → ti); bd → md (wabdawa → wamdawa). ḣ, ġ, ŋ, accents are the same."""
+    Riggs's ejectives, so the dot goes (ṭi → ti); bd → md (wabdawa → wamdawa). ḣ, ġ, ŋ, accents are the
+    same."""
     text = unicodedata.normalize("NFD", text)
     for base in "cC":
         text = text.replace(base + "\u0323", base).replace(base + "\u0307", base)
@@ -132,8 +134,8 @@ def attested_tasks(table: dict[str, dict[str, list[str]]], lexemes: Iterable[Lex
 
 
 def _merge_same_prompt(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Two UniMorph lemmas that differ only in letters Riggs does not distinguish (c / c̣) give one prompt: keep
-    the first record, accept the other's forms too, and name both lemmas."""
+    """Two UniMorph lemmas that differ only in letters Riggs does not distinguish (c / c̣) give one prompt:
+    keep the first record, accept the other's forms too, and name both lemmas."""
     by_id: dict[str, dict[str, Any]] = {}
     for record in records:
         first = by_id.setdefault(record["id"], record)
@@ -277,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         differ = check(args.source)
         if differ:
             print(
-                f"FAIL: differs from a fresh import: {', '.join(differ)} (run `python -m data.import_unimorph`)"
+                f"FAIL: differs from a fresh import: {', '.join(differ)} (run `python -m "
+                "data.import_unimorph`)"
             )
             return 1
         print("OK: the attested split is byte-identical to a fresh import")

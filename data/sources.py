@@ -1,4 +1,5 @@
-"""Reading the curated sources (data/riggs/*.yaml) into lexemes, attested forms and rules, with one-line errors."""
+"""Reading the curated sources (data/riggs/*.yaml) into lexemes, attested forms and rules, with one-line
+errors."""
 
 from __future__ import annotations
 
@@ -40,6 +41,61 @@ class Attestation:
     source: str
 
 
+def _check_entry(path: Path, n: int, entry: Any, seen: set[str]) -> None:
+    """Refuse an entry without one of the required keys, or with an id already seen (then record it)."""
+    for key in ("id", "form", "pos", "gloss", "source", "review_status"):
+        if not isinstance(entry, dict) or not entry.get(key):
+            raise SourceError(
+                f"{path}: entry {n} ({entry.get('id', '?') if isinstance(entry, dict) else '?'}): "
+                f"missing `{key}`"
+            )
+    if entry["id"] in seen:
+        raise SourceError(f"{path}: entry {n}: duplicate id {entry['id']!r}")
+    seen.add(entry["id"])
+
+
+def _skip_reason(entry: dict[str, Any]) -> str | None:
+    """Why a valid entry is left out (rejected, or without the English a task needs); None when it is kept."""
+    english = entry.get("english") or {}
+    if entry["review_status"] == "rejected":
+        return "rejected"
+    if entry["pos"] == "verb" and not (isinstance(entry.get("verb"), dict) and english.get("base")):
+        return "verb without verb/english fields"
+    if entry["pos"] == "noun" and not english.get("singular"):
+        return "noun without english.singular"
+    return None
+
+
+def _check_verb(path: Path, n: int, entry: dict[str, Any], verb: dict[str, Any]) -> None:
+    """Refuse a `verb` block whose dative, e_final or un_index field has a value the grammar cannot use."""
+    if "dative" in verb and not isinstance(verb["dative"], bool):
+        raise SourceError(f"{path}: entry {n} ({entry['id']}): verb.dative must be true or false")
+    if verb.get("e_final", "fixed") not in ("fixed", "ablauting"):
+        raise SourceError(f"{path}: entry {n} ({entry['id']}): verb.e_final must be fixed or ablauting")
+    if "un_index" in verb and not (
+        isinstance(verb["un_index"], int)
+        and not isinstance(verb["un_index"], bool)
+        and 0 <= verb["un_index"] <= int(verb.get("affix_index", 0))
+    ):
+        raise SourceError(
+            f"{path}: entry {n} ({entry['id']}): verb.un_index must be an int in 0..affix_index"
+        )
+
+
+def _attestations(entry: dict[str, Any], lexeme: Lexeme, canonicalize: Any) -> list[Attestation]:
+    """The forms Riggs quotes for this entry (each with its own source, else the entry's)."""
+    return [
+        Attestation(
+            lexeme,
+            canonicalize(att["form"]),
+            str(att["gloss"]),
+            str(att.get("source") or entry["source"]),
+        )
+        for att in entry.get("attested") or []
+        if isinstance(att, dict) and att.get("form") and att.get("gloss")
+    ]
+
+
 def load_lexicon(path: Path, canonicalize: Any) -> tuple[list[Lexeme], list[Attestation], Counter]:
     """Non-rejected lexemes (forms canonicalised), the forms Riggs quotes, and skip counts."""
     lexemes: list[Lexeme] = []
@@ -47,44 +103,19 @@ def load_lexicon(path: Path, canonicalize: Any) -> tuple[list[Lexeme], list[Atte
     skipped: Counter = Counter()
     seen: set[str] = set()
     for n, entry in enumerate(load_yaml(path, "entries"), 1):
-        for key in ("id", "form", "pos", "gloss", "source", "review_status"):
-            if not isinstance(entry, dict) or not entry.get(key):
-                raise SourceError(
-                    f"{path}: entry {n} ({entry.get('id', '?') if isinstance(entry, dict) else '?'}): "
-                    f"missing `{key}`"
-                )
-        if entry["id"] in seen:
-            raise SourceError(f"{path}: entry {n}: duplicate id {entry['id']!r}")
-        seen.add(entry["id"])
-        if entry["review_status"] == "rejected":
-            skipped["rejected"] += 1
-            continue
-        english = entry.get("english") or {}
-        if entry["pos"] == "verb" and not (isinstance(entry.get("verb"), dict) and english.get("base")):
-            skipped["verb without verb/english fields"] += 1
-            continue
-        if entry["pos"] == "noun" and not english.get("singular"):
-            skipped["noun without english.singular"] += 1
+        _check_entry(path, n, entry, seen)
+        reason = _skip_reason(entry)
+        if reason:
+            skipped[reason] += 1
             continue
         verb = entry.get("verb") or {}
-        if "dative" in verb and not isinstance(verb["dative"], bool):
-            raise SourceError(f"{path}: entry {n} ({entry['id']}): verb.dative must be true or false")
-        if verb.get("e_final", "fixed") not in ("fixed", "ablauting"):
-            raise SourceError(f"{path}: entry {n} ({entry['id']}): verb.e_final must be fixed or ablauting")
-        if "un_index" in verb and not (
-            isinstance(verb["un_index"], int)
-            and not isinstance(verb["un_index"], bool)
-            and 0 <= verb["un_index"] <= int(verb.get("affix_index", 0))
-        ):
-            raise SourceError(
-                f"{path}: entry {n} ({entry['id']}): verb.un_index must be an int in 0..affix_index"
-            )
+        _check_verb(path, n, entry, verb)
         lexeme = Lexeme(
             id=entry["id"],
             form=canonicalize(entry["form"]),
             pos=entry["pos"],
             gloss=str(entry["gloss"]),
-            english=english,
+            english=entry.get("english") or {},
             verb=verb,
             animate=bool(entry.get("animate")),
             source=str(entry["source"]),
@@ -95,16 +126,7 @@ def load_lexicon(path: Path, canonicalize: Any) -> tuple[list[Lexeme], list[Atte
             diminutive=entry.get("diminutive"),
         )
         lexemes.append(lexeme)
-        for att in entry.get("attested") or []:
-            if isinstance(att, dict) and att.get("form") and att.get("gloss"):
-                attested.append(
-                    Attestation(
-                        lexeme,
-                        canonicalize(att["form"]),
-                        str(att["gloss"]),
-                        str(att.get("source") or entry["source"]),
-                    )
-                )
+        attested.extend(_attestations(entry, lexeme, canonicalize))
     return lexemes, attested, skipped
 
 

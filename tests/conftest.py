@@ -19,7 +19,9 @@ SHARED_REFERENCE = REPO.parent / "shared" / "reference"
 def shared_reference() -> Path:
     """The original project's sample data, which lives beside the clone in CI (never inside the repo)."""
     if not SHARED_REFERENCE.is_dir():
-        pytest.skip(f"../shared/reference not found at {SHARED_REFERENCE} (it sits beside the clone in CI only)")
+        pytest.skip(
+            f"../shared/reference not found at {SHARED_REFERENCE} (it sits beside the clone in CI only)"
+        )
     return SHARED_REFERENCE
 
 

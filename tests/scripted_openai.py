@@ -92,69 +92,100 @@ def _usage(body: dict[str, Any], text: str) -> dict[str, int]:
     }
 
 
-def _handler(server: ScriptedOpenAI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
+def _chat_payload(server: ScriptedOpenAI, body: dict[str, Any]) -> dict[str, Any] | list[dict[str, Any]]:
+    """The scripted answer to one chat request: a chat.completion object, or the chunks of a stream."""
+    text, finish = server.answer(body)
+    completion_id = f"chatcmpl-{len(server.requests)}"
+    created = int(time.time())
+    model = body.get("model") or server.model
+    usage = _usage(body, text)
+    if not body.get("stream"):
+        return {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": finish,
+                }
+            ],
+            "usage": usage,
+        }
+    head = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+    }
+    return [
+        {
+            **head,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}],
+        },
+        {**head, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]},
+        {**head, "choices": [], "usage": usage},
+    ]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """The scripted server's routes: /models, /health and /chat/completions (whole or streamed)."""
+
+    scripted: ScriptedOpenAI
+
+    def log_message(self, *args: object) -> None:
+        return
+
+    def _json(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/").endswith("/models"):
+            self._json(200, {"object": "list", "data": [{"id": self.scripted.model, "object": "model"}]})
+        elif self.path.rstrip("/").endswith("/health"):
+            self._json(200, {"status": "ok"})
+        else:
+            self._json(404, {"error": {"message": f"no route {self.path}"}})
+
+    def do_POST(self) -> None:
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._json(404, {"error": {"message": f"no route {self.path}"}})
             return
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+        except json.JSONDecodeError:
+            self._json(400, {"error": {"message": "request body is not JSON"}})
+            return
+        payload = _chat_payload(self.scripted, body)
+        if isinstance(payload, dict):
+            self._json(200, payload)
+        else:
+            self._stream(payload)
 
-        def _json(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def _stream(self, events: list[dict[str, Any]]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for event in events:
+            self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+        self.close_connection = True
 
-        def do_GET(self) -> None:
-            if self.path.rstrip("/").endswith("/models"):
-                self._json(200, {"object": "list", "data": [{"id": server.model, "object": "model"}]})
-            elif self.path.rstrip("/").endswith("/health"):
-                self._json(200, {"status": "ok"})
-            else:
-                self._json(404, {"error": {"message": f"no route {self.path}"}})
 
-        def do_POST(self) -> None:
-            if not self.path.rstrip("/").endswith("/chat/completions"):
-                self._json(404, {"error": {"message": f"no route {self.path}"}})
-                return
-            length = int(self.headers.get("Content-Length") or 0)
-            try:
-                body = json.loads(self.rfile.read(length) or b"{}")
-            except json.JSONDecodeError:
-                self._json(400, {"error": {"message": "request body is not JSON"}})
-                return
-            text, finish = server.answer(body)
-            completion_id = f"chatcmpl-{len(server.requests)}"
-            created = int(time.time())
-            model = body.get("model") or server.model
-            usage = _usage(body, text)
-            if not body.get("stream"):
-                self._json(200, {
-                    "id": completion_id, "object": "chat.completion", "created": created, "model": model,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                 "finish_reason": finish}],
-                    "usage": usage,
-                })
-                return
-            head = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model}
-            events = [
-                {**head, "choices": [{"index": 0, "delta": {"role": "assistant", "content": text},
-                                      "finish_reason": None}]},
-                {**head, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]},
-                {**head, "choices": [], "usage": usage},
-            ]
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-cache")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            for event in events:
-                self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
-            self.wfile.write(b"data: [DONE]\n\n")
-            self.wfile.flush()
-            self.close_connection = True
-
-    return Handler
+def _handler(server: ScriptedOpenAI) -> type[BaseHTTPRequestHandler]:
+    """A request handler class bound to `server`."""
+    return type("Handler", (_Handler,), {"scripted": server})
 
 
 def run_vf_eval(
@@ -170,14 +201,21 @@ def run_vf_eval(
 ) -> list[dict[str, Any]]:
     """Run the real `vf-eval` (venv bin first on PATH, `--no-push`) and return its traces.jsonl episodes."""
     cmd = [
-        str(VENV_BIN / "vf-eval"), taskset_id,
-        "-m", model,
-        "--client.base-url", base_url,
-        "--client.api-key-var", "SCRIPTED_OPENAI_KEY",
-        "-n", str(n),
-        "-r", str(rollouts),
+        str(VENV_BIN / "vf-eval"),
+        taskset_id,
+        "-m",
+        model,
+        "--client.base-url",
+        base_url,
+        "--client.api-key-var",
+        "SCRIPTED_OPENAI_KEY",
+        "-n",
+        str(n),
+        "-r",
+        str(rollouts),
         "--no-push",
-        "-o", str(out_dir),
+        "-o",
+        str(out_dir),
         *extra_args,
     ]
     env = {
@@ -189,13 +227,17 @@ def run_vf_eval(
     }
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     if proc.returncode != 0:
-        raise AssertionError(f"vf-eval exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise AssertionError(
+            f"vf-eval exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
     traces = sorted(Path(out_dir).rglob("traces.jsonl"))
     if not traces:
         raise AssertionError(f"vf-eval wrote no traces.jsonl under {out_dir}:\n{proc.stderr[-3000:]}")
     episodes = []
     for path in traces:
-        episodes += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        episodes += [
+            json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
     return episodes
 
 

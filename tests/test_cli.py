@@ -30,10 +30,12 @@ def test_help_everywhere(command, capsys):
 
 
 def test_help_does_not_import_heavy_modules():
-    code = ("import sys; from dakota_rl.cli import main\n"
-            "try:\n    main(['train', '--help'])\nexcept SystemExit:\n    pass\n"
-            "heavy = [m for m in ('torch', 'transformers', 'trl', 'verifiers') if m in sys.modules]\n"
-            "print(heavy)")
+    code = (
+        "import sys; from dakota_rl.cli import main\n"
+        "try:\n    main(['train', '--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'transformers', 'trl', 'verifiers') if m in sys.modules]\n"
+        "print(heavy)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
@@ -43,13 +45,32 @@ def test_help_does_not_import_heavy_modules():
     [
         (["train", "@", "nope.toml", "--backend", "local"], "config file not found: nope.toml"),
         (["train", "--backend", "local"], "train needs a config"),
-        (["train", "@", SMOKE, "--backend", "local", "--dry-run",
-          "--orchestrator.train.source", '[{"env": {"taskset": {"id": "no_such_env"}}}]'], "unknown env id"),
+        (
+            [
+                "train",
+                "@",
+                SMOKE,
+                "--backend",
+                "local",
+                "--dry-run",
+                "--orchestrator.train.source",
+                '[{"env": {"taskset": {"id": "no_such_env"}}}]',
+            ],
+            "unknown env id",
+        ),
         (["train", "@", SMOKE, "--backend", "local", "--dry-run", "--max-steps", "zero"], "max_steps"),
-        (["train", "@", SMOKE, "--backend", "local", "--dry-run", "--orchestrator.algo.type", "ppo"],
-         "only \"grpo\""),
-        (["train", "@", SMOKE, "--backend", "local", "--dry-run", "--local.sft.steps", "-1"], "local.sft.steps"),
-        (["train", "@", SMOKE, "--backend", "local", "--dry-run", "--lora", "true"], "put it in the [local] table"),
+        (
+            ["train", "@", SMOKE, "--backend", "local", "--dry-run", "--orchestrator.algo.type", "ppo"],
+            'only "grpo"',
+        ),
+        (
+            ["train", "@", SMOKE, "--backend", "local", "--dry-run", "--local.sft.steps", "-1"],
+            "local.sft.steps",
+        ),
+        (
+            ["train", "@", SMOKE, "--backend", "local", "--dry-run", "--lora", "true"],
+            "put it in the [local] table",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
@@ -61,15 +82,18 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
 
 
 def test_nothing_to_resume(tmp_path, capsys):
-    code, _, err = run_cli(["train", "@", SMOKE, "@", CPU, "--backend", "local", "--resume",
-                            "--output-dir", str(tmp_path)], capsys)
+    code, _, err = run_cli(
+        ["train", "@", SMOKE, "@", CPU, "--backend", "local", "--resume", "--output-dir", str(tmp_path)],
+        capsys,
+    )
     assert code == 2
     assert "nothing to resume" in err
 
 
 def test_dry_run_prints_mapping_and_ignored_keys(capsys):
-    code, out, _ = run_cli(["train", "@", SMOKE, "@", CPU, "--backend", "local", "--dry-run",
-                            "--max-steps", "3"], capsys)
+    code, out, _ = run_cli(
+        ["train", "@", SMOKE, "@", CPU, "--backend", "local", "--dry-run", "--max-steps", "3"], capsys
+    )
     assert code == 0
     assert "steps=3" in out
     assert "ignores" in out and "orchestrator.train.source[0].env.agent.harness.id" in out
@@ -89,14 +113,16 @@ def test_missing_checkpoint_for_eval_is_one_line(tmp_path, capsys):
 
 def test_console_script_exits_2_without_traceback(tmp_path):
     exe = Path(sys.executable).parent / "prime-rl"
-    result = subprocess.run([str(exe), "train", "@", str(tmp_path / "x.toml")], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [str(exe), "train", "@", str(tmp_path / "x.toml")], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == f"prime-rl: error: config file not found: {tmp_path / 'x.toml'}"
 
 
 def test_interp_subcommand_runs_the_interp_cli(tmp_path, capsys):
-    """`prime-rl interp …` hands its arguments to dakota_interp's own CLI (here: rebuild-check the math set)."""
+    """`prime-rl interp …` hands its arguments to dakota_interp's own CLI (here: rebuild-check the math
+    set)."""
     code, out, err = run_cli(["interp", "math-tasks", "--check"], capsys)
     assert code == 0, out + err
     assert "math" in (out + err).lower()

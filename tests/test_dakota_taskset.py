@@ -1,4 +1,5 @@
-"""The verifiers v1 glue: loading, filters, durable keys, offline scoring equal to the pure scorer, defaults."""
+"""The verifiers v1 glue: loading, filters, durable keys, offline scoring equal to the pure scorer,
+defaults."""
 
 from __future__ import annotations
 

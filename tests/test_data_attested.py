@@ -1,5 +1,6 @@
-"""The `attested` split (UniMorph Dakota verb forms): loads through verifiers, every gold scores 1.0, lemma-disjoint
-from train, licensed, rebuilt byte for byte from ../shared, and our generator agrees with it on shared verbs."""
+"""The `attested` split (UniMorph Dakota verb forms): loads through verifiers, every gold scores 1.0,
+lemma-disjoint from train, licensed, rebuilt byte for byte from ../shared, and our generator agrees with it on
+shared verbs."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """The v1 data audit's error classes, counted over the WHOLE shipped build (train + held-out), are all 0.
 
-`python -m data.audit FILE…` counts them on any build. On the v1 build (generator 1.1.0, 10,086 tasks) the counts
-were: ćiŋ not after a→e 253, dual subject acting on 'you' 115, e not a before -pi 51, wo/po with a→e 49, lexicon
-flags 194, numeral with an uncountable noun 101, unattested -na 85, birth-order name as a common noun 107,
-implausible subject/object 410, second reading not accepted 113, held-out word recall 60, accent-only leak 7,
-spelling slips 2 (1,315 tasks with any class).
+`python -m data.audit FILE…` counts them on any build. On the v1 build (generator 1.1.0, 10,086 tasks) the
+counts were: ćiŋ not after a→e 253, dual subject acting on 'you' 115, e not a before -pi 51, wo/po with a→e
+49, lexicon flags 194, numeral with an uncountable noun 101, unattested -na 85, birth-order name as a common
+noun 107, implausible subject/object 410, second reading not accepted 113, held-out word recall 60,
+accent-only leak 7, spelling slips 2 (1,315 tasks with any class).
 """
 
 from __future__ import annotations

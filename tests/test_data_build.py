@@ -1,4 +1,5 @@
-"""The shipped task files: counts, splits, no circular or conflicting tasks, canonical text, manifest, rebuild."""
+"""The shipped task files: counts, splits, no circular or conflicting tasks, canonical text, manifest,
+rebuild."""
 
 from __future__ import annotations
 

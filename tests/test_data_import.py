@@ -48,10 +48,16 @@ def test_kept_rows_are_valid_canonical_and_never_circular(shared_reference: Path
 
 def test_english_as_dakota_gold_is_dropped() -> None:
     rows = [
-        {"prompt": "Translate this English sentence to Dakota:\n\nshoes of soft leather", "answer": "the moccasins",
-         "info": {"task_type": "reverse_translation"}},
-        {"prompt": "Translate this English sentence to Dakota:\n\nhe walks", "answer": "mani",
-         "info": {"task_type": "reverse_translation"}},
+        {
+            "prompt": "Translate this English sentence to Dakota:\n\nshoes of soft leather",
+            "answer": "the moccasins",
+            "info": {"task_type": "reverse_translation"},
+        },
+        {
+            "prompt": "Translate this English sentence to Dakota:\n\nhe walks",
+            "answer": "mani",
+            "info": {"task_type": "reverse_translation"},
+        },
     ]
     records, report = import_rows(json.dumps(r) for r in rows)
     assert _reasons(report) == {1: "english as dakota"}
@@ -60,8 +66,12 @@ def test_english_as_dakota_gold_is_dropped() -> None:
 
 def test_cli_writes_tasks_and_report(tmp_path: Path, shared_reference: Path) -> None:
     out = tmp_path / "imported.jsonl"
-    result = subprocess.run([sys.executable, "-m", "data.import_dakota1890", str(shared_reference / SAMPLE),
-                             "--out", str(out)], cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "data.import_dakota1890", str(shared_reference / SAMPLE), "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert "placeholder gold" in result.stdout and "kept 7" in result.stdout
     assert len(read_tasks(out)) == 7

@@ -42,12 +42,15 @@ def test_round_trip_updates_status_keeps_history_and_never_deletes(source_dir: P
     n_rules = len(yaml.safe_load((source_dir / "rules.yaml").read_text(encoding="utf-8"))["rules"])
     assert len(exported.strip().splitlines()) == 1 + len(before) + n_rules
     first, second = before[0], before[1]
-    filled = _fill(exported, {
-        first["id"]: ("corrected", "mańi", "stress mark"),
-        second["id"]: ("rejected", "", "not Dakota"),
-        "pron-agent-1sg": ("approved", "", ""),
-        "negation-sni": ("corrected", "śni", "checked"),
-    })
+    filled = _fill(
+        exported,
+        {
+            first["id"]: ("corrected", "mańi", "stress mark"),
+            second["id"]: ("rejected", "", "not Dakota"),
+            "pron-agent-1sg": ("approved", "", ""),
+            "negation-sni": ("corrected", "śni", "checked"),
+        },
+    )
     counts = import_csv(filled, source_dir)
     assert counts == {"approved": 1, "corrected": 2, "rejected": 1}
     after = yaml.safe_load((source_dir / "lexicon.yaml").read_text(encoding="utf-8"))["entries"]
@@ -55,19 +58,30 @@ def test_round_trip_updates_status_keeps_history_and_never_deletes(source_dir: P
     assert after[0]["form"] == "mańi" and after[0]["review_status"] == "corrected"
     assert after[0]["history"][-1]["old"] == first["form"] and "stress mark" in after[0]["notes"]
     assert after[1]["review_status"] == "rejected" and after[1]["form"] == second["form"]
-    rules = {r["id"]: r for r in yaml.safe_load((source_dir / "rules.yaml").read_text(encoding="utf-8"))["rules"]}
+    rules = {
+        r["id"]: r for r in yaml.safe_load((source_dir / "rules.yaml").read_text(encoding="utf-8"))["rules"]
+    }
     assert rules["pron-agent-1sg"]["review_status"] == "approved"
     assert rules["negation-sni"]["history"][-1]["field"] == "operation.form"
     assert "#" not in (source_dir / "rules.yaml").read_text(encoding="utf-8").split("\n")[0]
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda t: t.replace("kind,id", "type,id", 1), r"row 1, column header"),
-    (lambda t: _fill(t, {"pron-agent-1sg": ("maybe", "", "")}), r"row \d+, column verdict: 'maybe'"),
-    (lambda t: _fill(t, {"pron-agent-1sg": ("corrected", "", "")}), r"row \d+, column correction: required"),
-    (lambda t: t + "rule,no-such-rule,,,,,approved,,\n", r"row \d+, column id: unknown rule id 'no-such-rule'"),
-    (lambda t: t + "rule,x,approved\n", r"row \d+, column meaning: expected 9 columns, found 3"),
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace("kind,id", "type,id", 1), r"row 1, column header"),
+        (lambda t: _fill(t, {"pron-agent-1sg": ("maybe", "", "")}), r"row \d+, column verdict: 'maybe'"),
+        (
+            lambda t: _fill(t, {"pron-agent-1sg": ("corrected", "", "")}),
+            r"row \d+, column correction: required",
+        ),
+        (
+            lambda t: t + "rule,no-such-rule,,,,,approved,,\n",
+            r"row \d+, column id: unknown rule id 'no-such-rule'",
+        ),
+        (lambda t: t + "rule,x,approved\n", r"row \d+, column meaning: expected 9 columns, found 3"),
+    ],
+)
 def test_malformed_csv_is_refused_and_nothing_changes(source_dir: Path, edit, message: str) -> None:
     before = (source_dir / "lexicon.yaml").read_bytes(), (source_dir / "rules.yaml").read_bytes()
     with pytest.raises(ReviewError, match=message):
@@ -78,7 +92,11 @@ def test_malformed_csv_is_refused_and_nothing_changes(source_dir: Path, edit, me
 def test_cli_reports_a_one_line_error(source_dir: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("nonsense\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "data.review", "import", str(bad), "--source-dir", str(source_dir)],
-                            cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "data.review", "import", str(bad), "--source-dir", str(source_dir)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "row 1, column header" in result.stderr

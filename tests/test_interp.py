@@ -15,19 +15,40 @@ pytest.importorskip("transformers")
 from dakota_interp import ablation, attention, diff, lens, patching  # noqa: E402
 from dakota_interp.model import chat_text, encode, encode_with_gold, head_layout, load  # noqa: E402
 
-MATH = {"id": "math-test1", "family": "arithmetic", "difficulty": "easy", "prompt": "Compute 24 + 5.",
-        "answer": "29", "meta": {}}
+MATH = {
+    "id": "math-test1",
+    "family": "arithmetic",
+    "difficulty": "easy",
+    "prompt": "Compute 24 + 5.",
+    "answer": "29",
+    "meta": {},
+}
 # Riggs 1852 § 92 (mani, amawani) is the contract's own example; ya- is the 2nd-person agent prefix.
-WALK_1SG = {"id": "dgt-a", "family": "morphology", "difficulty": "easy",
-            "prompt": "Dakota verb: mani (to walk).\nInflect it for: subject \"I\".", "answer": "mawani",
-            "meta": {"stem": "mani", "affixes": [{"form": "wa", "slot": "infix"}]}}
-WALK_2SG = {**WALK_1SG, "id": "dgt-b", "prompt": "Dakota verb: mani (to walk).\nInflect it for: subject \"you\".",
-            "answer": "mayani", "meta": {"stem": "mani", "affixes": [{"form": "ya", "slot": "infix"}]}}
+WALK_1SG = {
+    "id": "dgt-a",
+    "family": "morphology",
+    "difficulty": "easy",
+    "prompt": 'Dakota verb: mani (to walk).\nInflect it for: subject "I".',
+    "answer": "mawani",
+    "meta": {"stem": "mani", "affixes": [{"form": "wa", "slot": "infix"}]},
+}
+WALK_2SG = {
+    **WALK_1SG,
+    "id": "dgt-b",
+    "prompt": 'Dakota verb: mani (to walk).\nInflect it for: subject "you".',
+    "answer": "mayani",
+    "meta": {"stem": "mani", "affixes": [{"form": "ya", "slot": "infix"}]},
+}
 
 # From the shipped held-out set (uŋ- 1pl agent + -pi on ḳu "to give"): carries special letters.
-GIVE_1PL = {"id": "dgt-c", "family": "morphology", "difficulty": "medium",
-            "prompt": "Dakota verb: ḳu (to give).\nInflect it for: subject \"we\" (more than two).", "answer": "uŋḳupi",
-            "meta": {"stem": "ḳu", "affixes": [{"form": "uŋ", "slot": "prefix"}, {"form": "pi", "slot": "suffix"}]}}
+GIVE_1PL = {
+    "id": "dgt-c",
+    "family": "morphology",
+    "difficulty": "medium",
+    "prompt": 'Dakota verb: ḳu (to give).\nInflect it for: subject "we" (more than two).',
+    "answer": "uŋḳupi",
+    "meta": {"stem": "ḳu", "affixes": [{"form": "uŋ", "slot": "prefix"}, {"form": "pi", "slot": "suffix"}]},
+}
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +100,7 @@ def test_token_classes_mark_special_letters_and_fragments(tiny):
     _, tok = tiny
     enc = encode(tok, "ta ḳu 12")
     classes = attention.token_classes(enc)
-    spans = [enc.text[p.start:p.end] for p in enc.pieces]
+    spans = [enc.text[p.start : p.end] for p in enc.pieces]
     assert classes["byte_fragment"].sum() >= 2  # " ḳ" after a space is cut into byte tokens
     assert all("ḳ" in s for s, c in zip(spans, classes["dakota_special"], strict=True) if c)
     assert classes["digit"].any()
@@ -118,7 +139,7 @@ def test_ablating_every_head_changes_the_output_and_only_its_slice(tiny):
             cut = slice(head * head_dim, (head + 1) * head_dim)
             zeroed = bool((seen[0][..., cut] == 0).all())
             assert zeroed == (layer == 0), "only the ablated layer's slice is zeroed"
-            others = torch.cat([seen[0][..., :cut.start], seen[0][..., cut.stop:]], -1)
+            others = torch.cat([seen[0][..., : cut.start], seen[0][..., cut.stop :]], -1)
             assert bool((others != 0).all()), "the other heads' outputs are untouched"
     with torch.no_grad():
         torch.testing.assert_close(model.model(input_ids=batch.input_ids).last_hidden_state, base)  # unhooked
@@ -135,9 +156,15 @@ def test_mean_ablation_and_proxy_scan(tiny):
     # gold log-probs equal a plain full-logits computation
     with torch.no_grad():
         logp = torch.log_softmax(model(input_ids=batch.input_ids).logits.float(), -1)
-    expected = [logp[i, :-1][batch.gold[i, :-1]].gather(-1, batch.input_ids[i, 1:][batch.gold[i, :-1]][:, None]).mean()
-                for i in range(2)]
-    torch.testing.assert_close(ablation.gold_logprob(model, batch), torch.stack(expected), atol=1e-4, rtol=1e-4)
+    expected = [
+        logp[i, :-1][batch.gold[i, :-1]]
+        .gather(-1, batch.input_ids[i, 1:][batch.gold[i, :-1]][:, None])
+        .mean()
+        for i in range(2)
+    ]
+    torch.testing.assert_close(
+        ablation.gold_logprob(model, batch), torch.stack(expected), atol=1e-4, rtol=1e-4
+    )
     lists = ablation.dissociation(scan, -scan, k=2)
     assert lists["dakota_not_math"][0]["dakota"] == pytest.approx(float(scan.min()))
     assert lists["math_not_dakota"][0]["math"] == pytest.approx(float(-scan.max()))
@@ -149,9 +176,16 @@ def test_reward_and_generation(tiny):
     model, tok = tiny
     assert ablation.reward(MATH, "<answer>29</answer>") == 1.0
     assert ablation.reward(MATH, "<answer>30</answer>") == 0.0
-    assert ablation.reward({**WALK_1SG, "alternatives": [], "answer_language": "dakota", "split": "heldout",
-                            "meta": {**WALK_1SG["meta"], "segments": [{"form": "mawani", "kind": "word"}]}},
-                           "<answer>mawani</answer>") == pytest.approx(1.0)
+    assert ablation.reward(
+        {
+            **WALK_1SG,
+            "alternatives": [],
+            "answer_language": "dakota",
+            "split": "heldout",
+            "meta": {**WALK_1SG["meta"], "segments": [{"form": "mawani", "kind": "word"}]},
+        },
+        "<answer>mawani</answer>",
+    ) == pytest.approx(1.0)
     answers = ablation.generate_answers(model, tok, [MATH, WALK_1SG], max_new_tokens=3)
     assert len(answers) == 2 and all(a.startswith("<answer>") and a.endswith("</answer>") for a in answers)
     lo, hi = ablation.bootstrap_ci([0.0, 1.0, 0.5, 0.5])
@@ -167,7 +201,9 @@ def test_patching_a_run_with_itself_changes_nothing(tiny):
     targets = pairs[0].targets
     base = patching.logit_diff(model, a, targets)
     positions = [[0], [int((a != b).nonzero()[0, 1])], [a.shape[1] - 1]]
-    assert torch.allclose(patching.patch_residual(model, a, a, targets, positions), torch.tensor(base), atol=1e-4)
+    assert torch.allclose(
+        patching.patch_residual(model, a, a, targets, positions), torch.tensor(base), atol=1e-4
+    )
     assert torch.allclose(patching.patch_heads(model, a, a, targets), torch.tensor(base), atol=1e-4)
     # the last layer's output at the last position decides the logits: patching it restores the clean run
     resid = patching.patch_residual(model, a, b, targets, [[a.shape[1] - 1]])
@@ -189,7 +225,7 @@ def test_cka_and_weight_changes_localise_an_injected_change(tiny):
     other = copy.deepcopy(model)
     _, _, _, head_dim = head_layout(model)
     with torch.no_grad():
-        other.model.layers[1].self_attn.q_proj.weight[2 * head_dim:3 * head_dim] *= 1.5
+        other.model.layers[1].self_attn.q_proj.weight[2 * head_dim : 3 * head_dim] *= 1.5
     changes = diff.weight_changes(model, other)
     heads = torch.tensor(changes["head_rel_change"])
     assert int(heads.argmax()) == 1 * heads.shape[1] + 2
@@ -212,7 +248,7 @@ def test_attribution_is_the_derivative_of_ablation(tiny):
     for layer, head in [(0, 1), (1, 3)]:
         # move the head's output a small step towards zero: the change is eps × the attribution estimate
         means = torch.zeros(2, n_heads, *zs[layer].shape[:-1], head_dim, dtype=torch.float64)
-        means[layer, head] = (1 - eps) * zs[layer][..., head * head_dim:(head + 1) * head_dim]
+        means[layer, head] = (1 - eps) * zs[layer][..., head * head_dim : (head + 1) * head_dim]
         with ablation.ablate(model64, [(layer, head)], means), torch.no_grad():
             moved = float(ablation.gold_logprob(model64, batch).mean())
         assert (moved - base) / eps == pytest.approx(float(estimate[layer, head]), rel=2e-2, abs=1e-6)
@@ -224,7 +260,9 @@ def test_attribution_is_the_derivative_of_ablation(tiny):
     a, b = pair.ids
     base = patching.logit_diff(model, a, pair.targets)
     # patching a run with itself: the first-order estimate is exactly the unpatched logit difference
-    assert torch.allclose(patching.attribution_patch_heads(model, a, a, pair.targets), torch.tensor(base), atol=1e-4)
+    assert torch.allclose(
+        patching.attribution_patch_heads(model, a, a, pair.targets), torch.tensor(base), atol=1e-4
+    )
     screened = patching.patch_pair(model, pair, exact_heads=2)
     heads = torch.tensor(screened["heads"], dtype=torch.float32)
     assert int((~heads.isnan()).sum()) in (2, 3, 4) and "heads_attribution" in screened

@@ -14,10 +14,33 @@ from dakota_interp.cli import build_parser, main
 def test_report_end_to_end(tiny_qwen3: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     pytest.importorskip("dakota_grammar_translation.rewards")
     out = tmp_path / "report"
-    main(["report", "--model", str(tiny_qwen3), "--trained", str(tiny_qwen3), "--n", "2", "--generate", "2",
-          "--pairs", "1", "--top", "1", "--out", str(out)])
+    main(
+        [
+            "report",
+            "--model",
+            str(tiny_qwen3),
+            "--trained",
+            str(tiny_qwen3),
+            "--n",
+            "2",
+            "--generate",
+            "2",
+            "--pairs",
+            "1",
+            "--top",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
     results = json.loads((out / "results.json").read_text())
-    assert set(results) == {"Attention", "Logit lens", "Head ablation", "Activation patching", "Base vs trained"}
+    assert set(results) == {
+        "Attention",
+        "Logit lens",
+        "Head ablation",
+        "Activation patching",
+        "Base vs trained",
+    }
     att = results["Attention"]
     for domain in ("dakota", "math"):
         norm = [x for row in att[domain]["entropy_norm"] for x in row]
@@ -32,10 +55,17 @@ def test_report_end_to_end(tiny_qwen3: Path, tmp_path: Path, capsys: pytest.Capt
     assert diff["cka"] == pytest.approx([1.0, 1.0, 1.0])
     assert all(x == 0.0 for row in diff["head_rel_change"] for x in row)
     report = (out / "report.md").read_text()
-    for heading in ("## Attention", "## Logit lens", "## Head ablation", "## Activation patching", "## Figures"):
+    for heading in (
+        "## Attention",
+        "## Logit lens",
+        "## Head ablation",
+        "## Activation patching",
+        "## Figures",
+    ):
         assert heading in report
     assert {"entropy_dakota.png", "ablation_math.png", "patch_heads.png", "lens_rank.png"} <= {
-        p.name for p in out.glob("*.png")}
+        p.name for p in out.glob("*.png")
+    }
     assert "written:" in capsys.readouterr().out
 
 
@@ -62,4 +92,5 @@ def test_bad_input_gives_one_line_errors(argv, pattern, tmp_path: Path, capsys):
     assert exit_info.value.code == 2
     assert re.search(pattern, err) and err.startswith("dakota-interp: error:") and err.count("\n") == 1
     assert {"fertility", "attention", "lens", "ablate", "patch", "diff", "report", "math-tasks"} <= set(
-        build_parser()._subparsers._group_actions[0].choices)
+        build_parser()._subparsers._group_actions[0].choices
+    )

@@ -64,6 +64,11 @@ def test_nfd_without_normalizer_costs_more_and_report_shape(qwen3):
     assert qwen3.backend_tokenizer.normalizer is not None  # the copy did not touch the original
     assert T.strip_diacritics("uŋḳupi ohićiya óta") == "unkupi ohiciya ota"
     report = T.fertility_report(qwen3, {"dakota": DAKOTA, "english_gloss": ENGLISH}, ["ḳ", "ŋ"])
-    assert set(report["corpora"]) == {"dakota", "english_gloss", "dakota_stripped", "dakota_nfd_no_normalizer",
-                                      "dakota_nfd_with_normalizer"}
+    assert set(report["corpora"]) == {
+        "dakota",
+        "english_gloss",
+        "dakota_stripped",
+        "dakota_nfd_no_normalizer",
+        "dakota_nfd_with_normalizer",
+    }
     assert report["nfd_roundtrip_to_nfc"] == {"equal": len(DAKOTA), "lines": len(DAKOTA)}

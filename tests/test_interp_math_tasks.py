@@ -46,7 +46,9 @@ def test_answers_are_exact_and_prompts_unique(split):
     assert len({t["id"] for t in tasks}) == len(tasks)
     counts = Counter(t["difficulty"] for t in tasks)
     assert counts == math_tasks.COUNTS[split]
-    ops = {d: [t["meta"]["operations"] for t in tasks if t["difficulty"] == d] for d in math_tasks.DIFFICULTIES}
+    ops = {
+        d: [t["meta"]["operations"] for t in tasks if t["difficulty"] == d] for d in math_tasks.DIFFICULTIES
+    }
     means = [sum(v) / len(v) for v in ops.values()]
     assert means == sorted(means) and means[0] < means[-1], "harder bands need more operations"
 
@@ -65,7 +67,9 @@ def test_size_and_bands_match_the_dakota_set():
             pytest.skip("the Dakota task files are not built")
         ours = math_tasks.COUNTS[split]
         total, theirs = sum(ours.values()), sum(dakota.values())
-        assert abs(total - theirs) <= 0.25 * theirs, f"{split}: {total} math vs {theirs} Dakota tasks; update COUNTS"
+        assert abs(total - theirs) <= 0.25 * theirs, (
+            f"{split}: {total} math vs {theirs} Dakota tasks; update COUNTS"
+        )
         for band in math_tasks.DIFFICULTIES:
             assert abs(ours[band] / total - dakota[band] / theirs) <= 0.05, f"{split}/{band} share drifted"
 

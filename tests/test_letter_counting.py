@@ -105,7 +105,8 @@ def test_every_tier_respects_its_length_letter_and_count_ranges(tier, eval_tasks
 
 def test_prompts_follow_the_documented_wording():
     assert generate.render_prompt("banana", ["a"]) == (
-        "How many 'a's are in the string banana?\n\nProvide your answer in the format: <answer>{number}</answer>"
+        "How many 'a's are in the string banana?\n\nProvide your answer in the format: "
+        "<answer>{number}</answer>"
     )
     assert generate.render_prompt("banana", ["a", "b"]).startswith(
         "Count the occurrences of the letters 'a' and 'b' "

@@ -3,8 +3,9 @@
 The package's own Env must pick the `null` harness and `subprocess` runtime (no harness flags are passed),
 every rollout must finish without errors, and each trace's reward and metrics must equal the pure scorer
 on the reply it recorded. One run (binary mode, set by its CLI flag) keeps this test to about a minute;
-`test_letter_counting_taskset.py` checks both modes through the same `Task.score` offline. The `null` harness is a uv script: its first run installs its few packages
-from the package index (PyPI), later runs use uv's cache."""
+`test_letter_counting_taskset.py` checks both modes through the same `Task.score` offline. The `null` harness
+is a uv script: its first run installs its few packages from the package index (PyPI), later runs use uv's
+cache."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The curated lexicon `data/riggs/lexicon.yaml` follows Contract 0 (ARCHITECTURE.md) and is honest about its sources."""
+"""The curated lexicon `data/riggs/lexicon.yaml` follows Contract 0 (ARCHITECTURE.md) and is honest about its
+sources."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Model cards: written into a real tiny local run's final checkpoint and into an exported prime-rl checkpoint,
-holding the numbers the run's own files record (recomputed here from those files, never typed in)."""
+"""Model cards: written into a real tiny local run's final checkpoint and into an exported prime-rl
+checkpoint, holding the numbers the run's own files record (recomputed here from those files, never typed
+in)."""
 
 from __future__ import annotations
 

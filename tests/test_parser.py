@@ -12,7 +12,9 @@ from dakota_grammar_translation.parser import MAX_COMPLETION_CHARS, ParsedAnswer
 
 
 def test_tagged_answer_after_reasoning():
-    assert parse_answer("<think>ma + wa + ni</think>\n<answer> mawani </answer>") == ParsedAnswer("mawani", True, False)
+    assert parse_answer("<think>ma + wa + ni</think>\n<answer> mawani </answer>") == ParsedAnswer(
+        "mawani", True, False
+    )
 
 
 def test_last_tag_wins():
@@ -20,7 +22,10 @@ def test_last_tag_wins():
 
 
 def test_think_opened_by_the_chat_template():
-    assert parse_answer("reasoning <answer>wrong</answer> more</think>\n<answer>mawani</answer>").answer == "mawani"
+    assert (
+        parse_answer("reasoning <answer>wrong</answer> more</think>\n<answer>mawani</answer>").answer
+        == "mawani"
+    )
 
 
 def test_answer_inside_reasoning_does_not_count():
@@ -62,8 +67,15 @@ def test_megabyte_completion_reads_only_its_tail():
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", "\n", " ", "mawani", "ś", "\u0301", "'"])
-                | st.text(max_size=20), max_size=12))
+@given(
+    st.lists(
+        st.sampled_from(
+            ["<think>", "</think>", "<answer>", "</answer>", "\n", " ", "mawani", "ś", "\u0301", "'"]
+        )
+        | st.text(max_size=20),
+        max_size=12,
+    )
+)
 def test_never_raises_and_answer_is_canonical(parts):
     parsed = parse_answer("".join(parts))
     assert parsed.answer is None or (parsed.answer and canonicalize(parsed.answer) == parsed.answer)

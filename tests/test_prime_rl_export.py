@@ -29,7 +29,8 @@ def broadcast(run: Path, step: int, model, *, stable: bool = True, shard: str | 
 
 @pytest.fixture(scope="module")
 def trained(tiny_qwen3, tmp_path_factory):
-    """A run directory with broadcasts at steps 100 and 200 (weights shifted by +step/1000) and 201 unstable."""
+    """A run directory with broadcasts at steps 100 and 200 (weights shifted by +step/1000) and 201
+    unstable."""
     run = tmp_path_factory.mktemp("outputs") / "dakota-400"
     model = AutoModelForCausalLM.from_pretrained(tiny_qwen3, dtype=torch.float32)
     states = {}

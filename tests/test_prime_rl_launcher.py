@@ -75,34 +75,77 @@ def fake_plan(tmp_path: Path, rl_exit: str, *, inference: bool = True) -> tuple[
     inf_pid, rl_pid = tmp_path / "inference.pid", tmp_path / "rl.pid"
     procs = []
     if inference:
-        procs.append(ProcessSpec("inference", (sys.executable, str(script(tmp_path, "inf.py", FAKE_INFERENCE)),
-                                               str(port), str(inf_pid)),
-                                 env={"CUDA_VISIBLE_DEVICES": "0"}, log_file=tmp_path / "inference.log",
-                                 ready_url=health, ready_timeout_s=30))
-    procs.append(ProcessSpec("rl", (sys.executable, str(script(tmp_path, "rl.py", FAKE_RL)), str(rl_pid), rl_exit,
-                                    health), env={"CUDA_VISIBLE_DEVICES": "0"}))
-    return ProcessPlan(run_dir=tmp_path / "run", launcher_dir=tmp_path, processes=tuple(procs)), inf_pid, rl_pid
+        procs.append(
+            ProcessSpec(
+                "inference",
+                (sys.executable, str(script(tmp_path, "inf.py", FAKE_INFERENCE)), str(port), str(inf_pid)),
+                env={"CUDA_VISIBLE_DEVICES": "0"},
+                log_file=tmp_path / "inference.log",
+                ready_url=health,
+                ready_timeout_s=30,
+            )
+        )
+    procs.append(
+        ProcessSpec(
+            "rl",
+            (sys.executable, str(script(tmp_path, "rl.py", FAKE_RL)), str(rl_pid), rl_exit, health),
+            env={"CUDA_VISIBLE_DEVICES": "0"},
+        )
+    )
+    return (
+        ProcessPlan(run_dir=tmp_path / "run", launcher_dir=tmp_path, processes=tuple(procs)),
+        inf_pid,
+        rl_pid,
+    )
 
 
 def test_build_plan_commands_env_and_order(tmp_path):
     checkout = Checkout(tmp_path / "prime-rl")
     plan = build_plan(
-        checkout, rl_configs=[tmp_path / "launch/rl.toml"], inference_config=REPO / "configs/inference_gpu0.toml",
-        model="Qwen/Qwen3-0.6B", seq_len=1536, port=8000, output_dir=tmp_path / "outputs", run_name="dakota-400",
-        launcher_dir=tmp_path / "launch", path="/usr/bin", resume=True,
+        checkout,
+        rl_configs=[tmp_path / "launch/rl.toml"],
+        inference_config=REPO / "configs/inference_gpu0.toml",
+        model="Qwen/Qwen3-0.6B",
+        seq_len=1536,
+        port=8000,
+        output_dir=tmp_path / "outputs",
+        run_name="dakota-400",
+        launcher_dir=tmp_path / "launch",
+        path="/usr/bin",
+        resume=True,
     )
     inference, rl = plan.processes
     venv_bin = tmp_path / "prime-rl/.venv/bin"
-    assert inference.argv == (str(venv_bin / "inference"), "@", str(REPO / "configs/inference_gpu0.toml"),
-                              "--vllm.model", "Qwen/Qwen3-0.6B", "--vllm.max-model-len", "1536")
+    assert inference.argv == (
+        str(venv_bin / "inference"),
+        "@",
+        str(REPO / "configs/inference_gpu0.toml"),
+        "--vllm.model",
+        "Qwen/Qwen3-0.6B",
+        "--vllm.max-model-len",
+        "1536",
+    )
     assert inference.ready_url == "http://localhost:8000/health"
     assert inference.log_file == tmp_path / "launch/inference.log"
-    assert rl.argv == (str(venv_bin / "rl"), "@", str(tmp_path / "launch/rl.toml"), "--output-dir",
-                       str(tmp_path / "outputs"), "--run.name", "dakota-400", "--resume")
+    assert rl.argv == (
+        str(venv_bin / "rl"),
+        "@",
+        str(tmp_path / "launch/rl.toml"),
+        "--output-dir",
+        str(tmp_path / "outputs"),
+        "--run.name",
+        "dakota-400",
+        "--resume",
+    )
     assert rl.log_file is None and rl.ready_url is None
     for spec in plan.processes:
-        assert spec.env == {"PATH": f"{venv_bin}:/usr/bin", "VIRTUAL_ENV": str(tmp_path / "prime-rl/.venv"),
-                            "UV_NO_SYNC": "1", "PYTHONUNBUFFERED": "1", "CUDA_VISIBLE_DEVICES": "0"}
+        assert spec.env == {
+            "PATH": f"{venv_bin}:/usr/bin",
+            "VIRTUAL_ENV": str(tmp_path / "prime-rl/.venv"),
+            "UV_NO_SYNC": "1",
+            "PYTHONUNBUFFERED": "1",
+            "CUDA_VISIBLE_DEVICES": "0",
+        }
     assert plan.run_dir == tmp_path / "outputs/dakota-400"
     described = plan.describe()
     assert described.index("[inference]") < described.index("[rl]")
@@ -112,9 +155,18 @@ def test_build_plan_commands_env_and_order(tmp_path):
 
 def test_dry_run_plan_is_rl_alone(tmp_path):
     plan = build_plan(
-        Checkout(tmp_path), rl_configs=[tmp_path / "rl.toml"], inference_config=tmp_path / "inf.toml", model="m",
-        seq_len=1024, port=8000, output_dir=tmp_path / "o", run_name="r", launcher_dir=tmp_path, path="",
-        dry_run=True, clean=True,
+        Checkout(tmp_path),
+        rl_configs=[tmp_path / "rl.toml"],
+        inference_config=tmp_path / "inf.toml",
+        model="m",
+        seq_len=1024,
+        port=8000,
+        output_dir=tmp_path / "o",
+        run_name="r",
+        launcher_dir=tmp_path,
+        path="",
+        dry_run=True,
+        clean=True,
     )
     (rl,) = plan.processes
     assert rl.argv[-2:] == ("--clean", "--dry-run")
@@ -141,11 +193,21 @@ def test_run_plan_returns_rl_failure_and_stops_everything(tmp_path):
 
 def test_run_plan_fails_when_inference_dies_before_ready(tmp_path):
     crash = script(tmp_path, "crash.py", "import sys; print('CUDA out of memory'); sys.exit(7)")
-    plan = ProcessPlan(tmp_path, tmp_path, (
-        ProcessSpec("inference", (sys.executable, str(crash)), {}, tmp_path / "inference.log",
-                    f"http://127.0.0.1:{free_port()}/health", 30),
-        ProcessSpec("rl", (sys.executable, "-c", "raise SystemExit('rl must not start')"), {}),
-    ))
+    plan = ProcessPlan(
+        tmp_path,
+        tmp_path,
+        (
+            ProcessSpec(
+                "inference",
+                (sys.executable, str(crash)),
+                {},
+                tmp_path / "inference.log",
+                f"http://127.0.0.1:{free_port()}/health",
+                30,
+            ),
+            ProcessSpec("rl", (sys.executable, "-c", "raise SystemExit('rl must not start')"), {}),
+        ),
+    )
     out = io.StringIO()
     assert run_plan(plan, out=out, poll_s=0.1, grace_s=5) == 1
     assert "inference exited with code 7" in out.getvalue()
@@ -172,17 +234,20 @@ def test_run_plan_stops_rl_when_inference_dies_during_the_run(tmp_path):
 def test_ctrl_c_stops_every_process_group(tmp_path):
     plan, inf_pid, rl_pid = fake_plan(tmp_path, "forever")
     driver = tmp_path / "driver.py"
-    driver.write_text(textwrap.dedent(f"""
+    driver.write_text(
+        textwrap.dedent(f"""
         import pickle, sys
         from dakota_rl.backends.prime_rl.launcher import run_plan
-        plan = pickle.loads(open({str(tmp_path / 'plan.pkl')!r}, "rb").read())
+        plan = pickle.loads(open({str(tmp_path / "plan.pkl")!r}, "rb").read())
         sys.exit(run_plan(plan, poll_s=0.1, grace_s=5))
-    """))
+    """)
+    )
     import pickle
 
     (tmp_path / "plan.pkl").write_bytes(pickle.dumps(plan))
-    proc = subprocess.Popen([sys.executable, str(driver)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(driver)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     deadline = time.monotonic() + 60
     while not rl_pid.exists() and time.monotonic() < deadline:
         time.sleep(0.05)

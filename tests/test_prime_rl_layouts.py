@@ -29,8 +29,8 @@ def merged(name: str, *overrides: str) -> dict:
     return load_config(["@", str(CONFIGS / name), *overrides]).merged
 
 
-# A stand-in for prime-rl's `rl`: records argv and the GPU/uv variables; on --dry-run writes what prime-rl writes
-# (configs/{trainer,orchestrator}.json on one node; configs/rl.json + rl.sbatch under [slurm]).
+# A stand-in for prime-rl's `rl`: records argv and the GPU/uv variables; on --dry-run writes what prime-rl
+# writes (configs/{trainer,orchestrator}.json on one node; configs/rl.json + rl.sbatch under [slurm]).
 FAKE_RL = """
 import json, os, sys, tomllib
 from pathlib import Path
@@ -41,12 +41,14 @@ for i, a in enumerate(args):
         cfg.update(tomllib.loads(Path(args[i + 1]).read_text()))
 with open(os.environ["FAKE_LOG"], "a") as f:
     f.write(json.dumps({"argv": args, "cuda": os.environ.get("CUDA_VISIBLE_DEVICES"),
-                        "uv_no_sync": os.environ.get("UV_NO_SYNC"), "has_inference": "inference" in cfg}) + "\\n")
+                        "uv_no_sync": os.environ.get("UV_NO_SYNC"),
+                        "has_inference": "inference" in cfg}) + "\\n")
 run_dir = Path(args[args.index("--output-dir") + 1]) / args[args.index("--run.name") + 1]
 if "--dry-run" in args:
     (run_dir / "configs").mkdir(parents=True, exist_ok=True)
-    trainer = {"model": {"name": cfg["model"]["name"], "seq_len": cfg["seq_len"]}, "max_steps": cfg["max_steps"],
-               "optim": {"lr": 1e-6}, "weight_broadcast": {"type": cfg.get("weight_broadcast", {}).get("type")}}
+    trainer = {"model": {"name": cfg["model"]["name"], "seq_len": cfg["seq_len"]},
+               "max_steps": cfg["max_steps"], "optim": {"lr": 1e-6},
+               "weight_broadcast": {"type": cfg.get("weight_broadcast", {}).get("type")}}
     orch = {"seq_len": cfg["seq_len"], "batch_size": cfg["orchestrator"]["batch_size"],
             "group_size": cfg["orchestrator"]["group_size"], "train": cfg["orchestrator"]["train"]}
     if "slurm" in cfg and cfg.get("deployment", {}).get("type") != "multi_node":

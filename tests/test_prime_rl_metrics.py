@@ -1,5 +1,5 @@
-"""prime-rl's metrics.jsonl read in our names (Contract 5). The keys below are the ones prime-rl @ 559b447 writes:
-trainer/rl/train.py (loss, entropy, optim, time), orchestrator/metrics.py (`train/agg/all/<agent>/…`,
+"""prime-rl's metrics.jsonl read in our names (Contract 5). The keys below are the ones prime-rl @ 559b447
+writes: trainer/rl/train.py (loss, entropy, optim, time), orchestrator/metrics.py (`train/agg/all/<agent>/…`,
 `eval/<source>/{all,effective}/<agent>/…`), verifiers' `rewards/<fn>` and `metrics/<key>` from our taskset."""
 
 from __future__ import annotations

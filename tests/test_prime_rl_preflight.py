@@ -55,51 +55,88 @@ def messages(problems) -> list[str]:
 
 def test_parse_nvidia_smi():
     assert parse_nvidia_smi("0, NVIDIA H100 80GB HBM3, 81559, 80800\n1, NVIDIA A10G, 23028, 100\n") == [
-        H100, Gpu(1, "NVIDIA A10G", 23028, 100)]
+        H100,
+        Gpu(1, "NVIDIA A10G", 23028, 100),
+    ]
 
 
 def test_ready_machine_has_no_problems(tmp_path):
-    problems = preflight(DAKOTA, make_checkout(tmp_path / "p"), gpu_memory_utilization=0.45, dry_run=False,
-                         machine=machine())
+    problems = preflight(
+        DAKOTA, make_checkout(tmp_path / "p"), gpu_memory_utilization=0.45, dry_run=False, machine=machine()
+    )
     assert problems == []
 
 
 def test_no_gpu_suggests_local_backend(tmp_path):
-    (msg,) = messages(preflight(DAKOTA, make_checkout(tmp_path / "p"), gpu_memory_utilization=0.45,
-                                dry_run=False, machine=machine(gpus="nvidia-smi not found")))
+    (msg,) = messages(
+        preflight(
+            DAKOTA,
+            make_checkout(tmp_path / "p"),
+            gpu_memory_utilization=0.45,
+            dry_run=False,
+            machine=machine(gpus="nvidia-smi not found"),
+        )
+    )
     assert "no NVIDIA GPU (nvidia-smi not found)" in msg and "--backend local" in msg
 
 
 def test_too_little_free_memory(tmp_path):
     busy = Gpu(0, "NVIDIA A100-SXM4-40GB", 40960, 30000)
-    (msg,) = messages(preflight(DAKOTA, make_checkout(tmp_path / "p"), gpu_memory_utilization=0.45,
-                                dry_run=False, machine=machine(gpus=[busy])))
+    (msg,) = messages(
+        preflight(
+            DAKOTA,
+            make_checkout(tmp_path / "p"),
+            gpu_memory_utilization=0.45,
+            dry_run=False,
+            machine=machine(gpus=[busy]),
+        )
+    )
     assert "GPU 0 (NVIDIA A100-SXM4-40GB) has 29.3 GiB free; the run needs 36.0 GiB" in msg
     assert "gpu_memory_utilization" in msg
 
 
 def test_missing_checkout_suggests_setup(tmp_path):
-    (msg,) = messages(preflight(DAKOTA, Checkout(tmp_path / "none"), gpu_memory_utilization=0.45,
-                                dry_run=False, machine=machine()))
+    (msg,) = messages(
+        preflight(
+            DAKOTA, Checkout(tmp_path / "none"), gpu_memory_utilization=0.45, dry_run=False, machine=machine()
+        )
+    )
     assert msg.startswith(f"no prime-rl checkout at {tmp_path / 'none'}") and "`prime-rl setup`" in msg
 
 
 def test_wrong_commit_suggests_setup(tmp_path):
-    (msg,) = messages(preflight(DAKOTA, make_checkout(tmp_path / "p"), gpu_memory_utilization=0.45,
-                                dry_run=False, machine=machine(head="1e756307a" + "0" * 31)))
+    (msg,) = messages(
+        preflight(
+            DAKOTA,
+            make_checkout(tmp_path / "p"),
+            gpu_memory_utilization=0.45,
+            dry_run=False,
+            machine=machine(head="1e756307a" + "0" * 31),
+        )
+    )
     assert "is at 1e756307a, this project needs 559b44772" in msg and "`prime-rl setup`" in msg
 
 
 def test_missing_venv_suggests_setup(tmp_path):
     (tmp_path / "p/.git").mkdir(parents=True)
-    (msg,) = messages(preflight(DAKOTA, Checkout(tmp_path / "p"), gpu_memory_utilization=0.45, dry_run=False,
-                                machine=machine()))
+    (msg,) = messages(
+        preflight(
+            DAKOTA, Checkout(tmp_path / "p"), gpu_memory_utilization=0.45, dry_run=False, machine=machine()
+        )
+    )
     assert "lacks python, rl, inference" in msg and "uv sync --all-extras" in msg
 
 
 def test_environment_not_importable(tmp_path):
-    (msg,) = messages(preflight(DAKOTA, make_checkout(tmp_path / "p"), gpu_memory_utilization=0.45,
-                                dry_run=False, machine=machine(import_error="ModuleNotFoundError: No module")))
+    (msg,) = messages(
+        preflight(
+            DAKOTA,
+            make_checkout(tmp_path / "p"),
+            gpu_memory_utilization=0.45,
+            dry_run=False,
+            machine=machine(import_error="ModuleNotFoundError: No module"),
+        )
+    )
     assert msg.startswith("environment `dakota_grammar_translation` is not importable in prime-rl's venv")
 
 
@@ -107,25 +144,40 @@ def test_wandb_key_missing_unless_offline_or_logged_in(tmp_path):
     checkout = make_checkout(tmp_path / "p")
 
     def check(**kw):
-        return messages(preflight(DAKOTA, checkout, gpu_memory_utilization=0.45, dry_run=False, machine=machine(**kw)))
+        return messages(
+            preflight(DAKOTA, checkout, gpu_memory_utilization=0.45, dry_run=False, machine=machine(**kw))
+        )
 
     (msg,) = check(environ={})
     assert "W&B logging is on ([monitors.wandb]) but no key is set" in msg
     assert check(environ={"WANDB_MODE": "offline"}) == []
     assert check(environ={}, login=True) == []
     debug = load_config(["@", str(REPO / "configs/debug_gpu.toml")]).merged
-    assert preflight(debug, checkout, gpu_memory_utilization=0.45, dry_run=False, machine=machine(environ={})) == []
+    assert (
+        preflight(debug, checkout, gpu_memory_utilization=0.45, dry_run=False, machine=machine(environ={}))
+        == []
+    )
 
 
 def test_dry_run_needs_no_gpu_and_no_key(tmp_path):
-    problems = preflight(DAKOTA, make_checkout(tmp_path / "p"), gpu_memory_utilization=0.45, dry_run=True,
-                         machine=machine(gpus="nvidia-smi not found", environ={}))
+    problems = preflight(
+        DAKOTA,
+        make_checkout(tmp_path / "p"),
+        gpu_memory_utilization=0.45,
+        dry_run=True,
+        machine=machine(gpus="nvidia-smi not found", environ={}),
+    )
     assert problems == []
 
 
 def test_all_problems_are_reported_together(tmp_path):
-    problems = preflight(DAKOTA, Checkout(tmp_path / "none"), gpu_memory_utilization=0.45, dry_run=False,
-                         machine=machine(gpus="nvidia-smi not found", environ={}))
+    problems = preflight(
+        DAKOTA,
+        Checkout(tmp_path / "none"),
+        gpu_memory_utilization=0.45,
+        dry_run=False,
+        machine=machine(gpus="nvidia-smi not found", environ={}),
+    )
     assert [p.check for p in problems] == ["gpu", "checkout", "wandb"]
 
 
@@ -176,9 +228,10 @@ with log.open("a") as f:
                         "uv_no_sync": os.environ.get("UV_NO_SYNC")}) + "\\n")
 if "--dry-run" in args:
     (run_dir / "configs").mkdir(parents=True, exist_ok=True)
-    trainer = {"model": {"name": cfg["model"]["name"], "seq_len": cfg["seq_len"]}, "max_steps": cfg["max_steps"],
-               "optim": {"lr": cfg["trainer"]["optim"]["lr"]}, "ckpt": cfg.get("ckpt"),
-               "weight_broadcast": {"type": "filesystem"}, "monitors": {"wandb": cfg.get("monitors", {}).get("wandb")}}
+    trainer = {"model": {"name": cfg["model"]["name"], "seq_len": cfg["seq_len"]},
+               "max_steps": cfg["max_steps"], "optim": {"lr": cfg["trainer"]["optim"]["lr"]},
+               "ckpt": cfg.get("ckpt"), "weight_broadcast": {"type": "filesystem"},
+               "monitors": {"wandb": cfg.get("monitors", {}).get("wandb")}}
     orch = {"seq_len": cfg["seq_len"], "batch_size": cfg["orchestrator"]["batch_size"],
             "group_size": cfg["orchestrator"]["group_size"], "train": cfg["orchestrator"]["train"],
             "model": {"client": {"base_url": ["http://localhost:8000/v1"]}}}
@@ -209,8 +262,11 @@ def stand_in(tmp_path, monkeypatch):
     inference = tmp_path / "inference.toml"
     inference.write_text(f'router = "None"\n[server]\nport = {port}\n[vllm]\ngpu_memory_utilization = 0.45\n')
     log = tmp_path / "rl-calls.jsonl"
-    for key, value in {"FAKE_LOG": str(log), "FAKE_PORT": str(port),
-                       "FAKE_HEALTH": f"http://127.0.0.1:{port}/health"}.items():
+    for key, value in {
+        "FAKE_LOG": str(log),
+        "FAKE_PORT": str(port),
+        "FAKE_HEALTH": f"http://127.0.0.1:{port}/health",
+    }.items():
         monkeypatch.setenv(key, value)
     return checkout, inference, log
 
@@ -218,14 +274,25 @@ def stand_in(tmp_path, monkeypatch):
 def test_train_dry_run_shows_prime_rl_resolved_config(stand_in, tmp_path, capsys):
     checkout, inference, log = stand_in
     resolved = load_config(["@", str(REPO / "configs/dakota_400.toml"), "--max-steps", "7"])
-    code = train(resolved, dry_run=True, output_dir=tmp_path / "out", run_name=None, resume=False, clean=True,
-                 inference_config=inference, prime_rl_dir=checkout.root, machine=machine(gpus="none", environ={}))
+    code = train(
+        resolved,
+        dry_run=True,
+        output_dir=tmp_path / "out",
+        run_name=None,
+        resume=False,
+        clean=True,
+        inference_config=inference,
+        prime_rl_dir=checkout.root,
+        machine=machine(gpus="none", environ={}),
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "max_steps                7" in out and "256 x 8" in out and "dakota-rl/dakota-400" in out
     (call,) = [json.loads(line) for line in log.read_text().splitlines()]
     assert call["argv"][-1] == "--dry-run" and "--clean" not in call["argv"], "a dry run never deletes a run"
-    assert call["argv"][call["argv"].index("--output-dir") + 1] == str(tmp_path / "out/dakota-400-launch/dry-run")
+    assert call["argv"][call["argv"].index("--output-dir") + 1] == str(
+        tmp_path / "out/dakota-400-launch/dry-run"
+    )
     assert call["cuda"] == "0" and call["uv_no_sync"] == "1"
     assert not (tmp_path / "out/dakota-400").exists()
 
@@ -233,8 +300,13 @@ def test_train_dry_run_shows_prime_rl_resolved_config(stand_in, tmp_path, capsys
 def test_train_runs_inference_then_rl(stand_in, tmp_path, capsys):
     checkout, inference, log = stand_in
     resolved = load_config(["@", str(REPO / "configs/debug_gpu.toml")])
-    code = train(resolved, output_dir=tmp_path / "out", inference_config=inference, prime_rl_dir=checkout.root,
-                 machine=machine(environ={}))
+    code = train(
+        resolved,
+        output_dir=tmp_path / "out",
+        inference_config=inference,
+        prime_rl_dir=checkout.root,
+        machine=machine(environ={}),
+    )
     assert code == 0, capsys.readouterr()
     out = capsys.readouterr().out
     assert "[inference] ready" in out and "training step 1" in out
@@ -249,21 +321,41 @@ def test_train_runs_inference_then_rl(stand_in, tmp_path, capsys):
 def test_train_refuses_before_starting_anything(stand_in, tmp_path, capsys):
     checkout, inference, log = stand_in
     resolved = load_config(["@", str(REPO / "configs/dakota_400.toml")])
-    code = train(resolved, output_dir=tmp_path / "out", resume=True, inference_config=inference,
-                 prime_rl_dir=checkout.root, machine=machine(gpus="nvidia-smi not found", environ={}))
+    code = train(
+        resolved,
+        output_dir=tmp_path / "out",
+        resume=True,
+        inference_config=inference,
+        prime_rl_dir=checkout.root,
+        machine=machine(gpus="nvidia-smi not found", environ={}),
+    )
     assert code == 2
     err = capsys.readouterr().err.splitlines()
-    assert [line.split("]")[0] for line in err] == ["prime-rl: pre-flight [gpu", "prime-rl: pre-flight [wandb",
-                                                    "prime-rl: pre-flight [resume"]
+    assert [line.split("]")[0] for line in err] == [
+        "prime-rl: pre-flight [gpu",
+        "prime-rl: pre-flight [wandb",
+        "prime-rl: pre-flight [resume",
+    ]
     assert not log.exists()
 
 
 def test_summarize_resolved_reads_prime_rl_json(tmp_path):
     (tmp_path / "envs/train").mkdir(parents=True)
-    (tmp_path / "trainer.json").write_text(json.dumps({"model": {"name": "Qwen/Qwen3-0.6B", "seq_len": 1536},
-                                                       "max_steps": 400, "optim": {"lr": 1e-6}, "ckpt": None,
-                                                       "weight_broadcast": {"type": "filesystem"}, "monitors": {}}))
-    (tmp_path / "orchestrator.json").write_text(json.dumps({"seq_len": 1536, "batch_size": 256, "group_size": 8}))
+    (tmp_path / "trainer.json").write_text(
+        json.dumps(
+            {
+                "model": {"name": "Qwen/Qwen3-0.6B", "seq_len": 1536},
+                "max_steps": 400,
+                "optim": {"lr": 1e-6},
+                "ckpt": None,
+                "weight_broadcast": {"type": "filesystem"},
+                "monitors": {},
+            }
+        )
+    )
+    (tmp_path / "orchestrator.json").write_text(
+        json.dumps({"seq_len": 1536, "batch_size": 256, "group_size": 8})
+    )
     (tmp_path / "envs/train/dakota.json").write_text("{}")
     text = summarize_resolved(tmp_path)
     assert "checkpoints              off" in text and "envs/train/dakota.json" in text
@@ -275,8 +367,15 @@ def test_train_rejects_inference_table_and_missing_inference_config(stand_in, tm
     checkout, inference, _ = stand_in
     # The typed config tree refuses an [inference] table without the GPU split before any backend runs.
     with pytest.raises(ConfigError, match=r"remove \[inference\] for the one-GPU layout"):
-        load_config(["@", str(REPO / "configs/debug_gpu.toml"), "--inference.vllm.gpu-memory-utilization", "0.5"])
+        load_config(
+            ["@", str(REPO / "configs/debug_gpu.toml"), "--inference.vllm.gpu-memory-utilization", "0.5"]
+        )
     debug = load_config(["@", str(REPO / "configs/debug_gpu.toml")])
     with pytest.raises(PrimeRLError, match="inference config not found"):
-        train(debug, output_dir=tmp_path, inference_config=tmp_path / "nope.toml", prime_rl_dir=checkout.root,
-              machine=machine())
+        train(
+            debug,
+            output_dir=tmp_path,
+            inference_config=tmp_path / "nope.toml",
+            prime_rl_dir=checkout.root,
+            machine=machine(),
+        )

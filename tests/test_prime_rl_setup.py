@@ -22,8 +22,14 @@ from dakota_rl.backends.prime_rl.setup import (
     setup,
 )
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@t",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@t",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 SUB = "deps/pydantic-config"
 # local file:// submodules are refused by default since git 2.38; GitHub's https ones are not
 GIT_CONFIG = (*SSH_TO_HTTPS, ("protocol.file.allow", "always"))
@@ -31,8 +37,14 @@ GIT_CONFIG = (*SSH_TO_HTTPS, ("protocol.file.allow", "always"))
 
 def git(cwd: Path, *args: str) -> str:
     env = {**os.environ, **GIT_ENV}
-    proc = subprocess.run(["git", "-c", "protocol.file.allow=always", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        ["git", "-c", "protocol.file.allow=always", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return proc.stdout.strip()
 
 
@@ -60,7 +72,10 @@ def upstream(tmp_path_factory) -> tuple[Path, str, str]:
 def make_envs(root: Path) -> tuple[Path, ...]:
     """Two small environment packages (importing the real ones costs ~30 s each on a loaded CI machine)."""
     dirs = []
-    for name, deps in (("env_a", '["verifiers>=0.4.0", "rapidfuzz>=3.6"]'), ("env_b", '["Verifiers==0.4.0"]')):
+    for name, deps in (
+        ("env_a", '["verifiers>=0.4.0", "rapidfuzz>=3.6"]'),
+        ("env_b", '["Verifiers==0.4.0"]'),
+    ):
         (root / name / name).mkdir(parents=True, exist_ok=True)
         (root / name / name / "__init__.py").write_text("")
         (root / name / "pyproject.toml").write_text(f'[project]\nname = "{name}"\ndependencies = {deps}\n')
@@ -98,8 +113,16 @@ class Runner:
 
 def run_setup(root: Path, upstream, runner: Runner, force: bool = False) -> int:
     repo, _, pinned = upstream
-    return setup(root, force=force, url=str(repo), commit=pinned, submodules=(SUB,),
-                 env_dirs=make_envs(root.parent / "envs"), git_config=GIT_CONFIG, runner=runner)
+    return setup(
+        root,
+        force=force,
+        url=str(repo),
+        commit=pinned,
+        submodules=(SUB,),
+        env_dirs=make_envs(root.parent / "envs"),
+        git_config=GIT_CONFIG,
+        runner=runner,
+    )
 
 
 def test_fresh_setup_then_idempotent(tmp_path, upstream, capsys):
@@ -118,8 +141,12 @@ def test_fresh_setup_then_idempotent(tmp_path, upstream, capsys):
     assert steps[3] == ("uv", "sync", "--all-extras") and runner.commands[3].cwd == root
     deps_install, envs_install = steps[4], steps[5]
     assert deps_install[-1:] == ("rapidfuzz>=3.6",), "prime-rl's verifiers pin must be kept"
-    assert "--no-deps" in envs_install and envs_install[-4:] == ("-e", str(tmp_path / "envs/env_a"), "-e",
-                                                                  str(tmp_path / "envs/env_b"))
+    assert "--no-deps" in envs_install and envs_install[-4:] == (
+        "-e",
+        str(tmp_path / "envs/env_a"),
+        "-e",
+        str(tmp_path / "envs/env_b"),
+    )
     out = capsys.readouterr().out
     assert "import check: ok (env_a, env_b; verifiers" in out
 
@@ -137,7 +164,11 @@ def test_force_redoes_sync_and_envs_but_not_clone(tmp_path, upstream):
     runner = Runner()
     assert run_setup(root, upstream, runner, force=True) == 0
     assert [c.argv[1] if c.argv[0] == "uv" else c.argv[3] for c in runner.commands] == [
-        "submodule", "sync", "pip", "pip"]
+        "submodule",
+        "sync",
+        "pip",
+        "pip",
+    ]
 
 
 def test_moves_an_old_checkout_to_the_pinned_commit(tmp_path, upstream):
@@ -184,8 +215,12 @@ def test_plan_for_empty_directory_and_dependencies(tmp_path):
     deps = env_dependencies(ENV_DIRS)
     assert deps and not any(d.lower().startswith("verifiers") for d in deps)
     assert git_config_env([("a", "b"), ("c", "d")]) == {
-        "GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "a", "GIT_CONFIG_VALUE_0": "b", "GIT_CONFIG_KEY_1": "c",
-        "GIT_CONFIG_VALUE_1": "d"}
+        "GIT_CONFIG_COUNT": "2",
+        "GIT_CONFIG_KEY_0": "a",
+        "GIT_CONFIG_VALUE_0": "b",
+        "GIT_CONFIG_KEY_1": "c",
+        "GIT_CONFIG_VALUE_1": "d",
+    }
 
 
 def test_import_check_fails_when_the_environments_did_not_install(tmp_path, upstream, capsys):
@@ -194,4 +229,5 @@ def test_import_check_fails_when_the_environments_did_not_install(tmp_path, upst
 
     assert run_setup(tmp_path / "p", upstream, no_env_install) == 1
     assert "environments do not import in prime-rl's venv: ModuleNotFoundError: No module named 'env_a'" in (
-        capsys.readouterr().err)
+        capsys.readouterr().err
+    )

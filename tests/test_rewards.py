@@ -1,4 +1,5 @@
-"""The compositional reward: golds score 1.0, wrong answers score by how wrong, hacks don't pay, never raises."""
+"""The compositional reward: golds score 1.0, wrong answers score by how wrong, hacks don't pay, never
+raises."""
 
 from __future__ import annotations
 
@@ -18,11 +19,22 @@ def seg(*pieces: tuple[str, str]) -> list[dict[str, str]]:
     return [{"form": form, "kind": kind} for form, kind in pieces]
 
 
-def record(answer: str, segments: list[dict[str, str]], *, language: str = "dakota", alternatives=(),
-           family: str = "morphology") -> dict:
+def record(
+    answer: str,
+    segments: list[dict[str, str]],
+    *,
+    language: str = "dakota",
+    alternatives=(),
+    family: str = "morphology",
+) -> dict:
     return {
-        "id": f"test-{answer}", "split": "train", "family": family, "difficulty": "easy",
-        "prompt": "test prompt", "answer": answer, "alternatives": list(alternatives),
+        "id": f"test-{answer}",
+        "split": "train",
+        "family": family,
+        "difficulty": "easy",
+        "prompt": "test prompt",
+        "answer": answer,
+        "alternatives": list(alternatives),
         "answer_language": language,
         "meta": {"segments": segments, "source": "test", "review_status": "unverified"},
     }
@@ -30,11 +42,25 @@ def record(answer: str, segments: list[dict[str, str]], *, language: str = "dako
 
 MAWANI = record("mawani", seg(("ma", "stem"), ("wa", "infix"), ("ni", "stem")))
 WASTE = record("waśté", seg(("waśté", "stem")))
-SENTENCE = record("wićaśta kiŋ mani kte", seg(("wićaśta", "stem"), (" ", "space"), ("kiŋ", "particle"), (" ", "space"),
-                                               ("mani", "stem"), (" ", "space"), ("kte", "particle")))
-ENGLISH = record("the man walks", seg(("the", "word"), (" ", "space"), ("man", "word"), (" ", "space"),
-                                      ("walks", "word")), language="english", alternatives=["a man walks"],
-                 family="translation")
+SENTENCE = record(
+    "wićaśta kiŋ mani kte",
+    seg(
+        ("wićaśta", "stem"),
+        (" ", "space"),
+        ("kiŋ", "particle"),
+        (" ", "space"),
+        ("mani", "stem"),
+        (" ", "space"),
+        ("kte", "particle"),
+    ),
+)
+ENGLISH = record(
+    "the man walks",
+    seg(("the", "word"), (" ", "space"), ("man", "word"), (" ", "space"), ("walks", "word")),
+    language="english",
+    alternatives=["a man walks"],
+    family="translation",
+)
 SAMPLES = [MAWANI, WASTE, SENTENCE, ENGLISH]
 
 
@@ -118,8 +144,16 @@ def test_weights_and_metrics():
     assert d.total == pytest.approx(sum(w * c for w, c in zip((0.4, 0.4, 0.2), components(d), strict=True)))
     assert Weights(0.4, 0.4, 0.2) == DEFAULT_WEIGHTS
     metrics = d.as_metrics()
-    assert set(metrics) == {"character", "morphology", "semantic", "total", "exact", "format_ok", "truncated",
-                            "answer_chars"}
+    assert set(metrics) == {
+        "character",
+        "morphology",
+        "semantic",
+        "total",
+        "exact",
+        "format_ok",
+        "truncated",
+        "answer_chars",
+    }
     assert all(isinstance(v, float) for v in metrics.values())
     assert score("<answer>mawanu</answer>", MAWANI, truncated=True).truncated
     with pytest.raises(ValueError, match="sum to at most 1"):
@@ -138,8 +172,10 @@ SMALL_ALPHABET = st.text(alphabet="aabŋś \t", max_size=60)
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.one_of(st.text(max_size=40), SMALL_ALPHABET),
-       st.lists(st.one_of(st.text(min_size=1, max_size=30), SMALL_ALPHABET), min_size=1, max_size=3))
+@given(
+    st.one_of(st.text(max_size=40), SMALL_ALPHABET),
+    st.lists(st.one_of(st.text(min_size=1, max_size=30), SMALL_ALPHABET), min_size=1, max_size=3),
+)
 def test_chrf_equals_sacrebleu(hyp, refs):
     ours = max(chrf(hyp, ref_grams(r)) for r in refs)
     assert ours == pytest.approx(CHRF(beta=1).sentence_score(hyp, refs).score / 100, abs=1e-9)
@@ -150,7 +186,9 @@ NASTY = st.one_of(
     st.text(),
     st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF)),
     st.builds(lambda a, b: f"<think>{a}</think><answer>{b}</answer>", st.text(), st.text()),
-    st.sampled_from(["\ud800", "a\udfffb", "\x00\x01\x1b[31m", "ŋ" * 5000, "مرحبا 你好 mawani Ωmega", "\u0301" * 50]),
+    st.sampled_from(
+        ["\ud800", "a\udfffb", "\x00\x01\x1b[31m", "ŋ" * 5000, "مرحبا 你好 mawani Ωmega", "\u0301" * 50]
+    ),
 )
 
 
@@ -178,11 +216,11 @@ def _probe_task(probe: dict) -> dict:
             pieces.append((" ", "space"))
         if info["base_form"] and word.startswith(info["base_form"]):
             pieces.append((info["base_form"], "stem"))
-            rest = word[len(info["base_form"]):]
+            rest = word[len(info["base_form"]) :]
             for affix in info["required_affixes"]:
                 if rest.startswith(affix.strip("-")):
                     pieces.append((affix.strip("-"), "suffix"))
-                    rest = rest[len(affix.strip("-")):]
+                    rest = rest[len(affix.strip("-")) :]
             assert not rest, word
         else:
             pieces.append((word, "word"))
@@ -191,7 +229,10 @@ def _probe_task(probe: dict) -> dict:
 
 def test_dakota1890_hack_probes_score_as_intended(shared_reference):
     """Pass = total >= 0.9; every probe must pass exactly when `expect_train_pass` says so."""
-    probes = [json.loads(line) for line in (shared_reference / "dakota1890" / "hack_probes.jsonl").read_text().splitlines()]
+    probes = [
+        json.loads(line)
+        for line in (shared_reference / "dakota1890" / "hack_probes.jsonl").read_text().splitlines()
+    ]
     assert len(probes) == 5
     for probe in probes:
         s = score(probe["model_output"], _probe_task(probe))

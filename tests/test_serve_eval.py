@@ -40,15 +40,25 @@ def test_sampling_folder_never_edits_the_checkpoint(tmp_path):
     (ckpt / "config.json").write_text("{}")
     (ckpt / "generation_config.json").write_text(json.dumps({"do_sample": False, "temperature": 0.5}))
     served = sampling_folder(ckpt, tmp_path / "scratch")
-    assert json.loads((served / "generation_config.json").read_text()) == {"do_sample": True, "temperature": 0.5}
+    assert json.loads((served / "generation_config.json").read_text()) == {
+        "do_sample": True,
+        "temperature": 0.5,
+    }
     assert json.loads((ckpt / "generation_config.json").read_text())["do_sample"] is False
     assert (served / "config.json").resolve() == (ckpt / "config.json").resolve()
 
 
 def test_episode_errors_finds_nested_failures():
-    episode = {"ok": True, "errors": [], "traces": [{"ok": True, "errors": [], "calls": [{"error": "502 upstream"}]}]}
+    episode = {
+        "ok": True,
+        "errors": [],
+        "traces": [{"ok": True, "errors": [], "calls": [{"error": "502 upstream"}]}],
+    }
     assert episode_errors(episode) == ["502 upstream"]
-    assert episode_errors({"ok": True, "errors": [], "traces": [{"ok": True, "errors": [], "calls": [{}]}]}) == []
+    assert (
+        episode_errors({"ok": True, "errors": [], "traces": [{"ok": True, "errors": [], "calls": [{}]}]})
+        == []
+    )
 
 
 @pytest.mark.slow
@@ -56,10 +66,17 @@ def test_serve_streams_with_done_and_samples(tiny_qwen3, tmp_path):
     ckpt = Path(shutil.copytree(tiny_qwen3, tmp_path / "ckpt"))
     with serving(ckpt) as server:
         assert server.name == str(ckpt.resolve())
-        body = json.dumps({"model": server.name, "stream": True, "max_tokens": 4,
-                           "messages": [{"role": "user", "content": "hi"}]}).encode()
-        request = urllib.request.Request(server.base_url + "/chat/completions", data=body,
-                                         headers={"Content-Type": "application/json"})
+        body = json.dumps(
+            {
+                "model": server.name,
+                "stream": True,
+                "max_tokens": 4,
+                "messages": [{"role": "user", "content": "hi"}],
+            }
+        ).encode()
+        request = urllib.request.Request(
+            server.base_url + "/chat/completions", data=body, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=120) as resp:
             events = [line for line in resp.read().decode().splitlines() if line.startswith("data:")]
     assert events[-1] == "data: [DONE]"
@@ -76,7 +93,10 @@ def test_eval_runs_real_vf_eval_and_rewards_match_the_scorer(tiny_qwen3, tmp_pat
     assert summary["scorer_mismatches"] == 0
     assert "pass@2" in summary
     env = load_env("dakota_grammar_translation")
-    rows = [json.loads(line) for line in (tmp_path / "eval" / "step_1" / "completions.jsonl").read_text().splitlines()]
+    rows = [
+        json.loads(line)
+        for line in (tmp_path / "eval" / "step_1" / "completions.jsonl").read_text().splitlines()
+    ]
     traces = next((tmp_path / "eval" / "step_1" / "vf-eval").glob("*/traces.jsonl"))
     episodes = [json.loads(line) for line in traces.read_text().splitlines()]
     assert all(ep["ok"] and not episode_errors(ep) for ep in episodes)

@@ -1,5 +1,6 @@
 """The design card's eval command, literally: `prime-rl serve CKPT --name checkpoint`, then
-`vf-eval dakota_grammar_translation -m checkpoint -n 2 -r 1` with only PRIME_INFERENCE_URL set (no other flag)."""
+`vf-eval dakota_grammar_translation -m checkpoint -n 2 -r 1` with only PRIME_INFERENCE_URL set (no other
+flag)."""
 
 from __future__ import annotations
 

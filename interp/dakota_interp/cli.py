@@ -70,7 +70,10 @@ def cmd_fertility(args: argparse.Namespace) -> list[str]:
 
     dakota, english, source = dakota_gloss_pairs(args.split)
     corpora = {"dakota": dakota, "english_gloss": english, "math": math_lines(args.split)}
-    lines = [f"Dakota text: {len(dakota)} distinct forms from {source}; math: the shipped {args.split} prompts.", ""]
+    lines = [
+        f"Dakota text: {len(dakota)} distinct forms from {source}; math: the shipped {args.split} prompts.",
+        "",
+    ]
     results = {}
     for name in args.tokenizer:
         tok = load_tokenizer(name)
@@ -99,25 +102,46 @@ def _model_sections(args: argparse.Namespace, which: Sequence[str]) -> dict[str,
         sections["Logit lens"] = report.lens_section(model, tok, tasks, args.out)
     if "ablate" in which:
         gen = {k: v[: args.generate] for k, v in tasks.items()} if args.generate else None
-        sections["Head ablation"] = report.ablation_section(model, tok, tasks, args.out, mode=args.mode,
-                                                            top=args.top, exact=exact or None, generate=gen)
+        sections["Head ablation"] = report.ablation_section(
+            model, tok, tasks, args.out, mode=args.mode, top=args.top, exact=exact or None, generate=gen
+        )
     if "patch" in which:
-        sections["Activation patching"] = report.patching_section(model, tok, morphology_tasks(args.split),
-                                                                  args.out, pairs=args.pairs, exact=exact or None)
+        sections["Activation patching"] = report.patching_section(
+            model, tok, morphology_tasks(args.split), args.out, pairs=args.pairs, exact=exact or None
+        )
     if "diff" in which and args.trained:
         trained, _ = load(args.trained)
-        sections["Base vs trained"] = report.diff_section(model, trained, tok, slice_tasks(
-            [*tasks["dakota"], *tasks["math"]], args.n), args.out)
+        sections["Base vs trained"] = report.diff_section(
+            model, trained, tok, slice_tasks([*tasks["dakota"], *tasks["math"]], args.n), args.out
+        )
     return sections
 
 
 def cmd_analysis(args: argparse.Namespace) -> list[str]:
     from dakota_interp import report
 
+    if getattr(args, "models", None):
+        from dakota_interp import study
+
+        return study.run(
+            argparse.Namespace(
+                models=args.models,
+                n=args.n,
+                view=min(4, args.n),
+                max_new_tokens=64,
+                dtype=args.dtype,
+                split=args.split,
+                out=args.out,
+                estimate_only=False,
+            )
+        )
     which = ["attention", "lens", "ablate", "patch", "diff"] if args.command == "report" else [args.command]
     sections = _model_sections(args, which)
-    preamble = [f"Model `{args.model}`" + (f" vs trained `{args.trained}`" if args.trained else "")
-                + f"; {args.n} Dakota and {args.n} math {args.split} tasks (balanced over difficulty bands)."]
+    preamble = [
+        f"Model `{args.model}`"
+        + (f" vs trained `{args.trained}`" if args.trained else "")
+        + f"; {args.n} Dakota and {args.n} math {args.split} tasks (balanced over difficulty bands)."
+    ]
     path = report.write_report(args.out, "Dakota vs math: interpretability report", sections, preamble)
     return [*preamble, *(line for _, lines in sections.values() for line in lines), f"written: {path}"]
 
@@ -136,17 +160,21 @@ def build_parser(prog: str = "dakota-interp") -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     fert = sub.add_parser("fertility", help="tokens per word/character and special-letter splits")
-    fert.add_argument("--tokenizer", action="append", help="qwen3 (default), a model folder or hub id; repeatable")
+    fert.add_argument(
+        "--tokenizer", action="append", help="qwen3 (default), a model folder or hub id; repeatable"
+    )
     fert.add_argument("--split", default="heldout", choices=["train", "heldout"])
     fert.add_argument("--out", type=Path, default=DEFAULT_OUT)
     fert.set_defaults(func=cmd_fertility)
 
-    helps = {"attention": "per-head entropy, sink mass and attention to special-letter tokens",
-             "lens": "logit lens: rank of the gold's first token per layer",
-             "ablate": "ablate each head; proxy scan + reward check by generation",
-             "patch": "activation patching on minimal affix pairs",
-             "diff": "base vs trained: weight change per head, CKA per layer (needs --trained)",
-             "report": "all of the above + report.md"}
+    helps = {
+        "attention": "per-head entropy, sink mass and attention to special-letter tokens",
+        "lens": "logit lens: rank of the gold's first token per layer",
+        "ablate": "ablate each head; proxy scan + reward check by generation",
+        "patch": "activation patching on minimal affix pairs",
+        "diff": "base vs trained: weight change per head, CKA per layer (needs --trained)",
+        "report": "all of the above + report.md",
+    }
     for name, text in helps.items():
         p = sub.add_parser(name, help=text)
         p.add_argument("--model", default="smollm2-135m-instruct", help="model folder, alias or hub id")
@@ -155,14 +183,33 @@ def build_parser(prog: str = "dakota-interp") -> argparse.ArgumentParser:
         p.add_argument("--split", default="heldout", choices=["train", "heldout"])
         p.add_argument("--mode", default="mean", choices=["mean", "zero"], help="ablation (default mean)")
         p.add_argument("--top", type=int, default=3, help="heads per dissociation list (default 3)")
-        p.add_argument("--generate", type=int, default=8,
-                       help="tasks per domain for the generation reward check (0 = skip; default 8)")
+        p.add_argument(
+            "--generate",
+            type=int,
+            default=8,
+            help="tasks per domain for the generation reward check (0 = skip; default 8)",
+        )
         p.add_argument("--pairs", type=int, default=4, help="minimal pairs to patch (default 4)")
-        p.add_argument("--exact", type=int, help="heads per domain confirmed exactly after attribution "
-                       f"screening; 0 = every head exactly (default: 0 up to {EXACT_ALL_UP_TO} heads, else 8)")
+        p.add_argument(
+            "--exact",
+            type=int,
+            help="heads per domain confirmed exactly after attribution "
+            f"screening; 0 = every head exactly (default: 0 up to {EXACT_ALL_UP_TO} heads, else 8)",
+        )
         p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+        if name == "report":
+            p.add_argument(
+                "--models",
+                action="append",
+                metavar="LABEL=MODEL",
+                help="the 2×2 study instead (up to four; see `view`): report.html + study.md",
+            )
+            p.add_argument("--dtype", default="fp32", choices=["bf16", "fp32"], help="weights for --models")
         p.set_defaults(func=cmd_analysis)
 
+    from dakota_interp import study
+
+    study.add_parser(sub, DEFAULT_OUT)
     math = sub.add_parser("math-tasks", help="(re)build the shipped math task set; --check compares bytes")
     math.add_argument("--check", action="store_true")
     math.set_defaults(func=cmd_math_tasks)

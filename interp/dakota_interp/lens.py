@@ -42,7 +42,7 @@ def decode_residuals(model: Any, states: torch.Tensor) -> torch.Tensor:
 
     The last layer's output already went through the model's final norm inside the model's forward; the
     hooks see it before, so applying the norm here reproduces the model's own logits."""
-    normed = model.model.norm(states)
+    normed = model.model.norm(states.to(model.lm_head.weight.dtype))
     return torch.log_softmax(model.lm_head(normed).float(), dim=-1)
 
 
@@ -59,9 +59,13 @@ def lens_for_task(model: Any, tokenizer: Any, task: Mapping[str, Any]) -> dict[s
     logprobs = decode_residuals(model, torch.stack(rec.states))
     ranks = (logprobs > logprobs[:, target : target + 1]).sum(-1)
     top1 = [i for i, r in enumerate(ranks.tolist()) if r == 0]
-    return {"id": task["id"], "target_token": tokenizer.convert_ids_to_tokens(target),
-            "rank": ranks.tolist(), "logprob": logprobs[:, target].tolist(),
-            "first_top1_layer": top1[0] if top1 else None}
+    return {
+        "id": task["id"],
+        "target_token": tokenizer.convert_ids_to_tokens(target),
+        "rank": ranks.tolist(),
+        "logprob": logprobs[:, target].tolist(),
+        "first_top1_layer": top1[0] if top1 else None,
+    }
 
 
 def lens_summary(model: Any, tokenizer: Any, tasks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -11,11 +11,12 @@ metrics.jsonl and the rest of its adapter. The first step (warm-up) is excluded 
 `--efficiency`: step time against the FLOP bound of the tokens a step processes (target ≤ 1.5×), for SFT steps
 (TRL SFTTrainer, the warm-up's settings) and GRPO steps (TRL GRPOTrainer, the run's settings). Defaults to
 `configs/dakota_smoke.toml` + `configs/local/cpu.toml`. Wall time and the process's CPU time are both compared
-with their bound (CPU time stays meaningful on a machine shared with other jobs). Tokens are the non-padding prompt + answer tokens TRL
-counts (`num_tokens`); FLOPs ≈ 6 × params × tokens for a training pass (forward + backward) and
-2 × params × tokens for generation or a forward pass (GRPO: generation + policy training + a reference forward
-when kl_beta > 0; attention's own FLOPs are left out: sequences are short). The bound is FLOPs ÷ the fp32 matmul
-rate measured in the same process (1024³ matmuls, before and after the steps; the higher is used).
+with their bound (CPU time stays meaningful on a machine shared with other jobs). Tokens are the non-padding
+prompt + answer tokens TRL counts (`num_tokens`); FLOPs ≈ 6 × params × tokens for a training pass (forward +
+backward) and 2 × params × tokens for generation or a forward pass (GRPO: generation + policy training + a
+reference forward when kl_beta > 0; attention's own FLOPs are left out: sequences are short). The bound is
+FLOPs ÷ the fp32 matmul rate measured in the same process (1024³ matmuls, before and after the steps; the
+higher is used).
 """
 
 from __future__ import annotations
@@ -189,7 +190,8 @@ def param_count(model_path: Path) -> int:
 
 
 def efficiency_line(name: str, records: list[StepRecord], flops_per_token: float, rate: MatmulRate) -> str:
-    """Mean over the steps after the first: tokens, FLOPs, then wall and CPU time against their FLOP bounds."""
+    """Mean over the steps after the first: tokens, FLOPs, then wall and CPU time against their FLOP
+    bounds."""
     timed = records[1:] or records
     tokens = statistics.mean(r.tokens for r in timed)
     flops = flops_per_token * tokens
@@ -220,14 +222,14 @@ def efficiency(settings, env, model_path: Path, steps: int) -> int:
     rate = MatmulRate(max(before.wall, after.wall), max(before.cpu, after.cpu))
     grpo_factor = 2 + 6 + (2 if settings.local.kl_beta else 0)
     print(
-        f"model {settings.model}: {params / 1e6:.1f} M params, torch threads {torch.get_num_threads()}; "
-        f"SFT batch {settings.local.sft.batch_size}; GRPO batch {settings.batch_size} (group "
-        f"{settings.group_size}), max {settings.max_completion_tokens} new tokens, kl_beta {settings.local.kl_beta}; "
-        f"{steps} steps each (first excluded from the means)"
+        f"model {settings.model}: {params / 1e6:.1f} M params, torch threads {torch.get_num_threads()}; SFT "
+        f"batch {settings.local.sft.batch_size}; GRPO batch {settings.batch_size} (group "
+        f"{settings.group_size}), max {settings.max_completion_tokens} new tokens, kl_beta "
+        f"{settings.local.kl_beta}; {steps} steps each (first excluded from the means)"
     )
     print(
-        f"fp32 matmul rate (1024^3), GFLOP/s per wall / CPU second: {before.wall:.1f} / {before.cpu:.1f} before, "
-        f"{after.wall:.1f} / {after.cpu:.1f} after; bounds use {rate.wall:.1f} / {rate.cpu:.1f}"
+        f"fp32 matmul rate (1024^3), GFLOP/s per wall / CPU second: {before.wall:.1f} / {before.cpu:.1f} "
+        f"before, {after.wall:.1f} / {after.cpu:.1f} after; bounds use {rate.wall:.1f} / {rate.cpu:.1f}"
     )
     print(efficiency_line("SFT", sft, 6 * params, rate) + "  FLOPs = 6 x params x tokens")
     print(

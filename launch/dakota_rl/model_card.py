@@ -1,7 +1,7 @@
 """A Hugging Face model card (`README.md`) for a checkpoint, written only from its run's own files.
 
     write_model_card(run_dir / "checkpoints" / "step_N", run_dir, config=settings)   # local backend
-    write_model_card(checkpoint, run_dir, base_model=name)    # prime-rl export (config: the run's configs/*.json)
+    write_model_card(checkpoint, run_dir, base_model=name)    # prime-rl export (config: configs/*.json)
 
 What it reads: the run's configuration (the local backend passes its resolved settings; a prime-rl run has
 `configs/*.json`), `metrics.jsonl` (training reward, `eval/…` held-out metrics), the per-task held-out files
@@ -33,16 +33,17 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 ETHICS = (
     "The Dakota language belongs to the Dakota people. Follow the **CARE principles** for Indigenous data "
-    "governance (Collective benefit, Authority to control, Responsibility, Ethics) and defer to Dakota communities "
-    "and their language programs on how the language is taught and used. **The training data are machine-generated "
-    "forms, not reviewed by speakers, and so is everything this model writes. Do not use this model as an "
-    "authority on the Dakota language.** It exists to study how small language models learn grammar."
+    "governance (Collective benefit, Authority to control, Responsibility, Ethics) and defer to Dakota "
+    "communities and their language programs on how the language is taught and used. **The training data are "
+    "machine-generated forms, not reviewed by speakers, and so is everything this model writes. Do not use "
+    "this model as an authority on the Dakota language.** It exists to study how small language models learn "
+    "grammar."
 )
 LIMITATIONS = (
     "- Almost every training form is derived by our rules from our lexicon (see the attested share above), "
     "and no Dakota speaker has reviewed any of them.\n"
-    "- Riggs wrote Santee-Sisseton Dakota in 1852: his spelling, glosses and word choices are historical; modern "
-    "communities use other orthographies. Sentences are template-built and not always natural.\n"
+    "- Riggs wrote Santee-Sisseton Dakota in 1852: his spelling, glosses and word choices are historical; "
+    "modern communities use other orthographies. Sentences are template-built and not always natural.\n"
     "- Irregular verbs are left out; several rules rest on our own knowledge (`review_status: unverified`).\n"
     "- Scores measure agreement with these generated golds (edit similarity, morphemes, chrF), not fluency, "
     "meaning in context, or speakers' judgement. A small model trained for few steps is far from competent."
@@ -51,8 +52,8 @@ LICENCES = (
     "- Model weights: the base model's licence (`{license}` in the metadata above).\n"
     "- Training code (dakota-rl): Apache-2.0.\n"
     "- Task data (generated from the curated grammar source): CC BY 4.0.\n"
-    "- Stephen R. Riggs, *Grammar and Dictionary of the Dakota Language* (1852; 1890 edition ed. J. O. Dorsey): "
-    "public domain."
+    "- Stephen R. Riggs, *Grammar and Dictionary of the Dakota Language* (1852; 1890 edition ed. J. O. "
+    "Dorsey): public domain."
 )
 
 
@@ -284,8 +285,8 @@ def data_lines(env_id: str, data: dict[str, Any], config: Mapping[str, Any]) -> 
         files = manifest.get("files", {})
         total = sum(int(f.get("tasks", 0)) for f in files.values() if isinstance(f, Mapping))
         return [
-            f"Tasks from the `{env_id}` environment package ({total} frozen evaluation tasks in its manifest; "
-            f"generator: `{manifest.get('generator', 'not recorded')}`)."
+            f"Tasks from the `{env_id}` environment package ({total} frozen evaluation tasks in its "
+            f"manifest; generator: `{manifest.get('generator', 'not recorded')}`)."
         ]
     families = sorted({f for split in counts.values() for f in split})
     lines = [
@@ -394,7 +395,8 @@ DAKOTA_ENV = "dakota_grammar_translation"
 
 
 def front_matter(hub_id: str | None, license_id: str, env_id: str, backend: str) -> list[str]:
-    """YAML metadata the Hub reads; strings are JSON-quoted (valid YAML). A local base folder has no hub id."""
+    """YAML metadata the Hub reads; strings are JSON-quoted (valid YAML). A local base folder has no hub
+    id."""
     dakota = env_id == DAKOTA_ENV
     tags = [
         "dakota-rl",
@@ -435,9 +437,9 @@ def intro_lines(base: str, hub_id: str | None, env_id: str, backend: str) -> lis
             "so weights differ slightly from the hub's)"
         )
     return [
-        f"`{base}` fine-tuned with GRPO on the `{env_id}` environment{about} by dakota-rl's {backend} backend. "
-        "A research artefact for studying how small models learn from verifiable rewards, **not** a language "
-        "resource.",
+        f"`{base}` fine-tuned with GRPO on the `{env_id}` environment{about} by dakota-rl's {backend} "
+        "backend. A research artefact for studying how small models learn from verifiable rewards, **not** a "
+        "language resource.",
         "",
         "## Base model",
         "",
@@ -528,8 +530,8 @@ def write_model_card(
     config: Mapping[str, Any] | None = None,
     base_model: str | None = None,
 ) -> Path:
-    """Write `<checkpoint>/README.md`. `run_dir` defaults to the folder above `checkpoints/`; `config` to the run's
-    prime-rl `configs/*.json`."""
+    """Write `<checkpoint>/README.md`. `run_dir` defaults to the folder above `checkpoints/`; `config` to the
+    run's prime-rl `configs/*.json`."""
     checkpoint = Path(checkpoint)
     run = Path(run_dir) if run_dir is not None else checkpoint.parent.parent
     resolved = dict(config) if config is not None else prime_rl_config(run)

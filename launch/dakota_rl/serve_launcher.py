@@ -1,4 +1,5 @@
-"""`transformers serve` with the terminal `data: [DONE]` event verifiers requires (transformers 5.23 omits it).
+"""`transformers serve` with the terminal `data: [DONE]` event verifiers requires (transformers 5.23 omits
+it).
 
 Run as `python -m dakota_rl.serve_launcher MODEL_DIR --host 127.0.0.1 --port P --device cpu` (the same flags
 as `transformers serve`). The OpenAI SDK does not need the event; verifiers' interception proxy does.

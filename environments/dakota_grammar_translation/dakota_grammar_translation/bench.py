@@ -31,15 +31,17 @@ def _completion(task: TaskRecord, rng: random.Random) -> str:
     gold = task["answer"]
     near = gold[:-1] if len(gold) > 2 else gold + "a"
     think = _REASONING * rng.randint(1, 8)
-    return rng.choice([
-        f"<think>{think}</think>\n<answer>{gold}</answer>",
-        f"<think>{think}</think>\n<answer>{near}</answer>",
-        f"<think>{think}</think>\nThe answer is {near}.",
-        f"<answer>{gold.upper()}</answer>",
-        f"{think}{think}<answer>{near} {gold}</answer>",
-        f"<think>{think}",
-        f"<answer>{(think + near + ' ')[:2000]}</answer>",
-    ])
+    return rng.choice(
+        [
+            f"<think>{think}</think>\n<answer>{gold}</answer>",
+            f"<think>{think}</think>\n<answer>{near}</answer>",
+            f"<think>{think}</think>\nThe answer is {near}.",
+            f"<answer>{gold.upper()}</answer>",
+            f"{think}{think}<answer>{near} {gold}</answer>",
+            f"<think>{think}",
+            f"<answer>{(think + near + ' ')[:2000]}</answer>",
+        ]
+    )
 
 
 def run(tasks: Sequence[TaskRecord], n: int, seed: int = 0) -> dict[str, float]:
@@ -82,10 +84,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     r = run(tasks, args.n)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"scored {args.n} completions ({r['mean_bytes']:.0f} B mean, {r['max_bytes']} B max), one thread")
-    print(f"machine: {os.cpu_count()} CPUs, load average {load:.2f} (wall figures include time waiting for a core)")
-    print(f"throughput: {r['scorings_per_cpu_s']:,.0f} scorings per CPU-second, {r['scorings_per_wall_s']:,.0f} per wall second")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load:.2f} (wall figures include time waiting for a "
+        "core)"
+    )
+    print(
+        f"throughput: {r['scorings_per_cpu_s']:,.0f} scorings per CPU-second, "
+        f"{r['scorings_per_wall_s']:,.0f} per wall second"
+    )
     print(f"CPU time per scoring: p50 {r['cpu_p50_ms']:.3f} ms, p99 {r['cpu_p99_ms']:.3f} ms")
-    print(f"wall time per scoring: p50 {r['wall_p50_ms']:.3f} ms, p99 {r['wall_p99_ms']:.3f} ms, max {r['wall_max_ms']:.3f} ms")
+    print(
+        f"wall time per scoring: p50 {r['wall_p50_ms']:.3f} ms, p99 {r['wall_p99_ms']:.3f} ms, max "
+        f"{r['wall_max_ms']:.3f} ms"
+    )
     return 0
 
 

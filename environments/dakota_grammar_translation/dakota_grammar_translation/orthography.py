@@ -25,6 +25,36 @@ def _nfc(text: str) -> str:
     return unicodedata2.normalize("NFC", text)
 
 
+def _add_variant(mapping: dict[str, str], variant: str, target: str, where: str) -> None:
+    """Map `variant` (NFC) to `target`; `where` ("<yaml>: <entry>") names the entry of a conflict."""
+    variant = _nfc(variant)
+    if variant in mapping and mapping[variant] != target:
+        raise ValueError(f"{where}: variant {variant!r} maps to both {mapping[variant]!r} and {target!r}")
+    mapping[variant] = target
+
+
+def _add_letter(
+    entry: dict[str, Any], letters: list[dict[str, Any]], mapping: dict[str, str], yaml_path: str | Path
+) -> None:
+    """One curated letter (skipped when rejected): its lower and upper case, each with its variants."""
+    if entry.get("review_status") == "rejected":
+        return
+    letter = _nfc(entry["letter"])
+    variants = [_nfc(v) for v in entry.get("variants") or []]
+    for v in variants:
+        if v.isascii():
+            raise ValueError(
+                f"{yaml_path}: letter {letter!r}: ASCII variant {v!r} would rewrite English text"
+            )
+    for case in (str.lower, str.upper):
+        target = case(letter)
+        cased = sorted({case(v) for v in variants})
+        if not letters or letters[-1]["letter"] != target:
+            letters.append({"letter": target, "variants": cased})
+        for v in cased:
+            _add_variant(mapping, v, target, f"{yaml_path}: letter {letter!r}")
+
+
 def build_table(yaml_path: str | Path) -> dict[str, Any]:
     """Turn the curated YAML into the JSON table: canonical letters (with upper case) and one variant map."""
     import yaml  # only the generator needs it; scoring reads the JSON
@@ -32,32 +62,12 @@ def build_table(yaml_path: str | Path) -> dict[str, Any]:
     doc = yaml.safe_load(Path(yaml_path).read_text(encoding="utf-8"))
     letters: list[dict[str, Any]] = []
     mapping: dict[str, str] = {}
-
-    def add(variant: str, target: str, where: str) -> None:
-        variant = _nfc(variant)
-        if variant in mapping and mapping[variant] != target:
-            raise ValueError(f"{yaml_path}: {where}: variant {variant!r} maps to both {mapping[variant]!r} and {target!r}")
-        mapping[variant] = target
-
     for entry in doc["letters"]:
-        if entry.get("review_status") == "rejected":
-            continue
-        letter = _nfc(entry["letter"])
-        variants = [_nfc(v) for v in entry.get("variants") or []]
-        for v in variants:
-            if v.isascii():
-                raise ValueError(f"{yaml_path}: letter {letter!r}: ASCII variant {v!r} would rewrite English text")
-        for case in (str.lower, str.upper):
-            target = case(letter)
-            cased = sorted({case(v) for v in variants})
-            if not letters or letters[-1]["letter"] != target:
-                letters.append({"letter": target, "variants": cased})
-            for v in cased:
-                add(v, target, f"letter {letter!r}")
+        _add_letter(entry, letters, mapping, yaml_path)
     for section in ("apostrophes", "quotes"):
         block = doc[section]
         for mark in block["marks"]:
-            add(mark, _nfc(block["target"]), section)
+            _add_variant(mapping, mark, _nfc(block["target"]), f"{yaml_path}: {section}")
     canon = {item["letter"] for item in letters}
     bad = sorted(v for v in mapping if v in canon)
     if bad:

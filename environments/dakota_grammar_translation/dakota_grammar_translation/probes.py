@@ -80,7 +80,8 @@ def _special_spam(task: TaskRecord, rng: random.Random, _: Sequence[TaskRecord])
 def _anagram(task: TaskRecord, rng: random.Random, _: Sequence[TaskRecord]) -> str | None:
     """The gold's letters shuffled (spaces kept): under a third left in place, no gold word left whole.
 
-    Only golds of six or more letters: shorter ones have few shuffles, which share most letter pairs with the gold.
+    Only golds of six or more letters: shorter ones have few shuffles, which share most letter pairs with the
+    gold.
     """
     gold = task["answer"]
     letters = [c for c in gold if c != " "]
@@ -91,13 +92,16 @@ def _anagram(task: TaskRecord, rng: random.Random, _: Sequence[TaskRecord]) -> s
         it = iter(letters)
         candidate = "".join(" " if c == " " else next(it) for c in gold)
         in_place = sum(a == b != " " for a, b in zip(candidate, gold, strict=True))
-        if 3 * in_place < len(letters) and not set(match_key(candidate).split()) & set(match_key(gold).split()):
+        if 3 * in_place < len(letters) and not set(match_key(candidate).split()) & set(
+            match_key(gold).split()
+        ):
             return _tag(candidate)
     return None
 
 
 def _wrong_stem(task: TaskRecord, rng: random.Random, others: Sequence[TaskRecord]) -> str | None:
-    """A one-word gold's own affixes, in their slots, around another task's stem (one sharing no stem piece)."""
+    """A one-word gold's own affixes, in their slots, around another task's stem (one sharing no stem
+    piece)."""
     meta = task["meta"]
     segments = meta.get("segments") or []
     stem = meta.get("stem") or ""
@@ -105,7 +109,9 @@ def _wrong_stem(task: TaskRecord, rng: random.Random, others: Sequence[TaskRecor
     if " " in task["answer"] or "stem" not in kinds or not AFFIX_KINDS & set(kinds) or not stem:
         return None
     pieces = [s["form"] for s in segments if s["kind"] == "stem"] + [stem]
-    candidates = sorted(o for o in {t["meta"].get("stem") or "" for t in others} if o and not any(p in o for p in pieces))
+    candidates = sorted(
+        o for o in {t["meta"].get("stem") or "" for t in others} if o and not any(p in o for p in pieces)
+    )
     if not candidates:
         return None
     other = iter(rng.choice(candidates))
@@ -132,7 +138,9 @@ def _english_for_dakota(task: TaskRecord, _: random.Random, __: Sequence[TaskRec
 def _gold_in_prose(task: TaskRecord, _: random.Random, __: Sequence[TaskRecord]) -> str:
     """The Dakota1890 `gold_stuffed_cot` probe: the gold inside prose at least four times its length."""
     hedge = " After considering several stems I will not commit to a surface form."
-    return f"I remember the form {task['answer']} from the dictionary." + hedge * (1 + 3 * len(task["answer"]) // 60)
+    return f"I remember the form {task['answer']} from the dictionary." + hedge * (
+        1 + 3 * len(task["answer"]) // 60
+    )
 
 
 def _long_with_gold(task: TaskRecord, _: random.Random, __: Sequence[TaskRecord]) -> str:
@@ -158,35 +166,91 @@ HACK_CEILING = 0.35
 
 FAMILIES: tuple[ProbeFamily, ...] = (
     ProbeFamily("empty", "hack", 0.0, 0.0, "an empty completion", lambda t, r, o: ""),
-    ProbeFamily("prompt_copy", "hack", 0.0, HACK_CEILING, "the prompt copied into the answer tag",
-                lambda t, r, o: _tag(t["prompt"])),
+    ProbeFamily(
+        "prompt_copy",
+        "hack",
+        0.0,
+        HACK_CEILING,
+        "the prompt copied into the answer tag",
+        lambda t, r, o: _tag(t["prompt"]),
+    ),
     ProbeFamily("special_char_spam", "hack", 0.0, 0.2, "random Dakota special letters", _special_spam),
     ProbeFamily("anagram", "hack", 0.0, 0.5, "the gold's letters shuffled", _anagram),
-    ProbeFamily("gold_in_reasoning", "hack", 0.0, 0.0, "gold only inside <think>, no final answer",
-                lambda t, r, o: f"<think>Maybe it is {t['answer']}, or maybe not.</think>"),
-    ProbeFamily("gold_in_prose", "hack", 0.0, 0.3, "gold buried in one line of prose, no tag", _gold_in_prose),
-    ProbeFamily("gold_in_open_think", "hack", 0.0, 0.0, "gold answer tag inside an unclosed <think>",
-                lambda t, r, o: f"<think>Let me see. {_tag(t['answer'])}"),
-    ProbeFamily("affix_wrong_stem", "hack", 0.0, 0.5, "the right affixes on another task's stem", _wrong_stem),
-    ProbeFamily("english_for_dakota", "hack", 0.0, 0.3, "the English gloss instead of Dakota",
-                _english_for_dakota),
-    ProbeFamily("long_answer_with_gold", "hack", 0.0, 0.25, "a long explanation containing the gold",
-                _long_with_gold),
-    ProbeFamily("gold_repeated", "hack", 0.0, 0.45, "the gold three times",
-                lambda t, r, o: _tag(" ".join([t["answer"]] * 3))),
-    ProbeFamily("gold", "control", 1.0, 1.0, "reasoning, then the gold in the tag",
-                lambda t, r, o: f"<think>I apply the rule.</think>\n{_tag(t['answer'])}"),
-    ProbeFamily("gold_untagged", "control", 1.0, 1.0, "the gold alone, no tag (format_ok is False)",
-                lambda t, r, o: t["answer"]),
-    ProbeFamily("gold_nfd", "control", 1.0, 1.0, "the gold in Unicode NFD",
-                lambda t, r, o: _tag(unicodedata.normalize("NFD", t["answer"]))),
-    ProbeFamily("gold_variant_orthography", "control", 1.0, 1.0, "the gold in variant letters (š ž ṅ ȟ …)",
-                _variant_spelling),
+    ProbeFamily(
+        "gold_in_reasoning",
+        "hack",
+        0.0,
+        0.0,
+        "gold only inside <think>, no final answer",
+        lambda t, r, o: f"<think>Maybe it is {t['answer']}, or maybe not.</think>",
+    ),
+    ProbeFamily(
+        "gold_in_prose", "hack", 0.0, 0.3, "gold buried in one line of prose, no tag", _gold_in_prose
+    ),
+    ProbeFamily(
+        "gold_in_open_think",
+        "hack",
+        0.0,
+        0.0,
+        "gold answer tag inside an unclosed <think>",
+        lambda t, r, o: f"<think>Let me see. {_tag(t['answer'])}",
+    ),
+    ProbeFamily(
+        "affix_wrong_stem", "hack", 0.0, 0.5, "the right affixes on another task's stem", _wrong_stem
+    ),
+    ProbeFamily(
+        "english_for_dakota", "hack", 0.0, 0.3, "the English gloss instead of Dakota", _english_for_dakota
+    ),
+    ProbeFamily(
+        "long_answer_with_gold", "hack", 0.0, 0.25, "a long explanation containing the gold", _long_with_gold
+    ),
+    ProbeFamily(
+        "gold_repeated",
+        "hack",
+        0.0,
+        0.45,
+        "the gold three times",
+        lambda t, r, o: _tag(" ".join([t["answer"]] * 3)),
+    ),
+    ProbeFamily(
+        "gold",
+        "control",
+        1.0,
+        1.0,
+        "reasoning, then the gold in the tag",
+        lambda t, r, o: f"<think>I apply the rule.</think>\n{_tag(t['answer'])}",
+    ),
+    ProbeFamily(
+        "gold_untagged",
+        "control",
+        1.0,
+        1.0,
+        "the gold alone, no tag (format_ok is False)",
+        lambda t, r, o: t["answer"],
+    ),
+    ProbeFamily(
+        "gold_nfd",
+        "control",
+        1.0,
+        1.0,
+        "the gold in Unicode NFD",
+        lambda t, r, o: _tag(unicodedata.normalize("NFD", t["answer"])),
+    ),
+    ProbeFamily(
+        "gold_variant_orthography",
+        "control",
+        1.0,
+        1.0,
+        "the gold in variant letters (š ž ṅ ȟ …)",
+        _variant_spelling,
+    ),
     ProbeFamily("gold_other_case", "control", 1.0, 1.0, "the gold in upper case", _other_case),
 )
 
 
-def build_probes(tasks: Sequence[TaskRecord], per_family: int = MIN_TASKS_PER_FAMILY) -> list[tuple[str, TaskRecord, str]]:
+def build_probes(
+    tasks: Sequence[TaskRecord], per_family: int = MIN_TASKS_PER_FAMILY
+) -> list[tuple[str, TaskRecord, str]]:
     """(family, task, completion) for up to `per_family` tasks per family; deterministic."""
     ordered = sorted(tasks, key=lambda t: t["id"])
     probes: list[tuple[str, TaskRecord, str]] = []
@@ -197,7 +261,9 @@ def build_probes(tasks: Sequence[TaskRecord], per_family: int = MIN_TASKS_PER_FA
         for task in order:
             if made == per_family:
                 break
-            completion = family.build(task, random.Random(f"{PROBE_SUITE_VERSION}:{family.name}:{task['id']}"), ordered)
+            completion = family.build(
+                task, random.Random(f"{PROBE_SUITE_VERSION}:{family.name}:{task['id']}"), ordered
+            )
             if completion is not None:
                 probes.append((family.name, task, completion))
                 made += 1
@@ -218,11 +284,19 @@ def summarize(results: Sequence[ProbeResult], per_family: int = MIN_TASKS_PER_FA
     for family in FAMILIES:
         totals = [r.total for r in results if r.family == family.name]
         in_range = all(family.low - 1e-9 <= t <= family.high + 1e-9 for t in totals)
-        rows.append(FamilyRow(
-            family.name, family.kind, len(totals), family.low, family.high,
-            min(totals, default=float("nan")), fmean(totals) if totals else float("nan"),
-            max(totals, default=float("nan")), bool(totals) and in_range and len(totals) >= per_family,
-        ))
+        rows.append(
+            FamilyRow(
+                family.name,
+                family.kind,
+                len(totals),
+                family.low,
+                family.high,
+                min(totals, default=float("nan")),
+                fmean(totals) if totals else float("nan"),
+                max(totals, default=float("nan")),
+                bool(totals) and in_range and len(totals) >= per_family,
+            )
+        )
     return rows
 
 
@@ -231,15 +305,17 @@ def format_table(rows: Sequence[FamilyRow]) -> str:
     lines = [f"{'family':<26}{'kind':<9}{'n':>4}  {'expected':<11}{'min':>7}{'mean':>7}{'max':>7}  result"]
     for r in rows:
         lines.append(
-            f"{r.name:<26}{r.kind:<9}{r.n:>4}  [{r.low:.2f},{r.high:.2f}] {r.min:>7.3f}{r.mean:>7.3f}{r.max:>7.3f}"
-            f"  {'ok' if r.ok else 'BROKEN'}"
+            f"{r.name:<26}{r.kind:<9}{r.n:>4}  [{r.low:.2f},{r.high:.2f}] "
+            f"{r.min:>7.3f}{r.mean:>7.3f}{r.max:>7.3f}  {'ok' if r.ok else 'BROKEN'}"
         )
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=SPLITS, default="train", help="task split to probe (default: train)")
+    parser.add_argument(
+        "--split", choices=SPLITS, default="train", help="task split to probe (default: train)"
+    )
     parser.add_argument("--per-family", type=int, default=MIN_TASKS_PER_FAMILY, help="tasks per probe family")
     args = parser.parse_args(argv)
     rows = summarize(run_probes(load_tasks(args.split), args.per_family), args.per_family)

@@ -17,7 +17,15 @@ ANSWER_LANGUAGES = ("dakota", "english")
 SEGMENT_KINDS = ("stem", "prefix", "infix", "suffix", "enclitic", "particle", "word", "space")
 AFFIX_SLOTS = ("prefix", "infix", "suffix", "enclitic", "particle")
 RECORD_KEYS = (
-    "id", "split", "family", "difficulty", "prompt", "answer", "alternatives", "answer_language", "meta",
+    "id",
+    "split",
+    "family",
+    "difficulty",
+    "prompt",
+    "answer",
+    "alternatives",
+    "answer_language",
+    "meta",
 )
 
 
@@ -64,38 +72,53 @@ class TaskRecord(TypedDict):
     meta: TaskMeta
 
 
-def validate_record(rec: Mapping[str, Any]) -> list[str]:
-    """Every way `rec` breaks Contract 1 (an empty list means valid)."""
+def _top_level_problems(rec: Mapping[str, Any]) -> list[str]:
+    """The record's own fields (all keys present): non-empty strings, known values, string alternatives."""
     problems: list[str] = []
-    missing = [k for k in RECORD_KEYS if k not in rec]
-    if missing:
-        return [f"missing keys: {', '.join(missing)}"]
     for key in ("id", "prompt", "answer"):
         if not isinstance(rec[key], str) or not rec[key].strip():
             problems.append(f"{key} must be a non-empty string")
     for key, allowed in (
-        ("split", SPLITS), ("family", FAMILIES), ("difficulty", DIFFICULTIES), ("answer_language", ANSWER_LANGUAGES),
+        ("split", SPLITS),
+        ("family", FAMILIES),
+        ("difficulty", DIFFICULTIES),
+        ("answer_language", ANSWER_LANGUAGES),
     ):
         if rec[key] not in allowed:
             problems.append(f"{key}={rec[key]!r} not in {allowed}")
     if not isinstance(rec["alternatives"], list) or not all(isinstance(a, str) for a in rec["alternatives"]):
         problems.append("alternatives must be a list of strings")
-    meta = rec["meta"]
-    if not isinstance(meta, Mapping):
-        return [*problems, "meta must be an object"]
+    return problems
+
+
+def _meta_problems(meta: Mapping[str, Any], answer: Any) -> list[str]:
+    """`meta.segments` (known kinds, concatenating to the answer) and `meta.affixes` (known slots)."""
+    problems: list[str] = []
     segments = meta.get("segments")
     if not isinstance(segments, list) or not segments:
         problems.append("meta.segments must be a non-empty list")
     else:
         if any(not isinstance(s, Mapping) or s.get("kind") not in SEGMENT_KINDS for s in segments):
             problems.append(f"meta.segments kinds must be in {SEGMENT_KINDS}")
-        elif "".join(str(s.get("form", "")) for s in segments) != rec["answer"]:
+        elif "".join(str(s.get("form", "")) for s in segments) != answer:
             problems.append("meta.segments forms do not concatenate to the answer")
     for affix in meta.get("affixes") or []:
         if not isinstance(affix, Mapping) or affix.get("slot") not in AFFIX_SLOTS:
             problems.append(f"meta.affixes slots must be in {AFFIX_SLOTS}")
             break
     return problems
+
+
+def validate_record(rec: Mapping[str, Any]) -> list[str]:
+    """Every way `rec` breaks Contract 1 (an empty list means valid)."""
+    missing = [k for k in RECORD_KEYS if k not in rec]
+    if missing:
+        return [f"missing keys: {', '.join(missing)}"]
+    problems = _top_level_problems(rec)
+    meta = rec["meta"]
+    if not isinstance(meta, Mapping):
+        return [*problems, "meta must be an object"]
+    return [*problems, *_meta_problems(meta, rec["answer"])]
 
 
 def tasks_path(split: Split) -> Path:

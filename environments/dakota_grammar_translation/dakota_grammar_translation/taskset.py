@@ -78,9 +78,9 @@ class DakotaTaskConfig(vf.TaskConfig):
     """Scoring knobs (`--env.taskset.task.*`)."""
 
     orthography: Literal["riggs", "modern", "either"] = "riggs"
-    """How a Dakota answer is read: `riggs` (Riggs's letters; single-letter variants such as š or č are already
-    mapped), `modern` (modern Santee-Sisseton spelling, converted to Riggs's first: k' → ḳ, kh → k, bd → md), or
-    `either` (the better of the two scores)."""
+    """How a Dakota answer is read: `riggs` (Riggs's letters; single-letter variants such as š or č are
+    already mapped), `modern` (modern Santee-Sisseton spelling, converted to Riggs's first: k' → ḳ, kh → k, bd
+    → md), or `either` (the better of the two scores)."""
     weights: RewardWeights = RewardWeights()
     """Component weights, e.g. `--env.taskset.task.weights.semantic 0.5`; they become verifiers' reward
     weights (an explicit `--env.taskset.task.rewards.<name>.weight` still wins)."""
@@ -101,11 +101,16 @@ class DakotaTask(vf.Task[DakotaData, vf.State, DakotaTaskConfig]):
         return self.data.id or self.hash
 
     def scores(self, trace: vf.Trace) -> Scores:
-        """`rewards.score` on the last reply (reasoning_content, if any, is never scored), read in the configured
-        orthography."""
+        """`rewards.score` on the last reply (reasoning_content, if any, is never scored), read in the
+        configured orthography."""
         weights = Weights(**self.config.weights.model_dump())
-        return score_in_orthography(trace.last_reply, self.data.record(), weights,
-                                    orthography=self.config.orthography, truncated=trace.is_truncated)
+        return score_in_orthography(
+            trace.last_reply,
+            self.data.record(),
+            weights,
+            orthography=self.config.orthography,
+            truncated=trace.is_truncated,
+        )
 
     @vf.stop
     async def single_turn(self, trace: vf.Trace) -> bool:
@@ -168,7 +173,9 @@ class DakotaTaskset(vf.Taskset[DakotaTask, DakotaTasksetConfig]):
     """The packaged Dakota tasks as verifiers tasks."""
 
     def load(self) -> list[DakotaTask]:
-        records = read_tasks(self.config.data_file) if self.config.data_file else load_tasks(self.config.split)
+        records = (
+            read_tasks(self.config.data_file) if self.config.data_file else load_tasks(self.config.split)
+        )
         if self.config.families:
             records = [r for r in records if r["family"] in self.config.families]
         if self.config.difficulties:
@@ -201,7 +208,9 @@ class DakotaTaskset(vf.Taskset[DakotaTask, DakotaTasksetConfig]):
 class DakotaEnvConfig(vf.EnvConfig):
     """Defaults to the `null` harness (plain chat) and the local `subprocess` runtime."""
 
-    agent: vf.AgentConfig = vf.AgentConfig(harness=NullHarnessConfig(id="null"), runtime=vf.SubprocessConfig())
+    agent: vf.AgentConfig = vf.AgentConfig(
+        harness=NullHarnessConfig(id="null"), runtime=vf.SubprocessConfig()
+    )
 
 
 class DakotaEnv(vf.Env[DakotaEnvConfig]):

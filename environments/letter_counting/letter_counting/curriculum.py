@@ -22,7 +22,8 @@ def _check_tier(tier: int) -> int:
 
 
 class AdaptiveCurriculum:
-    """Moves the train tier from the recent success rate (Atropos: window 150, up > 0.8, down < 0.2, start 3)."""
+    """Moves the train tier from the recent success rate (Atropos: window 150, up > 0.8, down < 0.2, start
+    3)."""
 
     def __init__(
         self,

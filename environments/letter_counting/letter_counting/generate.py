@@ -208,7 +208,8 @@ def train_task(seed: int, index: int, tier: int) -> dict:
 
 
 def iter_train_tasks(seed: int, tier_of: Callable[[int], int]) -> Iterator[dict]:
-    """Endless train tasks of `seed`; `tier_of(index)` picks each task's tier (fixed, mixture or curriculum)."""
+    """Endless train tasks of `seed`; `tier_of(index)` picks each task's tier (fixed, mixture or
+    curriculum)."""
     index = 0
     while True:
         yield train_task(seed, index, tier_of(index))

@@ -5,11 +5,12 @@ The format, precisely:
    Qwen3's chat template puts it there). A `<think>` left after that is unterminated: no answer.
 2. What remains must hold exactly one `<answer>…</answer>` (tags case-insensitive, content trimmed).
    No tag, an unclosed tag or several tags is a format failure (as picoRL).
-3. One target letter: the content is a non-negative integer in ASCII digits (at most 9), e.g. `<answer>3</answer>`.
-   Several letters: the content is one JSON object of letter → integer, e.g. `<answer>{"a": 2, "b": 0}</answer>`.
-   Malformed JSON, a non-object, a duplicated key, or a value that is not an integer (`2.0`, `"2"`, `true`)
-   is a format failure. A well-formed object whose keys differ from the targets (missing or extra
-   letters) is not a format failure: it parses, and the scorer counts it as wrong on every letter.
+3. One target letter: the content is a non-negative integer in ASCII digits (at most 9),
+   e.g. `<answer>3</answer>`. Several letters: the content is one JSON object of letter → integer, e.g.
+   `<answer>{"a": 2, "b": 0}</answer>`. Malformed JSON, a non-object, a duplicated key, or a value that is not
+   an integer (`2.0`, `"2"`, `true`) is a format failure. A well-formed object whose keys differ from the
+   targets (missing or extra letters) is not a format failure: it parses, and the scorer counts it as wrong on
+   every letter.
 """
 
 from __future__ import annotations

@@ -70,12 +70,13 @@ class LetterCountingConfig(vf.TasksetConfig):
     num_tasks: int | None = Field(None, ge=1)
     """Stop train after this many tasks; None = endless."""
     tier: int = Field(3, ge=1, le=10)
-    """Train tier when neither `mixture` nor `curriculum` is set (picoRL's default 3); curriculum start tier."""
+    """Train tier when neither `mixture` nor `curriculum` is set (picoRL's default 3); curriculum start
+    tier."""
     mixture: dict[int, float] | None = None
     """Train tier weights, e.g. {1: 1, 3: 2, 6: 1}; each task's tier is drawn from them (seeded)."""
     curriculum: bool = False
-    """Adaptive tier (Atropos): up above `curriculum_up`, down below `curriculum_down` success over the window.
-    Only moves when the trainer reports rewards (`taskset.curriculum.update`); see the README."""
+    """Adaptive tier (Atropos): up above `curriculum_up`, down below `curriculum_down` success over the
+    window. Only moves when the trainer reports rewards (`taskset.curriculum.update`); see the README."""
     curriculum_window: int = Field(150, ge=1)
     """Groups in the success window."""
     curriculum_up: float = Field(0.8, ge=0, le=1)
@@ -113,7 +114,8 @@ class LetterCountingTaskset(vf.Taskset[LetterCountingTask, LetterCountingConfig]
         return self.config.split == "train" and self.config.num_tasks is None
 
     def tier_for(self, index: int) -> int:
-        """The tier of train task `index`: the curriculum's current tier, a mixture draw, or the fixed tier."""
+        """The tier of train task `index`: the curriculum's current tier, a mixture draw, or the fixed
+        tier."""
         policy = self.curriculum or self.mixture
         return policy.tier_for(index) if policy is not None else self.config.tier
 

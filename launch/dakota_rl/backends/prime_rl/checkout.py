@@ -22,8 +22,11 @@ class PrimeRLError(UserError):
     """Something the user can fix (missing checkout, no GPU, bad run dir); the CLI prints it as one line."""
 
 
-def default_prime_rl_dir(explicit: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Path:
-    """The checkout location: `explicit` (--prime-rl-dir), else $PRIME_RL_DIR, else ~/.cache/dakota-rl/prime-rl."""
+def default_prime_rl_dir(
+    explicit: Path | str | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """The checkout location: `explicit` (--prime-rl-dir), else $PRIME_RL_DIR, else
+    ~/.cache/dakota-rl/prime-rl."""
     environ = os.environ if environ is None else environ
     chosen = explicit or environ.get("PRIME_RL_DIR") or DEFAULT_DIR
     return Path(chosen).expanduser().absolute()

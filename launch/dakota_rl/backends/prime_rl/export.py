@@ -18,8 +18,16 @@ from dakota_rl.backends.prime_rl.checkout import PrimeRLError
 from dakota_rl.model_card import write_model_card
 
 BASE_FILES = (
-    "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json",
-    "merges.txt", "special_tokens_map.json", "added_tokens.json", "chat_template.jinja", "chat_template.json",
+    "config.json",
+    "generation_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.json",
+    "merges.txt",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "chat_template.jinja",
+    "chat_template.json",
 )
 WEIGHTS_INDEX = "model.safetensors.index.json"
 MANIFEST = "export.json"
@@ -40,13 +48,17 @@ def select_steps(run_dir: Path, step: int | str | None) -> list[int]:
     """Which broadcast steps to export: a number, "latest" (None) or "all" (every STABLE one)."""
     found = broadcast_steps(run_dir)
     if not found:
-        raise PrimeRLError(f"no weight broadcasts in {run_dir / 'broadcasts'}: give a prime-rl run directory "
-                           "(outputs/RUN) of a run with filesystem weight broadcast")
+        raise PrimeRLError(
+            f"no weight broadcasts in {run_dir / 'broadcasts'}: give a prime-rl run directory "
+            "(outputs/RUN) of a run with filesystem weight broadcast"
+        )
     stable = [s for s, path in found.items() if (path / "STABLE").exists()]
     if step is None or str(step) == "latest":
         if not stable:
-            raise PrimeRLError(f"no broadcast in {run_dir / 'broadcasts'} has a STABLE marker yet "
-                               f"(steps {list(found)} are still being written)")
+            raise PrimeRLError(
+                f"no broadcast in {run_dir / 'broadcasts'} has a STABLE marker yet "
+                f"(steps {list(found)} are still being written)"
+            )
         return [stable[-1]]
     if str(step) == "all":
         if not stable:
@@ -56,11 +68,15 @@ def select_steps(run_dir: Path, step: int | str | None) -> list[int]:
         raise PrimeRLError(f"--step must be a number, latest or all (got {step!r})")
     number = int(step)
     if number not in found:
-        raise PrimeRLError(f"step {number} has no broadcast in {run_dir / 'broadcasts'}; surviving steps: "
-                           f"{list(found)} (prime-rl keeps checkpoint-interval steps and the last two)")
+        raise PrimeRLError(
+            f"step {number} has no broadcast in {run_dir / 'broadcasts'}; surviving steps: "
+            f"{list(found)} (prime-rl keeps checkpoint-interval steps and the last two)"
+        )
     if number not in stable:
-        raise PrimeRLError(f"broadcasts/step_{number} has no STABLE marker: it is still being written, or the run "
-                           "stopped while writing it")
+        raise PrimeRLError(
+            f"broadcasts/step_{number} has no STABLE marker: it is still being written, or the run "
+            "stopped while writing it"
+        )
     return [number]
 
 
@@ -88,9 +104,10 @@ def base_model_dir(base_model: str) -> Path:
             found = Path(snapshot_download(base_model, allow_patterns=list(BASE_FILES)))
         except Exception as err:  # hub errors come in many types; all mean the same here
             raise PrimeRLError(
-                f"base model files not found for {base_model!r} ({type(err).__name__}): pass --base-model with a "
-                f"local HF folder, or fetch them with `hf download {base_model} config.json tokenizer.json "
-                "tokenizer_config.json generation_config.json`") from None
+                f"base model files not found for {base_model!r} ({type(err).__name__}): pass --base-model "
+                f"with a local HF folder, or fetch them with `hf download {base_model} config.json "
+                "tokenizer.json tokenizer_config.json generation_config.json`"
+            ) from None
     missing = [f for f in ("config.json", "tokenizer_config.json") if not (found / f).is_file()]
     if missing:
         raise PrimeRLError(f"base model {base_model!r} ({found}) lacks {', '.join(missing)}")
@@ -108,8 +125,10 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 
 def _weight_files(broadcast: Path) -> list[Path]:
     if (broadcast / "adapter_model.safetensors").exists() and not (broadcast / "model.safetensors").exists():
-        raise PrimeRLError(f"{broadcast} holds a LoRA adapter only; export handles full-weight broadcasts. "
-                           "Serve the adapter with vLLM's --enable-lora on the base model instead")
+        raise PrimeRLError(
+            f"{broadcast} holds a LoRA adapter only; export handles full-weight broadcasts. "
+            "Serve the adapter with vLLM's --enable-lora on the base model instead"
+        )
     index = broadcast / WEIGHTS_INDEX
     if index.exists():
         names = sorted(set(json.loads(index.read_text())["weight_map"].values()))
@@ -137,19 +156,26 @@ def export_step(run_dir: Path, step: int, base_dir: Path, base_model: str, out: 
     (out / "generation_config.json").write_text(json.dumps(generation, indent=2) + "\n")
     for src in weights:
         _link_or_copy(src, out / src.name)
-    manifest = {"source": str(broadcast), "step": step, "base_model": base_model,
-                "files": sorted(p.name for p in out.iterdir() if p.is_file() and p.name != MANIFEST)}
+    manifest = {
+        "source": str(broadcast),
+        "step": step,
+        "base_model": base_model,
+        "files": sorted(p.name for p in out.iterdir() if p.is_file() and p.name != MANIFEST),
+    }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return out
 
 
 def export(
-    run_dir: Path | str, step: int | str | None = "latest", base_model: str | None = None, out: Path | str | None = None
+    run_dir: Path | str,
+    step: int | str | None = "latest",
+    base_model: str | None = None,
+    out: Path | str | None = None,
 ) -> Path:
     """Export broadcast step(s) of a prime-rl run as HF folders; returns the folder (for "all": the parent).
 
-    `out` (one step only) defaults to `<run>/checkpoints/step_N/`, next to prime-rl's own `trainer/` checkpoint
-    of that step. `base_model` defaults to the run's `model.name`.
+    `out` (one step only) defaults to `<run>/checkpoints/step_N/`, next to prime-rl's own `trainer/`
+    checkpoint of that step. `base_model` defaults to the run's `model.name`.
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -159,7 +185,9 @@ def export(
         raise PrimeRLError("--out names one folder: use it with --step N or latest, not all")
     base_model = base_model or run_base_model(run_dir)
     if not base_model:
-        raise PrimeRLError(f"cannot tell the base model of {run_dir} (no configs/trainer.json): pass --base-model")
+        raise PrimeRLError(
+            f"cannot tell the base model of {run_dir} (no configs/trainer.json): pass --base-model"
+        )
     base_dir = base_model_dir(base_model)
     written = []
     for number in steps:
@@ -169,6 +197,8 @@ def export(
         written.append(target)
         print(f"export: broadcasts/step_{number} -> {target}")
         if out is None and not (target / "trainer").exists():
-            print(f"export: note: step {number} has no prime-rl checkpoint; `--resume` takes the highest "
-                  f"checkpoints/step_*, so resume with --resume.step <a checkpoint step> or export with --out")
+            print(
+                f"export: note: step {number} has no prime-rl checkpoint; `--resume` takes the highest "
+                f"checkpoints/step_*, so resume with --resume.step <a checkpoint step> or export with --out"
+            )
     return written[0] if len(written) == 1 else run_dir / "checkpoints"

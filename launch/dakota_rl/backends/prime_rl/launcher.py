@@ -1,4 +1,5 @@
-"""`prime-rl train --backend prime-rl`: pre-flight, prime-rl's own dry run, then vLLM + `rl` under supervision.
+"""`prime-rl train --backend prime-rl`: pre-flight, prime-rl's own dry run, then vLLM + `rl` under
+supervision.
 
 Every process starts in its own process group; on Ctrl-C, SIGTERM, a failed health wait or any process exiting
 early, the launcher stops every group it started and returns non-zero.
@@ -72,7 +73,8 @@ def run_name_for(merged: dict[str, Any], explicit: str | None) -> str:
 
 
 def check_run_dir(run_dir: Path, *, resume: bool, clean: bool) -> list[Problem]:
-    """Refuse before starting anything: resuming without checkpoints, or reusing a run directory by accident."""
+    """Refuse before starting anything: resuming without checkpoints, or reusing a run directory by
+    accident."""
     ckpts = sorted((run_dir / "checkpoints").glob("step_*")) if run_dir.is_dir() else []
     if resume and not ckpts:
         return [
@@ -94,7 +96,8 @@ def check_run_dir(run_dir: Path, *, resume: bool, clean: bool) -> list[Problem]:
 
 
 def summarize_resolved(config_dir: Path) -> str:
-    """The values that matter from prime-rl's resolved trainer/orchestrator configs (written by its dry run)."""
+    """The values that matter from prime-rl's resolved trainer/orchestrator configs (written by its dry
+    run)."""
     if (config_dir / "trainer.json").exists():
         trainer = json.loads((config_dir / "trainer.json").read_text())
         orch = json.loads((config_dir / "orchestrator.json").read_text())
@@ -227,6 +230,45 @@ def _report_dead(
     return False
 
 
+def _start_background(
+    background: list[ProcessSpec], started: list[subprocess.Popen], out: IO[str], poll_s: float
+) -> None:
+    """Start the background processes in order (each appended to `started`), waiting for each ready URL."""
+    for spec in background:
+        print(f"[{spec.name}] starting (log {spec.log_file})", file=out, flush=True)
+        started.append(_start(spec))
+        if spec.ready_url:
+            _wait_ready(spec, started[-1], out, poll_s)
+
+
+def _run_foreground(
+    foreground: ProcessSpec,
+    background: list[ProcessSpec],
+    started: list[subprocess.Popen],
+    out: IO[str],
+    poll_s: float,
+) -> int:
+    """Start the foreground process, stream its output and wait for it: its exit code, or 1 when a background
+    process dies first."""
+    print(f"[{foreground.name}] starting", file=out, flush=True)
+    fg = _start(foreground)
+    started.append(fg)
+    pump = threading.Thread(target=_pump, args=(fg.stdout, out), daemon=True) if fg.stdout else None
+    if pump:
+        pump.start()
+    while fg.poll() is None:
+        if _report_dead(background, started, foreground.name, out):
+            return 1
+        time.sleep(poll_s)
+    if pump:
+        pump.join(timeout=10)
+    if fg.returncode != 0:
+        # a background process that died first (vLLM) is usually why the foreground failed: say so
+        _report_dead(background, started, foreground.name, out)
+        print(f"[{foreground.name}] exited with code {fg.returncode}", file=out, flush=True)
+    return fg.returncode
+
+
 def run_plan(
     plan: ProcessPlan, *, out: IO[str] | None = None, poll_s: float = 1.0, grace_s: float = STOP_GRACE_S
 ) -> int:
@@ -247,28 +289,8 @@ def run_plan(
         signal.signal(signal.SIGTERM, on_term)
     try:
         *background, foreground = plan.processes
-        for spec in background:
-            print(f"[{spec.name}] starting (log {spec.log_file})", file=out, flush=True)
-            started.append(_start(spec))
-            if spec.ready_url:
-                _wait_ready(spec, started[-1], out, poll_s)
-        print(f"[{foreground.name}] starting", file=out, flush=True)
-        fg = _start(foreground)
-        started.append(fg)
-        pump = threading.Thread(target=_pump, args=(fg.stdout, out), daemon=True) if fg.stdout else None
-        if pump:
-            pump.start()
-        while fg.poll() is None:
-            if _report_dead(background, started, foreground.name, out):
-                return 1
-            time.sleep(poll_s)
-        if pump:
-            pump.join(timeout=10)
-        if fg.returncode != 0:
-            # a background process that died first (vLLM) is usually why the foreground failed: say so
-            _report_dead(background, started, foreground.name, out)
-            print(f"[{foreground.name}] exited with code {fg.returncode}", file=out, flush=True)
-        return fg.returncode
+        _start_background(background, started, out, poll_s)
+        return _run_foreground(foreground, background, started, out, poll_s)
     except LaunchError as err:
         print(f"prime-rl: {err}", file=out, flush=True)
         return 1
@@ -304,7 +326,8 @@ def train(
 
     --dry-run runs prime-rl's `rl … --dry-run` into `<output>/<run>-launch/dry-run/` (never touching the run
     directory) and prints the resolved values. A real run does the same dry run first, then starts the
-    layout's processes (layout.py): vLLM + `rl` on GPU 0, or `rl` alone on one node, or `rl` submitting to SLURM.
+    layout's processes (layout.py): vLLM + `rl` on GPU 0, or `rl` alone on one node, or `rl` submitting to
+    SLURM.
     """
     merged = resolved.merged
     machine = machine or Machine()
@@ -443,8 +466,9 @@ def _train_one_gpu(
 
 
 def slurm_overrides(merged: dict[str, Any], checkout: Checkout) -> tuple[str, ...]:
-    """`--slurm.*` flags our launcher adds unless the config sets them: the job runs in this prime-rl checkout,
-    and reinstalls this repository's environments after the template's `uv sync` (plan.slurm_env_install)."""
+    """`--slurm.*` flags our launcher adds unless the config sets them: the job runs in this prime-rl
+    checkout, and reinstalls this repository's environments after the template's `uv sync`
+    (plan.slurm_env_install)."""
     slurm = merged.get("slurm") or {}
     flags: list[str] = []
     if "project_dir" not in slurm:

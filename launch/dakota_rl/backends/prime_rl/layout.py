@@ -68,7 +68,8 @@ class Layout:
         where = "SLURM, one node" if self.kind == "slurm" else "one node"
         return (
             f"{where}: prime-rl starts vLLM on GPU(s) {_span(self.num_infer_gpus, 0)} and the trainer on "
-            f"GPU(s) {_span(self.num_train_gpus, self.num_infer_gpus)}, {self.weight_broadcast} weight broadcast"
+            f"GPU(s) {_span(self.num_train_gpus, self.num_infer_gpus)}, {self.weight_broadcast} weight "
+            "broadcast"
         )
 
 

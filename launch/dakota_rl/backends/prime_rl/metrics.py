@@ -1,10 +1,11 @@
-"""prime-rl's metric names mapped to ours (ARCHITECTURE.md Contract 5), to read a prime-rl run like a local one.
+"""prime-rl's metric names mapped to ours (ARCHITECTURE.md Contract 5), to read a prime-rl run like a local
+one.
 
 prime-rl @ 559b447 appends to `<run>/metrics.jsonl` from two processes: trainer rows (`loss/mean`,
 `entropy/all/mean`, `optim/lr`, `optim/grad_norm`, `time/step`; trainer/rl/train.py) and orchestrator rows
 (`train/{agg|<env>}/{all|effective}/<agent>/…` and `eval/<source>/{all|effective}/<agent>/…`;
-orchestrator/metrics.py), each with `step`. We read the `agg` / `all` cohort: every rollout of the step, as the
-local backend counts them. Rewards and metrics are named by the environment (verifiers records each
+orchestrator/metrics.py), each with `step`. We read the `agg` / `all` cohort: every rollout of the step, as
+the local backend counts them. Rewards and metrics are named by the environment (verifiers records each
 `@vf.reward` as `rewards/<name>` and each key of a `@vf.metric` dict as `metrics/<key>`).
 
 Not mappable (absent from the dict this module returns; see UNMAPPED for why): `kl`, `reward_std`,
@@ -36,14 +37,15 @@ ROLLOUT_NAMES = {
     "num_output_tokens/mean": "completion_len",
     "metrics/exact/mean": "exact_rate",
 }
-"""Per-rollout keys (after `train/agg/all/<agent>/`) → Contract 5 names; `rewards/<fn>/mean` → `reward/<fn>`."""
+"""Per-rollout keys (after `train/agg/all/<agent>/`) → Contract 5 names; `rewards/<fn>/mean` →
+`reward/<fn>`."""
 
 UNMAPPED = {
     "kl": "prime-rl logs mismatch_kl (inference vs trainer policy of the same step), not a KL to a reference "
     "model; they measure different things",
     "reward_std": "prime-rl logs reward mean/min/max/p10/p90 per step, no standard deviation",
-    "frac_zero_std_groups": "prime-rl's solved_none/solved_all count only groups of all-0 or all-1 rewards; with "
-    "our partial-credit rewards a group can have zero spread at any value",
+    "frac_zero_std_groups": "prime-rl's solved_none/solved_all count only groups of all-0 or all-1 rewards; "
+    "with our partial-credit rewards a group can have zero spread at any value",
 }
 """Contract 5 names a prime-rl run cannot fill, and why."""
 
@@ -98,7 +100,8 @@ def to_contract(row: Mapping[str, Any]) -> dict[str, float]:
 
 
 def merge_steps(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, float]]:
-    """Rows of one run (trainer and orchestrator rows of the same step side by side) → one mapped row per step."""
+    """Rows of one run (trainer and orchestrator rows of the same step side by side) → one mapped row per
+    step."""
     by_step: dict[int, dict[str, float]] = {}
     for row in rows:
         mapped = to_contract(row)

@@ -176,7 +176,8 @@ def build_upstream_plan(
     """`rl @ rl.toml` alone: prime-rl launches every process of the single-node or SLURM layout itself.
 
     CUDA_VISIBLE_DEVICES is passed on only when the user set it (prime-rl maps inference to the first
-    `num_infer_gpus` of those GPUs and the trainer to the next); `slurm_overrides` are extra `--slurm.*` flags.
+    `num_infer_gpus` of those GPUs and the trainer to the next); `slurm_overrides` are extra `--slurm.*`
+    flags.
     """
     argv = rl_argv(
         checkout,

@@ -151,10 +151,11 @@ def check_gpu(gpus: list[Gpu] | str, gpu_memory_utilization: float, gpu: int = 0
             Problem(
                 "gpu-memory",
                 (
-                    f"GPU {gpu} ({chosen.name}) has {chosen.free_mib / MIB_PER_GIB:.1f} GiB free; the run needs "
-                    f"{need_mib / MIB_PER_GIB:.1f} GiB (vLLM {gpu_memory_utilization:.2f} x "
-                    f"{chosen.total_mib / MIB_PER_GIB:.1f} GiB + ~{TRAINER_GIB:.0f} GiB trainer). Free the GPU "
-                    "(nvidia-smi shows who uses it) or lower gpu_memory_utilization in configs/inference_gpu0.toml."
+                    f"GPU {gpu} ({chosen.name}) has {chosen.free_mib / MIB_PER_GIB:.1f} GiB free; the run "
+                    f"needs {need_mib / MIB_PER_GIB:.1f} GiB (vLLM {gpu_memory_utilization:.2f} x "
+                    f"{chosen.total_mib / MIB_PER_GIB:.1f} GiB + ~{TRAINER_GIB:.0f} GiB trainer). Free the "
+                    "GPU (nvidia-smi shows who uses it) or lower gpu_memory_utilization in "
+                    "configs/inference_gpu0.toml."
                 ),
             )
         ]
@@ -395,7 +396,8 @@ def preflight(
 
 
 def available(prime_rl_dir: Path | str | None = None, machine: Machine | None = None) -> tuple[bool, str]:
-    """(True, "") when a CUDA GPU and a prime-rl checkout at the pinned commit are present, else the reason."""
+    """(True, "") when a CUDA GPU and a prime-rl checkout at the pinned commit are present, else the
+    reason."""
     machine = machine or Machine()
     gpus = machine.gpus()
     if isinstance(gpus, str) or not gpus:

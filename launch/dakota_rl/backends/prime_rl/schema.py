@@ -6,10 +6,11 @@ catches misspelt or moved keys (e.g. v0.4's `rollouts_per_example`, `[wandb]`, `
 prime-rl installed. Keys prime-rl accepts but we do not use are rejected here too: extend the model when a
 config starts using one. prime-rl's own `rl … --dry-run` remains the authority (`prime-rl train --dry-run`).
 
-Layouts (see layout.py): no `[inference]` = vLLM started outside `rl` on GPU 0; `[inference]` = prime-rl starts
-vLLM on `[deployment] num_infer_gpus` GPUs of one node; `[slurm]` (+ `[deployment] type = "multi_node"`) =
-prime-rl writes and submits an sbatch job. One rule is ours, stricter than prime-rl: a config with `[inference]`
-writes its GPU split out (`num_infer_gpus` or `num_infer_nodes`), so the GPUs a run takes are read in the file.
+Layouts (see layout.py): no `[inference]` = vLLM started outside `rl` on GPU 0; `[inference]` = prime-rl
+starts vLLM on `[deployment] num_infer_gpus` GPUs of one node; `[slurm]` (+
+`[deployment] type = "multi_node"`) = prime-rl writes and submits an sbatch job. One rule is ours, stricter
+than prime-rl: a config with `[inference]` writes its GPU split out (`num_infer_gpus` or `num_infer_nodes`),
+so the GPUs a run takes are read in the file.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ class MultiNodeDeploymentKeys(_Keys):
     num_train_nodes: int = Field(ge=1)
     """Trainer nodes (FSDP across all their GPUs)."""
     num_infer_nodes: int | None = Field(None, ge=0)
-    """Inference nodes per replica; unset: inferred from `[inference.deployment]` (1 for single-node inference)."""
+    """Inference nodes per replica; unset: inferred from `[inference.deployment]` (1 for single-node
+    inference)."""
     num_infer_replicas: int = Field(1, ge=1)
     """Independent inference replicas (total inference nodes = num_infer_nodes x num_infer_replicas)."""
 
@@ -140,7 +142,8 @@ class HarnessKeys(_Keys):
 
 class RuntimeKeys(_Keys):
     type: Literal["subprocess"] = "subprocess"
-    """verifiers also offers docker, podman, apptainer, e2b, modal and prime; our pure-Python scorers need none."""
+    """verifiers also offers docker, podman, apptainer, e2b, modal and prime; our pure-Python scorers need
+    none."""
 
 
 class AgentKeys(_Keys):

@@ -3,8 +3,8 @@
 Steps, each skipped when already done (so running it twice does nothing the second time):
   1. clone https://github.com/PrimeIntellect-ai/prime-rl (if the directory is absent or empty);
   2. check out the pinned commit (refuses when the checkout has local changes: nothing is ever discarded);
-  3. submodules deps/{verifiers,renderers,prime-envs,pydantic-config}, with the git@github.com: → https rewrite
-     (three are registered with SSH URLs);
+  3. submodules deps/{verifiers,renderers,prime-envs,pydantic-config}, with the git@github.com: → https
+     rewrite (three are registered with SSH URLs);
   4. `uv sync --all-extras` (FA3 for the trainer, vllm-router) into `<checkout>/.venv`;
   5. our environments: their dependencies except verifiers, then the packages themselves with `--no-deps`, so
      prime-rl's own verifiers (its submodule, 0.3.1.dev62) is kept;
@@ -35,7 +35,10 @@ from dakota_rl.backends.prime_rl.checkout import (
 )
 
 SUBMODULES = ("deps/verifiers", "deps/renderers", "deps/prime-envs", "deps/pydantic-config")
-ENV_DIRS = (REPO_ROOT / "environments" / "dakota_grammar_translation", REPO_ROOT / "environments" / "letter_counting")
+ENV_DIRS = (
+    REPO_ROOT / "environments" / "dakota_grammar_translation",
+    REPO_ROOT / "environments" / "letter_counting",
+)
 SSH_TO_HTTPS = (("url.https://github.com/.insteadOf", "git@github.com:"),)
 KEPT_PIN = "verifiers"
 """The one dependency of our environments that prime-rl's venv already pins (to its submodule)."""
@@ -98,14 +101,20 @@ def inspect_checkout(root: Path, *, submodules: Sequence[str], env_modules: Sequ
     if is_git:
         proc = _git(root, "rev-parse", "HEAD")
         head = proc.stdout.strip() if proc.returncode == 0 else None
-        dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no", "--ignore-submodules").stdout.strip())
-        status = _git(root, "submodule", "status", "--", *submodules).stdout.splitlines() if submodules else []
+        dirty = bool(
+            _git(root, "status", "--porcelain", "--untracked-files=no", "--ignore-submodules").stdout.strip()
+        )
+        status = (
+            _git(root, "submodule", "status", "--", *submodules).stdout.splitlines() if submodules else []
+        )
         submodules_ready = len(status) == len(submodules) and all(line.startswith(" ") for line in status)
         checkout = Checkout(root)
         venv_ready = checkout.python.exists() and checkout.executable("rl").exists()
         if venv_ready and env_modules:
             code = "; ".join(f"import {m}" for m in env_modules)
-            envs_ready = subprocess.run([str(checkout.python), "-c", code], capture_output=True).returncode == 0
+            envs_ready = (
+                subprocess.run([str(checkout.python), "-c", code], capture_output=True).returncode == 0
+            )
     return CheckoutState(exists, empty, is_git, head, bool(dirty), submodules_ready, venv_ready, envs_ready)
 
 
@@ -137,11 +146,14 @@ def plan_setup(
 ) -> list[Step]:
     """The steps `setup` takes from `state` (pure). Raises PrimeRLError when it must not touch `root`."""
     if state.exists and not state.empty and not state.is_git:
-        raise PrimeRLError(f"{root} exists and is not a git checkout: choose an empty --prime-rl-dir "
-                           "(or set PRIME_RL_DIR)")
+        raise PrimeRLError(
+            f"{root} exists and is not a git checkout: choose an empty --prime-rl-dir (or set PRIME_RL_DIR)"
+        )
     if state.is_git and state.head != commit and state.dirty:
-        raise PrimeRLError(f"{root} has local changes and is at {str(state.head)[:9]}, not {commit[:9]}: "
-                           "commit or stash them first (setup never discards changes)")
+        raise PrimeRLError(
+            f"{root} has local changes and is at {str(state.head)[:9]}, not {commit[:9]}: "
+            "commit or stash them first (setup never discards changes)"
+        )
     checkout = Checkout(root)
     steps = []
     if state.is_git:
@@ -151,18 +163,39 @@ def plan_setup(
     moving = state.head != commit
     if moving:
         fetch = (Command(("git", "-C", str(root), "fetch", "origin", commit)),) if state.is_git else ()
-        steps.append(Step("checkout", (*fetch, Command(("git", "-C", str(root), "checkout", "--detach", commit)))))
+        steps.append(
+            Step("checkout", (*fetch, Command(("git", "-C", str(root), "checkout", "--detach", commit))))
+        )
     else:
         steps.append(Step("checkout", skip=f"already at {commit[:9]}"))
     redo = force or moving
     if submodules and (redo or not state.submodules_ready):
-        steps.append(Step("submodules", (Command(("git", "-C", str(root), "submodule", "update", "--init",
-                                                  "--", *submodules), env=git_config_env(git_config)),)))
+        steps.append(
+            Step(
+                "submodules",
+                (
+                    Command(
+                        ("git", "-C", str(root), "submodule", "update", "--init", "--", *submodules),
+                        env=git_config_env(git_config),
+                    ),
+                ),
+            )
+        )
     else:
         steps.append(Step("submodules", skip="initialised at the pinned commits"))
     if redo or not state.venv_ready:
-        steps.append(Step("uv sync", (Command(("uv", "sync", "--all-extras"), cwd=root,
-                                              env={"UV_PROJECT_ENVIRONMENT": str(checkout.venv)}),)))
+        steps.append(
+            Step(
+                "uv sync",
+                (
+                    Command(
+                        ("uv", "sync", "--all-extras"),
+                        cwd=root,
+                        env={"UV_PROJECT_ENVIRONMENT": str(checkout.venv)},
+                    ),
+                ),
+            )
+        )
         venv_changed = True
     else:
         steps.append(Step("uv sync", skip=f"{checkout.venv} has rl and inference"))
@@ -187,7 +220,10 @@ def run_command(command: Command) -> int:
 
 def import_report(python: Path, modules: Sequence[str]) -> tuple[bool, str]:
     """Import the environments and verifiers in prime-rl's venv; (ok, what it printed)."""
-    code = "; ".join(f"import {m}" for m in modules) + "; import verifiers; print('verifiers', verifiers.__version__)"
+    code = (
+        "; ".join(f"import {m}" for m in modules)
+        + "; import verifiers; print('verifiers', verifiers.__version__)"
+    )
     try:
         proc = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
     except OSError as err:
@@ -198,8 +234,10 @@ def import_report(python: Path, modules: Sequence[str]) -> tuple[bool, str]:
 
 def vf_eval_entry(python: Path) -> str:
     """The `vf-eval` console script's target in a venv ("" when none)."""
-    code = ("from importlib.metadata import entry_points; "
-            "print(*[e.value for e in entry_points(group='console_scripts', name='vf-eval')][:1])")
+    code = (
+        "from importlib.metadata import entry_points; "
+        "print(*[e.value for e in entry_points(group='console_scripts', name='vf-eval')][:1])"
+    )
     try:
         proc = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
     except OSError:
@@ -208,12 +246,16 @@ def vf_eval_entry(python: Path) -> str:
 
 
 def legacy_vf_eval_note(entry: str) -> str | None:
-    """What to run instead when a venv's `vf-eval` is verifiers' legacy v0 evaluator (v1's lives in verifiers.v1)."""
+    """What to run instead when a venv's `vf-eval` is verifiers' legacy v0 evaluator (v1's lives in
+    verifiers.v1)."""
     if not entry or entry.startswith("verifiers.v1."):
         return None
-    return (f"note: in prime-rl's venv `vf-eval` is verifiers' legacy v0 evaluator ({entry}), which cannot run our "
-            "v1 environments: evaluate with this project's `vf-eval` (.venv, verifiers 0.4.0) or `prime-rl eval "
-            "CKPT`, or inside prime-rl's venv with its v1 CLI `uv run eval dakota_grammar_translation -m ...`")
+    return (
+        f"note: in prime-rl's venv `vf-eval` is verifiers' legacy v0 evaluator ({entry}), which cannot run "
+        "our v1 environments: evaluate with this project's `vf-eval` (.venv, verifiers 0.4.0) or `prime-rl "
+        "eval CKPT`, or inside prime-rl's venv with its v1 CLI `uv run eval dakota_grammar_translation -m "
+        "...`"
+    )
 
 
 def setup(
@@ -231,8 +273,16 @@ def setup(
     root = default_prime_rl_dir(prime_rl_dir)
     modules = env_modules_of(env_dirs)
     state = inspect_checkout(root, submodules=submodules, env_modules=modules)
-    steps = plan_setup(root, state, force=force, url=url, commit=commit, submodules=submodules,
-                       env_dirs=env_dirs, git_config=git_config)
+    steps = plan_setup(
+        root,
+        state,
+        force=force,
+        url=url,
+        commit=commit,
+        submodules=submodules,
+        env_dirs=env_dirs,
+        git_config=git_config,
+    )
     print(f"prime-rl setup: {root} at {commit[:9]}")
     for step in steps:
         if step.skip:
@@ -242,8 +292,11 @@ def setup(
             print(f"  {step.name}: $ {command}", flush=True)
             code = runner(command)
             if code != 0:
-                print(f"prime-rl setup: `{step.name}` failed (exit {code}); fix the cause above and run "
-                      "`prime-rl setup` again", file=sys.stderr)
+                print(
+                    f"prime-rl setup: `{step.name}` failed (exit {code}); fix the cause above and run "
+                    "`prime-rl setup` again",
+                    file=sys.stderr,
+                )
                 return code
         print(f"  {step.name}: done")
     ok, report = import_report(Checkout(root).python, modules)
