@@ -36,7 +36,9 @@ class RewardBank:
         """Hit the token cap without emitting EOS."""
         return bool(ids) and len(ids) >= self.max_completion_tokens and ids[-1] not in self.eos_token_ids
 
-    def scores(self, completions: list[Any], task_json: list[str], completion_ids: list[Any] | None) -> list[Any]:
+    def scores(
+        self, completions: list[Any], task_json: list[str], completion_ids: list[Any] | None
+    ) -> list[Any]:
         out = []
         for i, (completion, task) in enumerate(zip(completions, task_json, strict=True)):
             truncated = self.is_truncated(completion_ids[i] if completion_ids else None)
