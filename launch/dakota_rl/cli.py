@@ -59,10 +59,14 @@ def _serving_commands(sub: argparse._SubParsersAction) -> None:
     from dakota_rl.config import EvalConfig
 
     experiment = sub.add_parser(
-        "experiment", help="GRPO vs an SFT control from one SFT warm-up, paired held-out eval, report",
-        allow_abbrev=False, usage="prime-rl experiment @ configs/experiments/grpo_vs_sft.toml [--seeds 0 1 ...]",
+        "experiment",
+        help="GRPO vs an SFT control from one SFT warm-up, paired held-out eval, report",
+        allow_abbrev=False,
+        usage="prime-rl experiment @ configs/experiments/grpo_vs_sft.toml [--seeds 0 1 ...]",
     )
-    experiment.add_argument("--output-dir", type=Path, default=Path("outputs"), help="parent of the run folder")
+    experiment.add_argument(
+        "--output-dir", type=Path, default=Path("outputs"), help="parent of the run folder"
+    )
     experiment.add_argument("--run.name", "--run-name", dest="run_name", default="grpo_vs_sft")
     experiment.add_argument("--clean", action="store_true", help="delete an existing run folder first")
 
@@ -70,8 +74,11 @@ def _serving_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("checkpoint", help="HF folder (e.g. outputs/RUN/checkpoints/step_N) or model name")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--engine", choices=["auto", "transformers", "vllm"], default="auto")
-    serve.add_argument("--name", default="checkpoint", help="model name to serve under, the -m of vf-eval "
-                       "(default: checkpoint)")
+    serve.add_argument(
+        "--name",
+        default="checkpoint",
+        help="model name to serve under, the -m of vf-eval (default: checkpoint)",
+    )
     ev = sub.add_parser("eval", help="serve checkpoint(s), run vf-eval on the held-out split, write a report")
     ev.add_argument("checkpoints", nargs="+", help="one checkpoint, or two to compare side by side")
     ev.add_argument("--env", default="dakota_grammar_translation", help="environment id")
