@@ -118,6 +118,7 @@ def _letter_counting(options: Mapping[str, Any]) -> EnvSpec:
 ENVS: dict[str, Callable[[Mapping[str, Any]], EnvSpec]] = {
     "dakota_grammar_translation": _dakota,
     "letter_counting": _letter_counting,
+    "parallel_translation": lambda options: importlib.import_module("parallel_translation.spec").env_spec(options),
 }
 
 

@@ -1,0 +1,120 @@
+"""How the launcher sees this environment: `env_spec(options) -> EnvSpec` (the interface every env exposes).
+
+`options` is the `[orchestrator.train.source.env.taskset]` table (less `id`): the corpus options of
+`corpus.CorpusOptions`, `task.weights` (chrf / special / sanity / learned), `system_prompt` (a file) and
+`reward_model` (a folder trained by `python -m parallel_translation.reward_model`, used when
+`task.weights.learned` > 0). Unknown keys are refused by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from dakota_rl.config import ConfigError
+from dakota_rl.envs import EnvSpec
+from parallel_translation.corpus import CorpusError, CorpusOptions, load_tasks
+from parallel_translation.metrics import corpus_metrics
+from parallel_translation.rewards import DEFAULT_WEIGHTS, Weights, score
+
+
+class WeightOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    chrf: float = DEFAULT_WEIGHTS.chrf
+    special: float = DEFAULT_WEIGHTS.special
+    sanity: float = DEFAULT_WEIGHTS.sanity
+    learned: float = 0.0
+    """Weight of the reward model's score; needs `reward_model`."""
+
+
+class TaskOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    weights: WeightOptions = WeightOptions()
+
+
+class SpecOptions(CorpusOptions):
+    """The taskset table as the launcher reads it."""
+
+    task: TaskOptions = TaskOptions()
+    system_prompt: Path | None = None
+    """A file whose text replaces the default system prompt."""
+    reward_model: Path | None = None
+    """A reward-model folder (sequence-classification head) for the `learned` component."""
+
+    @model_validator(mode="after")
+    def _learned_needs_model(self) -> SpecOptions:
+        Weights(**self.task.weights.model_dump())
+        if self.task.weights.learned > 0 and self.reward_model is None:
+            raise ValueError("task.weights.learned > 0 needs reward_model = <folder>")
+        return self
+
+
+@dataclass(frozen=True)
+class ParallelEnvSpec(EnvSpec):
+    """EnvSpec plus corpus-level metrics for the eval report."""
+
+    corpus_metrics: Callable[[list[str], list[Mapping[str, Any]]], dict[str, Any]] | None = None
+    """(answers, tasks) → corpus chrF++ and BLEU (+ COMET / MAUVE when available)."""
+
+
+def parse_options(options: Mapping[str, Any]) -> SpecOptions:
+    """Validate the taskset table; ConfigError names the first bad key."""
+    try:
+        return SpecOptions.model_validate(dict(options))
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        if not where:
+            raise ConfigError(f"parallel_translation: {first['msg'].removeprefix('Value error, ')}") from None
+        if first["type"] == "extra_forbidden":
+            raise ConfigError(f"parallel_translation: unknown taskset option `{where}`") from None
+        raise ConfigError(f"parallel_translation: taskset option `{where}`: {first['msg']}") from None
+
+
+def env_spec(options: Mapping[str, Any] | None = None) -> ParallelEnvSpec:
+    """The EnvSpec of `parallel_translation` for these taskset options."""
+    opts = parse_options(options or {})
+    weights = Weights(**opts.task.weights.model_dump())
+    components = {"chrf": weights.chrf, "special": weights.special, "sanity": weights.sanity}
+    learned = None
+    if weights.learned > 0:
+        from parallel_translation.reward_model import LearnedReward
+
+        learned = LearnedReward(opts.reward_model)
+        components["learned"] = weights.learned
+    if opts.system_prompt is not None:
+        system_prompt = opts.system_prompt.read_text(encoding="utf-8")
+    else:
+        from parallel_translation.taskset import SYSTEM_PROMPT
+
+        system_prompt = SYSTEM_PROMPT
+
+    def score_one(completion: str | None, task: Mapping[str, Any], truncated: bool) -> Any:
+        return score(completion, task, weights, truncated=truncated, learned=learned)
+
+    def load(split: str) -> list[dict[str, Any]]:
+        try:
+            return load_tasks(opts.model_copy(update={"split": split}))
+        except CorpusError as err:
+            raise ConfigError(f"parallel_translation: {err}") from None
+
+    corpus_keys = set(CorpusOptions.model_fields) - {"split"}
+    eval_options = {k: v for k, v in opts.model_dump(include=corpus_keys, exclude_defaults=True).items()}
+    if opts.task.weights != WeightOptions():
+        eval_options["task"] = {"weights": opts.task.weights.model_dump(exclude={"learned"})}
+    return ParallelEnvSpec(
+        id="parallel_translation",
+        system_prompt=system_prompt,
+        components=components,
+        score=score_one,
+        load_tasks=load,
+        gold_completion=lambda task: task["answer"],
+        group_keys=("direction",),
+        heldout_split="heldout",
+        eval_options=eval_options,
+        corpus_metrics=corpus_metrics,
+    )
