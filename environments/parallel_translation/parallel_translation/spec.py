@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -44,6 +44,8 @@ class SpecOptions(CorpusOptions):
     """A file whose text replaces the default system prompt."""
     reward_model: Path | None = None
     """A reward-model folder (sequence-classification head) for the `learned` component."""
+    eval_extras: list[Literal["comet", "comet-kiwi", "mauve"]] = []
+    """Learned metrics the eval report adds to corpus chrF++ and BLEU (need their packages and weights)."""
 
     @model_validator(mode="after")
     def _learned_needs_model(self) -> SpecOptions:
@@ -58,7 +60,7 @@ class ParallelEnvSpec(EnvSpec):
     """EnvSpec plus corpus-level metrics for the eval report."""
 
     corpus_metrics: Callable[[list[str], list[Mapping[str, Any]]], dict[str, Any]] | None = None
-    """(answers, tasks) → corpus chrF++ and BLEU (+ COMET / MAUVE when available)."""
+    """(answers, tasks) → corpus chrF++ and BLEU in [0, 100] (+ COMET / MAUVE results when asked for)."""
 
 
 def parse_options(options: Mapping[str, Any]) -> SpecOptions:
@@ -116,5 +118,5 @@ def env_spec(options: Mapping[str, Any] | None = None) -> ParallelEnvSpec:
         group_keys=("direction",),
         heldout_split="heldout",
         eval_options=eval_options,
-        corpus_metrics=corpus_metrics,
+        corpus_metrics=lambda answers, tasks: corpus_metrics(answers, tasks, opts.eval_extras),
     )
