@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,3 +227,40 @@ def _merge_alternatives(tasks: dict[str, dict[str, Any]], record: dict[str, Any]
         tasks[key] = record
     elif record["answer"] != tasks[key]["answer"] and record["answer"] not in tasks[key]["alternatives"]:
         tasks[key]["alternatives"].append(record["answer"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Preview a corpus as the environment will see it: counts per split and the first tasks."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m parallel_translation.corpus", description=main.__doc__)
+    parser.add_argument(
+        "--data", default=None, help="JSONL/Parquet file or hub id (default: embedded corpus)"
+    )
+    parser.add_argument("--language", default="dakota")
+    parser.add_argument("--other-language", default="english")
+    parser.add_argument("--corpus-direction", default="into", choices=["into", "out_of"])
+    parser.add_argument("--show", type=int, default=3)
+    args = parser.parse_args(argv)
+    common = dict(
+        data=args.data,
+        language=args.language,
+        other_language=args.other_language,
+        corpus_direction=args.corpus_direction,
+    )
+    try:
+        splits = {s: load_tasks(CorpusOptions(split=s, **common)) for s in SPLITS}
+    except CorpusError as err:
+        print(f"corpus: error: {err}", file=sys.stderr)
+        return 2
+    print(", ".join(f"{s}: {len(t)} tasks" for s, t in splits.items()))
+    print(
+        f"special letters of {args.language}: {splits['train'][0]['orthography']['special'] if args.corpus_direction == 'into' else '(see out_of tasks)'}"
+    )
+    for task in splits["train"][: args.show]:
+        print(json.dumps({k: task[k] for k in ("direction", "prompt", "answer")}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -106,8 +106,9 @@ def env_spec(options: Mapping[str, Any] | None = None) -> ParallelEnvSpec:
 
     corpus_keys = set(CorpusOptions.model_fields) - {"split"}
     eval_options = {k: v for k, v in opts.model_dump(include=corpus_keys, exclude_defaults=True).items()}
-    if opts.task.weights != WeightOptions():
-        eval_options["task"] = {"weights": opts.task.weights.model_dump(exclude={"learned"})}
+    if opts.task.weights != WeightOptions():  # vf-eval scores without the reward model: renormalise the rest
+        rest = opts.task.weights.model_dump(exclude={"learned"})
+        eval_options["task"] = {"weights": {k: v / sum(rest.values()) for k, v in rest.items()}}
     return ParallelEnvSpec(
         id="parallel_translation",
         system_prompt=system_prompt,
