@@ -81,7 +81,8 @@ def train_once(config: str, params: dict[str, Any], extra: list[str], output_dir
     from dakota_rl.cli import run
 
     name = run_name(params)
-    argv = ["train", "@", config, *[f"--{k}={v}" for k, v in params.items()], *extra, "--run.name", name]
+    # The grid point's values come last, so they win over the same keys in `extra`.
+    argv = ["train", "@", config, *extra, *[f"--{k}={v}" for k, v in params.items()], "--run.name", name]
     if output_dir is not None:
         argv += ["--output-dir", str(output_dir)]
     code = run(argv)
