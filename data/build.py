@@ -41,20 +41,37 @@ from data.templates import (
 
 __all__ = ["SourceError", "build", "check", "leaks", "main"]
 
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "2.0.0"
 REPO = Path(__file__).resolve().parents[1]
 SOURCE_DIR = REPO / "data" / "riggs"
 OUT_DIR = REPO / "environments" / "dakota_grammar_translation" / "dakota_grammar_translation" / "data"
 SOURCES = ("lexicon.yaml", "rules.yaml", "orthography.yaml")
 OUTPUTS = ("tasks_train.jsonl", "tasks_heldout.jsonl", "orthography.json", "manifest.json")
 HELDOUT_PERMILLE = 200
-FAMILY_TAG = {"morphology": "morph", "translation": "trans", "reverse_translation": "rev", "syntax": "syn",
-              "pattern": "pat"}
+FAMILY_TAG = {
+    "morphology": "morph",
+    "translation": "trans",
+    "reverse_translation": "rev",
+    "syntax": "syn",
+    "pattern": "pat",
+}
 DIFFICULTIES = ("easy", "medium", "hard", "advanced")
 FAMILIES = tuple(FAMILY_TAG)
 STATUS_RANK = {"unverified": 0, "unreviewed": 1, "corrected": 2, "approved": 3}
-FAMILY_CAP = {"morphology": 3000, "translation": 3200, "reverse_translation": 3000, "syntax": 2200, "pattern": 600}
-IMPLIED_RULES = {"pron-3sg-zero", "dual-no-pi", "pron-3pl-pi", "stative-uses-patient", "third-person-no-object-singular"}
+FAMILY_CAP = {
+    "morphology": 3000,
+    "translation": 3200,
+    "reverse_translation": 3000,
+    "syntax": 2200,
+    "pattern": 600,
+}
+IMPLIED_RULES = {
+    "pron-3sg-zero",
+    "dual-no-pi",
+    "pron-3pl-pi",
+    "stative-uses-patient",
+    "third-person-no-object-singular",
+}
 
 
 def _canon() -> tuple[Any, Any]:
@@ -74,7 +91,10 @@ def sha256_file(path: Path) -> str:
 
 def is_heldout_lexeme(lexeme_id: str) -> bool:
     """Deterministic lexeme split: a hash of the id, ~20% held out."""
-    return int(hashlib.sha256(f"dakota-split:{lexeme_id}".encode()).hexdigest()[:12], 16) % 1000 < HELDOUT_PERMILLE
+    return (
+        int(hashlib.sha256(f"dakota-split:{lexeme_id}".encode()).hexdigest()[:12], 16) % 1000
+        < HELDOUT_PERMILLE
+    )
 
 
 # -- assembly ------------------------------------------------------------------------------------------------
@@ -105,18 +125,27 @@ def leaks(prompt_key: str, answer_key: str) -> bool:
     return bool(answer.strip()) and f" {answer} " in f" {_words(prompt_key)} "
 
 
+UNACCENTED = str.maketrans("áéíóú", "aeiou")
+
+
+def unaccented(text: str) -> str:
+    """The text without stress accents (a gold that differs from a prompt word only by an accent is a leak)."""
+    return text.translate(UNACCENTED)
+
+
 def cap_families(drafts: list[Draft]) -> list[Draft]:
     """Keep at most FAMILY_CAP[family] drafts per family: those with the lowest hash of their prompt."""
     kept: list[Draft] = []
     for family in FAMILIES:
         group = [d for d in drafts if d.family == family]
         group.sort(key=lambda d: sample_hash(f"cap:{d.family}:{d.prompt}"))
-        kept.extend(group[:FAMILY_CAP[family]])
+        kept.extend(group[: FAMILY_CAP[family]])
     return kept
 
 
-def finalise(drafts: list[Draft], grammar: Grammar, attested: Mapping[str, str], canonicalize: Any,
-             match_key: Any) -> tuple[dict[str, list[dict[str, Any]]], Counter]:
+def finalise(
+    drafts: list[Draft], grammar: Grammar, attested: Mapping[str, str], canonicalize: Any, match_key: Any
+) -> tuple[dict[str, list[dict[str, Any]]], Counter]:
     """Split, filter (leaks, conflicts, mixed splits), dedupe, and turn drafts into Contract 1 records."""
     dropped: Counter = Counter()
     by_prompt: dict[str, list[tuple[Draft, dict[str, Any]]]] = defaultdict(list)
@@ -129,7 +158,10 @@ def finalise(drafts: list[Draft], grammar: Grammar, attested: Mapping[str, str],
             alts.add(" ".join(kin if w == cin else w for w in answer.split(" ")))
         alternatives = sorted(alts - {answer})
         pkey = match_key(prompt.replace("\n", " "))
-        if any(leaks(pkey, match_key(a)) for a in [answer, *alternatives]):
+        if any(
+            leaks(pkey, match_key(a)) or leaks(unaccented(pkey), unaccented(match_key(a)))
+            for a in [answer, *alternatives]
+        ):
             dropped["gold in prompt"] += 1
             continue
         content = [lx for lx in d.lexemes if lx.pos in CONTENT_POS]
@@ -138,15 +170,24 @@ def finalise(drafts: list[Draft], grammar: Grammar, attested: Mapping[str, str],
             dropped["mixed train/held-out lexemes"] += 1
             continue
         split = "heldout" if sides == {True} else "train"
-        segments = d.form.segments() if (d.form and d.answer_language == "dakota") else _english_segments(answer)
-        segments = [{"form": canonicalize(s["form"]) if s["kind"] != "space" else " ", "kind": s["kind"]} for s in segments]
+        if split == "heldout" and d.recall:
+            dropped["held-out word recall (vocabulary never shown in train)"] += 1
+            continue
+        segments = (
+            d.form.segments() if (d.form and d.answer_language == "dakota") else _english_segments(answer)
+        )
+        segments = [
+            {"form": canonicalize(s["form"]) if s["kind"] != "space" else " ", "kind": s["kind"]}
+            for s in segments
+        ]
         if "".join(s["form"] for s in segments) != answer:
             dropped["segments do not rebuild the answer"] += 1
             continue
         rule_ids = d.rule_ids()
         rule_sources = sorted({str(grammar.rules[r]["source"]) for r in rule_ids if r in grammar.rules})
-        statuses = [lx.review_status for lx in d.lexemes] + [str(grammar.rules[r]["review_status"]) for r in rule_ids
-                                                              if r in grammar.rules]
+        statuses = [lx.review_status for lx in d.lexemes] + [
+            str(grammar.rules[r]["review_status"]) for r in rule_ids if r in grammar.rules
+        ]
         dakota = canonicalize(d.dakota)
         is_attested = dakota in attested
         source = "lexicon: " + "; ".join(dict.fromkeys(lx.source for lx in d.lexemes))
@@ -166,8 +207,10 @@ def finalise(drafts: list[Draft], grammar: Grammar, attested: Mapping[str, str],
             "answer_language": d.answer_language,
             "meta": {
                 "stem": canonicalize(d.stem),
-                "affixes": [{"form": canonicalize(a["form"]), "slot": a["slot"], "rule_id": a["rule_id"]}
-                            for a in (d.form.affixes if d.form else [])],
+                "affixes": [
+                    {"form": canonicalize(a["form"]), "slot": a["slot"], "rule_id": a["rule_id"]}
+                    for a in (d.form.affixes if d.form else [])
+                ],
                 "segments": segments,
                 "rule_ids": rule_ids,
                 "lexeme_ids": [lx.id for lx in d.lexemes],
@@ -229,11 +272,15 @@ def build(out_dir: Path, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
     nouns = [lx for lx in lexemes if lx.pos == "noun"]
     numerals = [lx for lx in lexemes if lx.pos == "numeral"]
     adjectives = [v for v in verbs if v.verb.get("class") == "stative" and v.is_copula_verb]
-    drafts = (verb_drafts(grammar, verbs) + noun_drafts(grammar, nouns, adjectives, numerals)
-              + sentence_drafts(grammar, nouns, verbs) + emphatic_drafts(grammar, verbs)
-              + pattern_drafts(grammar, verbs, nouns)
-              + vocabulary_drafts(lexemes, lambda a, b: is_heldout_lexeme(a.id) == is_heldout_lexeme(b.id))
-              + attested_drafts(attestations))
+    drafts = (
+        verb_drafts(grammar, verbs)
+        + noun_drafts(grammar, nouns, adjectives, numerals)
+        + sentence_drafts(grammar, nouns, verbs)
+        + emphatic_drafts(grammar, verbs)
+        + pattern_drafts(grammar, verbs, nouns)
+        + vocabulary_drafts(lexemes, lambda a, b: is_heldout_lexeme(a.id) == is_heldout_lexeme(b.id))
+        + attested_drafts(attestations)
+    )
     drafts = cap_families(drafts)
     splits, dropped = finalise(drafts, grammar, attested, canonicalize, match_key)
     for split, records in splits.items():
@@ -251,8 +298,10 @@ def build(out_dir: Path, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
         "generator_version": GENERATOR_VERSION,
         "heldout_permille": HELDOUT_PERMILLE,
         "sources": {f"data/riggs/{name}": sha256_file(source_dir / name) for name in SOURCES},
-        "files": {name: {"sha256": sha256_file(out_dir / name), "bytes": (out_dir / name).stat().st_size}
-                  for name in ("tasks_train.jsonl", "tasks_heldout.jsonl", "orthography.json")},
+        "files": {
+            name: {"sha256": sha256_file(out_dir / name), "bytes": (out_dir / name).stat().st_size}
+            for name in ("tasks_train.jsonl", "tasks_heldout.jsonl", "orthography.json")
+        },
         "counts": counts,
         "totals": {split: len(records) for split, records in splits.items()},
         "attested": attested_counts,
@@ -260,23 +309,60 @@ def build(out_dir: Path, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
         "rules": {"total": len(rules), "active": len(grammar.rules)},
         "dropped": dict(sorted(dropped.items())),
     }
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
-                                           encoding="utf-8", newline="\n")
+    add_attested_split(manifest)
+    (out_dir / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+        encoding="utf-8",
+        newline="\n",
+    )
     return manifest
+
+
+ATTESTED_FILES = ("tasks_attested.jsonl", "UNIMORPH_LICENSE.md")
+
+
+def add_attested_split(manifest: dict[str, Any]) -> None:
+    """Record the shipped UniMorph split (`python -m data.import_unimorph` writes it; not rebuilt here, so this
+    build needs no external file) in the manifest: files, family × difficulty counts, total."""
+    from dakota_grammar_translation.tasks import read_tasks
+
+    path = OUT_DIR / ATTESTED_FILES[0]
+    if not path.is_file():
+        return
+    records = read_tasks(path)
+    for name in ATTESTED_FILES:
+        manifest["files"][name] = {
+            "sha256": sha256_file(OUT_DIR / name),
+            "bytes": (OUT_DIR / name).stat().st_size,
+        }
+    counts = {f: {d: 0 for d in DIFFICULTIES} for f in FAMILIES}
+    for r in records:
+        counts[r["family"]][r["difficulty"]] += 1
+    manifest["counts"]["attested"] = counts
+    manifest["totals"]["attested"] = len(records)
+    manifest["attested"]["attested"] = {"attested": len(records), "derived": 0}
+    manifest["attested_source"] = (
+        "UniMorph Dakota (LaFontaine & McKay, 550 Dakota Verbs, 2005; annotated by "
+        "E. Chodroff), CC BY-SA 3.0: see UNIMORPH_LICENSE.md"
+    )
 
 
 def summary(manifest: Mapping[str, Any]) -> str:
     """A printed table: family × difficulty per split, attested vs derived, drops."""
     lines = []
-    for split in ("train", "heldout"):
+    for split in [s for s in ("train", "heldout", "attested") if s in manifest["totals"]]:
         lines.append(f"{split} ({manifest['totals'][split]} tasks)")
         lines.append(f"  {'family':<20}" + "".join(f"{d:>10}" for d in DIFFICULTIES) + f"{'total':>10}")
         for family in FAMILIES:
             row = manifest["counts"][split][family]
-            lines.append(f"  {family:<20}" + "".join(f"{row[d]:>10}" for d in DIFFICULTIES) + f"{sum(row.values()):>10}")
+            lines.append(
+                f"  {family:<20}"
+                + "".join(f"{row[d]:>10}" for d in DIFFICULTIES)
+                + f"{sum(row.values()):>10}"
+            )
         att = manifest["attested"][split]
         lines.append(f"  attested {att['attested']}, derived by rule {att['derived']}")
-    total = sum(manifest["totals"].values())
+    total = manifest["totals"]["train"] + manifest["totals"]["heldout"]
     lines.append(f"held-out share: {manifest['totals']['heldout'] / max(total, 1):.1%}")
     lines.append("dropped: " + (", ".join(f"{k} {v}" for k, v in manifest["dropped"].items()) or "none"))
     return "\n".join(lines)
@@ -287,20 +373,30 @@ def check(out_dir: Path = OUT_DIR) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         manifest = build(Path(tmp))
         print(summary(manifest))
-        return [name for name in OUTPUTS
-                if not (out_dir / name).is_file() or (out_dir / name).read_bytes() != (Path(tmp) / name).read_bytes()]
+        return [
+            name
+            for name in OUTPUTS
+            if not (out_dir / name).is_file()
+            or (out_dir / name).read_bytes() != (Path(tmp) / name).read_bytes()
+        ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data.build", description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="rebuild in a temp dir and compare with the committed files")
-    parser.add_argument("--out", type=Path, default=OUT_DIR, help="output directory (default: the env package data dir)")
+    parser.add_argument(
+        "--check", action="store_true", help="rebuild in a temp dir and compare with the committed files"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT_DIR, help="output directory (default: the env package data dir)"
+    )
     args = parser.parse_args(argv)
     start, cpu = time.perf_counter(), time.process_time()
     try:
         if args.check:
             differ = check(args.out)
-            print(f"build time: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU")
+            print(
+                f"build time: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU"
+            )
             if differ:
                 print(f"FAIL: differs from a fresh build: {', '.join(differ)} (run `python -m data.build`)")
                 return 1
@@ -311,7 +407,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(summary(manifest))
-    print(f"build time: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU; wrote {args.out}")
+    print(
+        f"build time: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU; wrote {args.out}"
+    )
     return 0
 
 

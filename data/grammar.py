@@ -14,7 +14,15 @@ from typing import Any
 VOWELS = set("aeiouáéíóú")
 SUBJECTS = ("1sg", "2sg", "3sg", "1du", "1pl", "2pl", "3pl")
 OBJECTS = ("1sg", "2sg", "3pl")
-SUBJECT_ENGLISH = {"1sg": "I", "2sg": "you", "3sg": "he", "1du": "we two", "1pl": "we", "2pl": "you all", "3pl": "they"}
+SUBJECT_ENGLISH = {
+    "1sg": "I",
+    "2sg": "you",
+    "3sg": "he",
+    "1du": "we two",
+    "1pl": "we",
+    "2pl": "you all",
+    "3pl": "they",
+}
 OBJECT_ENGLISH = {"1sg": "me", "2sg": "you", "3pl": "them"}
 SUBJECT_FEATURE = {
     "1sg": 'subject "I" (first person singular)',
@@ -25,14 +33,29 @@ SUBJECT_FEATURE = {
     "2pl": 'subject "you" (several people)',
     "3pl": 'subject "they" (plural)',
 }
-OBJECT_FEATURE = {"1sg": 'object "me"', "2sg": 'object "you" (one person)', "3pl": 'object "them" (animate plural)'}
-AGENT_RULES = {"1sg": "pron-agent-1sg", "2sg": "pron-agent-2sg", "1du": "pron-agent-1du",
-               "1pl": "pron-agent-1pl", "2pl": "pron-agent-2pl", "3pl": "pron-3pl-pi"}
-PATIENT_RULES = {"1sg": "pron-patient-1sg", "2sg": "pron-patient-2sg", "1du": "pron-agent-1du",
-                 "1pl": "pron-agent-1pl", "2pl": "pron-patient-2pl", "3pl": "pron-3pl-pi"}
+OBJECT_FEATURE = {
+    "1sg": 'object "me"',
+    "2sg": 'object "you" (one person)',
+    "3pl": 'object "them" (animate plural)',
+}
+AGENT_RULES = {
+    "1sg": "pron-agent-1sg",
+    "2sg": "pron-agent-2sg",
+    "1du": "pron-agent-1du",
+    "1pl": "pron-agent-1pl",
+    "2pl": "pron-agent-2pl",
+    "3pl": "pron-3pl-pi",
+}
+PATIENT_RULES = {
+    "1sg": "pron-patient-1sg",
+    "2sg": "pron-patient-2sg",
+    "1du": "pron-agent-1du",
+    "1pl": "pron-agent-1pl",
+    "2pl": "pron-patient-2pl",
+    "3pl": "pron-3pl-pi",
+}
 OBJECT_RULES = {"1sg": "pron-object-1sg", "2sg": "pron-object-2sg", "3pl": "pron-object-3pl-wica"}
 PLURAL_SUBJECTS = {"1pl", "2pl", "3pl"}
-ABLAUT_TRIGGERS = ("future-kta", "negation-sni", "imperative-wo", "imperative-po", "conjunction-ka")
 
 Piece = tuple[str, str]
 
@@ -76,6 +99,16 @@ class Lexeme:
     source: str
     review_status: str
     kin_term: bool = False
+    features: tuple[str, ...] = ()
+    """Semantic features of a noun (human, animal, artifact, food, mass, name, …) the templates select on."""
+    countable: bool = True
+    diminutive: str | None = None
+    """The -na diminutive's source where one is attested; None: no diminutive is built."""
+
+    def selects(self, role: str, noun: Lexeme) -> bool:
+        """Does this verb accept `noun` as its `role` ("subject" or "object"), by the features in the lexicon?"""
+        wanted = set(self.verb.get(role) or [])
+        return bool(wanted & set(noun.features)) and "name" not in noun.features
 
     @property
     def is_copula_verb(self) -> bool:
@@ -109,56 +142,116 @@ class Grammar:
 
     # -- verbs ---------------------------------------------------------------------------------------------
     def inflect(
-        self, lex: Lexeme, subject: str, obj: str | None = None, *, future: bool = False, negative: bool = False,
+        self,
+        lex: Lexeme,
+        subject: str,
+        obj: str | None = None,
+        *,
+        future: bool = False,
+        negative: bool = False,
     ) -> Form | None:
-        """The verb `lex` with a subject (and object), optionally future and/or negative; None if not buildable."""
-        v = lex.verb
-        stative = v.get("class") == "stative"
-        if obj is not None and (stative or not v.get("transitive")):
+        """The verb `lex` with a subject (and object), optionally future and/or negative; None if not buildable.
+
+        The steps, in order: can this subject/object pair exist; the pronoun chain at the pronoun slot; where
+        'we' uŋ goes; uŋ → uŋk before a vowel; the pieces of the word; the plural -pi; the particles kta/śni."""
+        if not self._pair_exists(lex, subject, obj):
             return None
-        if obj is not None and (subject[0] == obj[0] or (subject in ("1du", "1pl") and obj == "1sg")):
-            return None
-        index = int(v.get("affix_index", 0))
-        stem = lex.form
-        if not 0 <= index <= len(stem):
+        irregular = self._irregular(lex, subject, obj)
+        if irregular is not None:
+            return self._with_tense(irregular, lex, future=future, negative=negative)
+        index = int(lex.verb.get("affix_index", 0))
+        if not 0 <= index <= len(lex.form):
             return None
         form = Form(words=[])
+        built = self._pronoun_chain(form, lex, subject, obj, index)
+        if built is None:
+            return None
+        chain, consumed_y = built
+        placed = self._place_we(form, lex, subject, obj, index, chain)
+        if placed is None:
+            return None
+        chain, moved = placed
+        rest = lex.form[index + 1 :] if consumed_y else lex.form[index:]
+        if not self._contact_all(form, lex, chain, moved, rest):
+            return None
+        pieces = self._pieces(form, lex, index, chain, moved, rest)
+        if pieces is None or not self._plural(form, lex, subject, pieces):
+            return None
+        form.words.append(pieces)
+        return self._with_tense(form, lex, future=future, negative=negative)
+
+    @staticmethod
+    def _pair_exists(lex: Lexeme, subject: str, obj: str | None) -> bool:
+        """No object on stative or intransitive verbs, none of the subject's own person, no 'we … me', and no
+        'we two … you': the dual uŋ- already means 'you and I' (Riggs 1852 § 13)."""
+        if obj is None:
+            return True
+        if lex.verb.get("class") == "stative" or not lex.verb.get("transitive"):
+            return False
+        if subject[0] == obj[0] or (subject in ("1du", "1pl") and obj == "1sg"):
+            return False
+        return not (subject == "1du" and obj == "2sg")
+
+    def _irregular(self, lex: Lexeme, subject: str, obj: str | None) -> Form | None:
+        """A form the lexicon lists under `verb.forms` (ećaŋmi 'I think'); 2pl is its 2sg + -pi."""
+        forms = lex.verb.get("forms") or {}
+        base = forms.get("2sg" if subject == "2pl" else subject)
+        if obj is not None or not base or not self.has(AGENT_RULES[subject]):
+            return None
+        form = Form(words=[[(str(base), "stem")]], rule_ids=[AGENT_RULES[subject]])
+        if subject == "2pl":
+            if not self.has("plural-pi"):
+                return None
+            pi = self.form_of("plural-pi") or "pi"
+            form.words[0].append((pi, "suffix"))
+            form.affixes.append({"form": pi, "slot": "suffix", "rule_id": "plural-pi"})
+            form.use("plural-pi")
+        return form
+
+    def _pronoun_chain(
+        self, form: Form, lex: Lexeme, subject: str, obj: str | None, index: int
+    ) -> tuple[list[tuple[str, str]], bool] | None:
+        """The object and subject pronouns (affix, rule id) at the pronoun slot, and whether a y-initial stem's
+        y was fused into wa/ya (→ md/d)."""
+        stem, stative = lex.form, lex.verb.get("class") == "stative"
         chain: list[tuple[str, str]] = []
         if obj is not None:
-            if subject == "1sg" and obj == "2sg":
-                if not self.has("pron-transition-1sg-2sg") or stem[index:index + 1] == "k":
-                    return None
-                chain.append((self.form_of("pron-transition-1sg-2sg") or "", "pron-transition-1sg-2sg"))
-            else:
-                if not self.has(OBJECT_RULES[obj]):
-                    return None
-                chain.append((self.form_of(OBJECT_RULES[obj]) or "", OBJECT_RULES[obj]))
-        consumed_y = False
-        we = subject in ("1du", "1pl")
-        if subject != "3sg" and not (obj == "2sg" and subject == "1sg"):
-            rule_id = (PATIENT_RULES if stative else AGENT_RULES)[subject]
-            if not self.has(rule_id):
+            rule_id = "pron-transition-1sg-2sg" if (subject, obj) == ("1sg", "2sg") else OBJECT_RULES[obj]
+            if not self.has(rule_id) or (
+                rule_id == "pron-transition-1sg-2sg" and stem[index : index + 1] == "k"
+            ):
                 return None
-            affix = self.form_of(rule_id) or ""
-            if affix in ("wa", "ya") and v.get("y_initial") and stem[index:index + 1] == "y":
-                fusion = "pron-y-1sg" if affix == "wa" else "pron-y-2sg"
-                if not self.has(fusion):
-                    return None
-                form.use(rule_id)
-                chain.append((self.form_of(fusion) or "", fusion))
-                consumed_y = True
-            elif affix:
-                chain.append((affix, rule_id))
-        elif not self.has("pron-3sg-zero"):
+            chain.append((self.form_of(rule_id) or "", rule_id))
+        if subject == "3sg" or (obj == "2sg" and subject == "1sg"):
+            return (chain, False) if self.has("pron-3sg-zero") else None
+        rule_id = (PATIENT_RULES if stative else AGENT_RULES)[subject]
+        if not self.has(rule_id):
             return None
-        un_at = un_index(lex)
-        moved: tuple[str, str] | None = None
-        if we and un_at != index:
+        affix = self.form_of(rule_id) or ""
+        if affix in ("wa", "ya") and lex.verb.get("y_initial") and stem[index : index + 1] == "y":
+            fusion = "pron-y-1sg" if affix == "wa" else "pron-y-2sg"
+            if not self.has(fusion):
+                return None
+            form.use(rule_id)
+            chain.append((self.form_of(fusion) or "", fusion))
+            return chain, True
+        if affix:
+            chain.append((affix, rule_id))
+        return chain, False
+
+    def _place_we(
+        self, form: Form, lex: Lexeme, subject: str, obj: str | None, index: int, chain: list[tuple[str, str]]
+    ) -> tuple[list[tuple[str, str]], tuple[str, str] | None] | None:
+        """'we' uŋ: moved before a vowel-initial verb (uŋkoyakapi), before ni 'you' (uŋniyuzapi), and the object
+        before the subject pronoun elsewhere; returns the chain and the moved uŋ (if any)."""
+        we = subject in ("1du", "1pl")
+        if we and un_index(lex) != index:
             if obj is not None or not self.has("pron-un-vowel-initial"):
                 return None
             moved = chain.pop()
             form.use("pron-un-vowel-initial")
-        elif we and obj is not None:
+            return chain, moved
+        if we and obj is not None:
             if obj != "2sg" or not self.has("pron-un-before-ni"):
                 return None
             chain.reverse()
@@ -167,24 +260,44 @@ class Grammar:
             if not self.has("pron-object-before-agent"):
                 return None
             form.use("pron-object-before-agent")
-        rest = stem[index + 1:] if consumed_y else stem[index:]
-        if moved is not None:
-            moved = self._un_contact(form, moved, stem[un_at:])
-            if moved is None:
-                return None
+        return chain, None
+
+    def _contact_all(
+        self, form: Form, lex: Lexeme, chain: list[tuple[str, str]], moved: tuple[str, str] | None, rest: str
+    ) -> bool:
+        """uŋ → uŋk before a vowel, for the moved uŋ and every affix of the chain (in place)."""
+        if moved is not None and self._un_contact(form, moved, lex.form[un_index(lex) :]) is None:
+            return False
         for i, item in enumerate(chain):
             following = chain[i + 1][0] if i + 1 < len(chain) else rest
             contacted = self._un_contact(form, item, following)
             if contacted is None:
-                return None
+                return False
             chain[i] = contacted
+        return True
+
+    def _pieces(
+        self,
+        form: Form,
+        lex: Lexeme,
+        index: int,
+        chain: list[tuple[str, str]],
+        moved: tuple[str, str] | None,
+        rest: str,
+    ) -> list[Piece] | None:
+        """The word's pieces: stem before the slot, (moved uŋ,) the chain, the rest of the stem."""
+        stem = lex.form
         slot = "prefix" if index == 0 else "infix"
         pieces: list[Piece] = []
         if moved is not None:
+            un_at = un_index(lex)
+            moved = self._un_contact(form, moved, stem[un_at:])
+            assert moved is not None
+            moved_slot = "prefix" if un_at == 0 else "infix"
             if stem[:un_at]:
                 pieces.append((stem[:un_at], "stem"))
-            pieces.append((moved[0], "prefix" if un_at == 0 else "infix"))
-            form.affixes.append({"form": moved[0], "slot": "prefix" if un_at == 0 else "infix", "rule_id": moved[1]})
+            pieces.append((moved[0], moved_slot))
+            form.affixes.append({"form": moved[0], "slot": moved_slot, "rule_id": moved[1]})
             form.use(moved[1])
             if stem[un_at:index]:
                 pieces.append((stem[un_at:index], "stem"))
@@ -196,14 +309,28 @@ class Grammar:
             form.use(rule_id)
         if rest:
             pieces.append((rest, "stem"))
+        return pieces
+
+    def _plural(self, form: Form, lex: Lexeme, subject: str, pieces: list[Piece]) -> bool:
+        """-pi for plural subjects (an ablauting final e becomes a before it: apapi) and the implied rules."""
+        stative = lex.verb.get("class") == "stative"
         if subject in PLURAL_SUBJECTS:
-            rule_id = (PATIENT_RULES if stative else AGENT_RULES)[subject]
+            if (
+                lex.verb.get("e_final") == "ablauting"
+                and pieces
+                and pieces[-1][1] == "stem"
+                and pieces[-1][0].endswith("e")
+            ):
+                if not self.has("ablaut-e-a-pi"):
+                    return False
+                pieces[-1] = (pieces[-1][0][:-1] + "a", "stem")
+                form.use("ablaut-e-a-pi")
             if not self.has("plural-pi"):
-                return None
+                return False
             pi = self.form_of("plural-pi") or "pi"
             pieces.append((pi, "suffix"))
             form.affixes.append({"form": pi, "slot": "suffix", "rule_id": "plural-pi"})
-            form.use(rule_id)
+            form.use((PATIENT_RULES if stative else AGENT_RULES)[subject])
             form.use("plural-pi")
         elif subject == "3sg":
             form.use("pron-3sg-zero")
@@ -211,14 +338,12 @@ class Grammar:
             form.use("dual-no-pi")
         if stative and subject in ("1sg", "2sg", "2pl"):
             form.use("stative-uses-patient")
-        form.words.append(pieces)
-        if future and negative:
-            return self.add_particles(form, lex, ["future-kta", "negation-sni"])
-        if future:
-            return self.add_particles(form, lex, ["future-kta"])
-        if negative:
-            return self.add_particles(form, lex, ["negation-sni"])
-        return form
+        return True
+
+    def _with_tense(self, form: Form, lex: Lexeme, *, future: bool, negative: bool) -> Form | None:
+        """kta (future), śni (negative), or both (kte śni)."""
+        particles = (["future-kta"] if future else []) + (["negation-sni"] if negative else [])
+        return self.add_particles(form, lex, particles) if particles else form
 
     def _un_contact(self, form: Form, item: tuple[str, str], following: str) -> tuple[str, str] | None:
         """uŋ → uŋk before a vowel (None if that rule is rejected); other affixes unchanged."""
@@ -233,6 +358,8 @@ class Grammar:
     def ablaut_last(self, form: Form, lex: Lexeme | None) -> bool:
         """Final a / aŋ → e on the last word if the lexeme ablauts (Riggs § 75); False if it cannot be built."""
         last = form.words[-1]
+        if lex is not None and lex.verb.get("ablaut") == "unknown":
+            return False
         if lex is not None and not lex.verb.get("ablaut"):
             return True
         piece, kind = last[-1]
@@ -242,7 +369,7 @@ class Grammar:
             finals = [f for f in finals if not f.endswith("ŋ")]
         for final in sorted(finals, key=len, reverse=True):
             if piece.endswith(final):
-                last[-1] = (piece[:-len(final)] + op.get("becomes", "e"), kind)
+                last[-1] = (piece[: -len(final)] + op.get("becomes", "e"), kind)
                 form.use("ablaut-a-e")
                 return True
         word = "".join(p[0] for p in last)
@@ -253,7 +380,8 @@ class Grammar:
         if not self.has(*rule_ids):
             return None
         for i, rule_id in enumerate(rule_ids):
-            if rule_id in ABLAUT_TRIGGERS and not self.ablaut_last(form, lex if i == 0 else None):
+            triggers = self.rules[rule_id]["operation"].get("triggers_ablaut")
+            if triggers and not self.ablaut_last(form, lex if i == 0 else None):
                 return None
             particle = self.form_of(rule_id) or ""
             form.words.append([(particle, "particle")])
@@ -269,7 +397,9 @@ class Grammar:
         """A command: the bare verb + wo (one person) or po (several)."""
         if lex.verb.get("class") == "stative":
             return None
-        return self.add_particles(Form(words=[[(lex.form, "stem")]]), lex, ["imperative-po" if plural else "imperative-wo"])
+        return self.add_particles(
+            Form(words=[[(lex.form, "stem")]]), lex, ["imperative-po" if plural else "imperative-wo"]
+        )
 
     def dative(self, lex: Lexeme) -> Form | None:
         """ki 'to/for someone' at the pronoun slot (only verbs whose entry says `dative: true`); k right after
@@ -296,7 +426,7 @@ class Grammar:
         neither mitawa/nitawa/tawa nor the diminutive."""
         form = Form(words=[[(noun.form, "stem")]])
         if kind == "diminutive":
-            if noun.kin_term or not self.has("diminutive-na"):
+            if noun.kin_term or noun.diminutive is None or not self.has("diminutive-na"):
                 return None
             na = self.form_of("diminutive-na") or "na"
             form.words[0].append((na, "suffix"))
@@ -306,7 +436,11 @@ class Grammar:
         if kind in ("mitawa", "nitawa", "tawa"):
             if noun.kin_term:
                 return None
-            rule_id = {"mitawa": "possessive-1sg-mitawa", "nitawa": "possessive-2sg-nitawa", "tawa": "possessive-3sg-tawa"}[kind]
+            rule_id = {
+                "mitawa": "possessive-1sg-mitawa",
+                "nitawa": "possessive-2sg-nitawa",
+                "tawa": "possessive-3sg-tawa",
+            }[kind]
             if not self.has(rule_id):
                 return None
             word = self.form_of(rule_id) or kind
@@ -314,6 +448,7 @@ class Grammar:
             form.affixes.append({"form": word, "slot": "particle", "rule_id": rule_id})
             form.use(rule_id)
             return form
+        ablauted = False
         if adjective is not None:
             if not self.has("adjective-after-noun"):
                 return None
@@ -321,8 +456,9 @@ class Grammar:
             form.use("adjective-after-noun")
             if kind == "definite" and not self.ablaut_last(form, adjective):
                 return None
+            ablauted = "ablaut-a-e" in form.rule_ids
         if kind == "definite":
-            return self.definite(form)
+            return self.definite(form, after_ablaut=ablauted)
         if kind == "indefinite":
             if not self.has("article-indefinite-wan"):
                 return None
@@ -333,13 +469,14 @@ class Grammar:
             return form
         return None
 
-    def definite(self, form: Form) -> Form | None:
-        """Append kiŋ (ćiŋ after e)."""
+    def definite(self, form: Form, *, after_ablaut: bool = False) -> Form | None:
+        """Append kiŋ; ćiŋ only right after a final a/aŋ changed to e (Riggs 1852 § 75), never after a word
+        that simply ends in e (pte kiŋ, oyate kiŋ)."""
         if not self.has("article-definite-kin"):
             return None
         article = self.form_of("article-definite-kin") or "kiŋ"
         rule_id = "article-definite-kin"
-        if form.text.endswith("e") and self.has("article-definite-cin"):
+        if after_ablaut and form.text.endswith("e") and self.has("article-definite-cin"):
             article = self.form_of("article-definite-cin") or "ćiŋ"
             rule_id = "article-definite-cin"
             form.use("article-definite-kin")
@@ -382,15 +519,16 @@ def with_object(english: str, lex: Lexeme, obj: str) -> str:
     at = next((i for i, w in enumerate(words) if i and w in ENGLISH_PARTICLES), None)
     tail = " ".join(words[at:]) if at is not None else ""
     if tail and english.endswith(" " + tail):
-        return f"{english[:-len(tail)]}{word} {tail}"
+        return f"{english[: -len(tail)]}{word} {tail}"
     return f"{english} {word}"
 
 
 def needs_it(lex: Lexeme) -> bool:
     """Does the verb's English need an object to be grammatical without one ('he waits for it', 'he puts it in')?"""
     words = str(lex.english.get("base", "")).split(" ")
-    return bool(lex.verb.get("transitive")) and (words[-1] in ENGLISH_PREPOSITIONS
-                                                 or any(w in ENGLISH_PARTICLES for w in words[1:]))
+    return bool(lex.verb.get("transitive")) and (
+        words[-1] in ENGLISH_PREPOSITIONS or any(w in ENGLISH_PARTICLES for w in words[1:])
+    )
 
 
 def english_plain(lex: Lexeme, subject: str, *, future: bool = False, negative: bool = False) -> str:

@@ -20,7 +20,9 @@ def load_yaml(path: Path, key: str) -> list[dict[str, Any]]:
     if not path.is_file():
         raise SourceError(f"{path}: file not found")
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        doc = yaml.load(
+            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
     except yaml.YAMLError as exc:
         raise SourceError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
@@ -47,8 +49,10 @@ def load_lexicon(path: Path, canonicalize: Any) -> tuple[list[Lexeme], list[Atte
     for n, entry in enumerate(load_yaml(path, "entries"), 1):
         for key in ("id", "form", "pos", "gloss", "source", "review_status"):
             if not isinstance(entry, dict) or not entry.get(key):
-                raise SourceError(f"{path}: entry {n} ({entry.get('id', '?') if isinstance(entry, dict) else '?'}): "
-                                  f"missing `{key}`")
+                raise SourceError(
+                    f"{path}: entry {n} ({entry.get('id', '?') if isinstance(entry, dict) else '?'}): "
+                    f"missing `{key}`"
+                )
         if entry["id"] in seen:
             raise SourceError(f"{path}: entry {n}: duplicate id {entry['id']!r}")
         seen.add(entry["id"])
@@ -65,20 +69,42 @@ def load_lexicon(path: Path, canonicalize: Any) -> tuple[list[Lexeme], list[Atte
         verb = entry.get("verb") or {}
         if "dative" in verb and not isinstance(verb["dative"], bool):
             raise SourceError(f"{path}: entry {n} ({entry['id']}): verb.dative must be true or false")
-        if "un_index" in verb and not (isinstance(verb["un_index"], int) and not isinstance(verb["un_index"], bool)
-                                       and 0 <= verb["un_index"] <= int(verb.get("affix_index", 0))):
-            raise SourceError(f"{path}: entry {n} ({entry['id']}): verb.un_index must be an int in 0..affix_index")
+        if verb.get("e_final", "fixed") not in ("fixed", "ablauting"):
+            raise SourceError(f"{path}: entry {n} ({entry['id']}): verb.e_final must be fixed or ablauting")
+        if "un_index" in verb and not (
+            isinstance(verb["un_index"], int)
+            and not isinstance(verb["un_index"], bool)
+            and 0 <= verb["un_index"] <= int(verb.get("affix_index", 0))
+        ):
+            raise SourceError(
+                f"{path}: entry {n} ({entry['id']}): verb.un_index must be an int in 0..affix_index"
+            )
         lexeme = Lexeme(
-            id=entry["id"], form=canonicalize(entry["form"]), pos=entry["pos"], gloss=str(entry["gloss"]),
-            english=english, verb=verb, animate=bool(entry.get("animate")),
-            source=str(entry["source"]), review_status=str(entry["review_status"]),
+            id=entry["id"],
+            form=canonicalize(entry["form"]),
+            pos=entry["pos"],
+            gloss=str(entry["gloss"]),
+            english=english,
+            verb=verb,
+            animate=bool(entry.get("animate")),
+            source=str(entry["source"]),
+            review_status=str(entry["review_status"]),
             kin_term=bool(entry.get("kin_term")),
+            features=tuple(entry.get("features") or ()),
+            countable=bool(entry.get("countable", True)),
+            diminutive=entry.get("diminutive"),
         )
         lexemes.append(lexeme)
         for att in entry.get("attested") or []:
             if isinstance(att, dict) and att.get("form") and att.get("gloss"):
-                attested.append(Attestation(lexeme, canonicalize(att["form"]), str(att["gloss"]),
-                                            str(att.get("source") or entry["source"])))
+                attested.append(
+                    Attestation(
+                        lexeme,
+                        canonicalize(att["form"]),
+                        str(att["gloss"]),
+                        str(att.get("source") or entry["source"]),
+                    )
+                )
     return lexemes, attested, skipped
 
 
@@ -104,5 +130,3 @@ def load_rules(path: Path, canonicalize: Any) -> tuple[list[dict[str, Any]], dic
             if str(ex.get("source", "")).startswith("Riggs"):
                 attested[canonicalize(ex["output"])] = str(ex["source"])
     return rules, attested
-
-

@@ -31,9 +31,20 @@ from data.grammar import (
 from data.sources import Attestation
 
 CONTENT_POS = {"verb", "noun", "numeral", "adverb"}
-PATTERN_RULES = ("pron-agent-1sg", "pron-agent-2sg", "pron-patient-1sg", "pron-patient-2sg", "pron-agent-1du",
-                 "pron-object-1sg", "pron-object-2sg", "pron-object-3pl-wica", "plural-pi", "pron-y-1sg",
-                 "pron-y-2sg", "diminutive-na")
+PATTERN_RULES = (
+    "pron-agent-1sg",
+    "pron-agent-2sg",
+    "pron-patient-1sg",
+    "pron-patient-2sg",
+    "pron-agent-1du",
+    "pron-object-1sg",
+    "pron-object-2sg",
+    "pron-object-3pl-wica",
+    "plural-pi",
+    "pron-y-1sg",
+    "pron-y-2sg",
+    "diminutive-na",
+)
 PATTERN_PAIRS_PER_RULE = 40
 
 
@@ -52,6 +63,8 @@ class Draft:
     gloss: str
     dakota: str
     extra_words: int = 0
+    recall: bool = False
+    """A bare word-meaning question (no vocabulary given): learnable only if the word's lexeme is in train."""
 
     def rule_ids(self) -> list[str]:
         return list(self.form.rule_ids) if self.form else []
@@ -60,7 +73,6 @@ class Draft:
 def sample_hash(text: str) -> int:
     """A fast deterministic hash for sampling and ranking (not for ids)."""
     return zlib.crc32(text.encode("utf-8"))
-
 
 
 def gloss_senses(lex: Lexeme) -> list[str]:
@@ -108,8 +120,22 @@ def synonym_lexemes(lex: Lexeme) -> list[Lexeme]:
     return out
 
 
-SENSE_STOPWORDS = {"something", "someone", "one", "by", "the", "a", "an", "thing", "place", "back", "there", "here",
-                   "home", "for"}
+SENSE_STOPWORDS = {
+    "something",
+    "someone",
+    "one",
+    "by",
+    "the",
+    "a",
+    "an",
+    "thing",
+    "place",
+    "back",
+    "there",
+    "here",
+    "home",
+    "for",
+}
 
 
 def vocab_line(lexemes: Iterable[Lexeme]) -> str:
@@ -136,7 +162,9 @@ def verb_drafts(grammar: Grammar, verbs: list[Lexeme]) -> list[Draft]:
                     if form is None:
                         continue
                     if obj is not None:
-                        english = with_object(english_verb(lex, subject, future=future, negative=negative), lex, obj)
+                        english = with_object(
+                            english_verb(lex, subject, future=future, negative=negative), lex, obj
+                        )
                     else:
                         english = english_plain(lex, subject, future=future, negative=negative)
                     features = [SUBJECT_FEATURE[subject]]
@@ -151,29 +179,66 @@ def verb_drafts(grammar: Grammar, verbs: list[Lexeme]) -> list[Draft]:
                     for synonym in synonym_lexemes(lex):
                         alt = english_plain(synonym, subject, future=future, negative=negative)
                         if obj is not None:
-                            alt = with_object(english_verb(synonym, subject, future=future, negative=negative), synonym,
-                                              obj)
+                            alt = with_object(
+                                english_verb(synonym, subject, future=future, negative=negative), synonym, obj
+                            )
                         alternatives += [alt, *english_alternatives(alt)]
                     if obj is None and lex.verb.get("transitive"):
-                        alternatives += [f"{e} it" for e in [english, *alternatives]
-                                         if e.rsplit(" ", 1)[-1] not in (*ENGLISH_PARTICLES, "there", "home", "it")]
-                    drafts.append(Draft(
-                        "morphology",
-                        f"Dakota verb: {lex.form} ({lex.gloss}).\nInflect it for: {', '.join(features)}.\n"
-                        "Write the complete Dakota form.",
-                        text, [], "dakota", form, lex.form, [lex], english, text,
-                    ))
-                    drafts.append(Draft(
-                        "translation", f"Translate this Dakota into English: {text}\n{vocab_line([lex])}",
-                        english, alternatives, "english", form, lex.form, [lex], english, text,
-                    ))
+                        alternatives += [
+                            f"{e} it"
+                            for e in [english, *alternatives]
+                            if e.rsplit(" ", 1)[-1] not in (*ENGLISH_PARTICLES, "there", "home", "it")
+                        ]
+                    for reading in other_readings(lex, subject, obj, future=future, negative=negative):
+                        alternatives += [reading, *english_alternatives(reading)]
+                    drafts.append(
+                        Draft(
+                            "morphology",
+                            f"Dakota verb: {lex.form} ({lex.gloss}).\nInflect it for: {', '.join(features)}.\n"
+                            "Write the complete Dakota form.",
+                            text,
+                            [],
+                            "dakota",
+                            form,
+                            lex.form,
+                            [lex],
+                            english,
+                            text,
+                        )
+                    )
+                    drafts.append(
+                        Draft(
+                            "translation",
+                            f"Translate this Dakota into English: {text}\n{vocab_line([lex])}",
+                            english,
+                            alternatives,
+                            "english",
+                            form,
+                            lex.form,
+                            [lex],
+                            english,
+                            text,
+                        )
+                    )
                     same_english = {"2sg": "2pl", "1pl": "1du"}.get(subject)
-                    other = same_english and grammar.inflect(lex, same_english, obj, future=future, negative=negative)
+                    other = same_english and grammar.inflect(
+                        lex, same_english, obj, future=future, negative=negative
+                    )
                     you_all = [other.text] if other else []
-                    drafts.append(Draft(
-                        "reverse_translation", f"Translate into Dakota: {english}.\n{vocab_line([lex])}",
-                        text, you_all, "dakota", form, lex.form, [lex], english, text,
-                    ))
+                    drafts.append(
+                        Draft(
+                            "reverse_translation",
+                            f"Translate into Dakota: {english}.\n{vocab_line([lex])}",
+                            text,
+                            you_all,
+                            "dakota",
+                            form,
+                            lex.form,
+                            [lex],
+                            english,
+                            text,
+                        )
+                    )
         for plural in (False, True):
             form = grammar.imperative(lex, plural)
             if form is None:
@@ -182,26 +247,65 @@ def verb_drafts(grammar: Grammar, verbs: list[Lexeme]) -> list[Draft]:
             command = str(lex.english["base"])
             command = with_object(command, lex, "it") if lex.verb.get("transitive") else command
             english = f"{command}! (said to {who})"
-            drafts.append(Draft(
-                "reverse_translation",
-                f"Give this command in Dakota, said to {who}: {command}!\n{vocab_line([lex])}",
-                form.text, [], "dakota", form, lex.form, [lex], english, form.text,
-            ))
+            drafts.append(
+                Draft(
+                    "reverse_translation",
+                    f"Give this command in Dakota, said to {who}: {command}!\n{vocab_line([lex])}",
+                    form.text,
+                    [],
+                    "dakota",
+                    form,
+                    lex.form,
+                    [lex],
+                    english,
+                    form.text,
+                )
+            )
         form = grammar.dative(lex)
         if form is not None:
-            drafts.append(Draft(
-                "morphology",
-                f"Dakota verb: {lex.form} ({lex.gloss}).\nDerive the dative form meaning \"{lex.gloss} for someone\" "
-                "(the dative prefix goes in the pronoun slot).",
-                form.text, [], "dakota", form, lex.form, [lex], f"{lex.gloss} for someone", form.text,
-            ))
+            drafts.append(
+                Draft(
+                    "morphology",
+                    f'Dakota verb: {lex.form} ({lex.gloss}).\nDerive the dative form meaning "{lex.gloss} for someone" '
+                    "(the dative prefix goes in the pronoun slot).",
+                    form.text,
+                    [],
+                    "dakota",
+                    form,
+                    lex.form,
+                    [lex],
+                    f"{lex.gloss} for someone",
+                    form.text,
+                )
+            )
     return drafts
 
 
-def noun_drafts(grammar: Grammar, nouns: list[Lexeme], adjectives: list[Lexeme], numerals: list[Lexeme]) -> list[Draft]:
+def other_readings(lex: Lexeme, subject: str, obj: str | None, *, future: bool, negative: bool) -> list[str]:
+    """The other English readings of the same Dakota form: ni-…-pi is "they … you" or "he … you all";
+    uŋ-… on a verb that takes a person object is also "he/they … us" (uŋ as the object pronoun)."""
+
+    def reading(subj: str, person: str) -> str:
+        return with_object(english_verb(lex, subj, future=future, negative=negative), lex, person)
+
+    if obj == "2sg" and subject == "3pl":
+        return [reading("3sg", "you all")]
+    if obj is None and subject in ("1du", "1pl") and takes_person_object(lex):
+        return [
+            reading("3sg", "us"),
+            reading("3pl" if subject == "1pl" else "3sg", "us two" if subject == "1du" else "us"),
+        ]
+    return []
+
+
+def noun_drafts(
+    grammar: Grammar, nouns: list[Lexeme], adjectives: list[Lexeme], numerals: list[Lexeme]
+) -> list[Draft]:
     """Noun phrases: articles, possession, diminutive, numerals, adjectives (syntax + translation)."""
     drafts: list[Draft] = []
     for noun in nouns:
+        if "name" in noun.features:
+            continue  # birth-order names (Riggs 1852 § 72) are names, not common nouns: no articles or numerals
         sing = str(noun.english["singular"])
         plural = str(noun.english.get("plural") or sing)
         phrases: list[tuple[Form | None, str, list[str], list[Lexeme], int]] = [
@@ -215,13 +319,27 @@ def noun_drafts(grammar: Grammar, nouns: list[Lexeme], adjectives: list[Lexeme],
             phrases.append((grammar.noun_phrase(noun, "diminutive"), f"little {sing}", [], [noun], 0))
         for adj in adjectives:
             if not (noun.animate or str(adj.english["base"])[3:] in ANY_NOUN_PREDICATES) or not _keep(
-                    f"adj:{noun.id}:{adj.id}", 500):
+                f"adj:{noun.id}:{adj.id}", 500
+            ):
                 continue
             pred = str(adj.english["base"])[3:]
-            phrases.append((grammar.noun_phrase(noun, "definite", adjective=adj), f"the {pred} {sing}", [], [noun, adj], 1))
+            phrases.append(
+                (
+                    grammar.noun_phrase(noun, "definite", adjective=adj),
+                    f"the {pred} {sing}",
+                    [],
+                    [noun, adj],
+                    1,
+                )
+            )
         for num in numerals:
             value = num.english.get("value")
-            if not isinstance(value, int) or not grammar.has("numeral-after-noun") or not _keep(f"num:{noun.id}:{num.id}", 400):
+            if not (
+                isinstance(value, int)
+                and noun.countable
+                and grammar.has("numeral-after-noun")
+                and _keep(f"num:{noun.id}:{num.id}", 400)
+            ):
                 continue
             form = Form(words=[[(noun.form, "stem")], [(num.form, "word")]], rule_ids=["numeral-after-noun"])
             word = NUMBER_WORDS.get(value, num.gloss)
@@ -232,40 +350,75 @@ def noun_drafts(grammar: Grammar, nouns: list[Lexeme], adjectives: list[Lexeme],
             text = form.text
             vocab = vocab_line(lexes)
             if form.words and len(form.words) > 1:
-                drafts.append(Draft("syntax", f"Say this in Dakota, putting every word in its right place: "
-                                    f"{english}\n{vocab}", text, [], "dakota", form, noun.form, lexes, english, text,
-                                    extra))
+                drafts.append(
+                    Draft(
+                        "syntax",
+                        f"Say this in Dakota, putting every word in its right place: {english}\n{vocab}",
+                        text,
+                        [],
+                        "dakota",
+                        form,
+                        noun.form,
+                        lexes,
+                        english,
+                        text,
+                        extra,
+                    )
+                )
             else:
-                drafts.append(Draft("morphology", f"Dakota noun: {noun.form} ({sing}).\nForm the word for: {english}.",
-                                    text, [], "dakota", form, noun.form, lexes, english, text, extra))
-            drafts.append(Draft("translation", f"Translate this Dakota into English: {text}\n{vocab}", english, alts,
-                                "english", form, noun.form, lexes, english, text, extra))
+                drafts.append(
+                    Draft(
+                        "morphology",
+                        f"Dakota noun: {noun.form} ({sing}).\nForm the word for: {english}.",
+                        text,
+                        [],
+                        "dakota",
+                        form,
+                        noun.form,
+                        lexes,
+                        english,
+                        text,
+                        extra,
+                    )
+                )
+            drafts.append(
+                Draft(
+                    "translation",
+                    f"Translate this Dakota into English: {text}\n{vocab}",
+                    english,
+                    alts,
+                    "english",
+                    form,
+                    noun.form,
+                    lexes,
+                    english,
+                    text,
+                    extra,
+                )
+            )
     return drafts
 
 
-NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine",
-                10: "ten"}
+NUMBER_WORDS = {
+    1: "one",
+    2: "two",
+    3: "three",
+    4: "four",
+    5: "five",
+    6: "six",
+    7: "seven",
+    8: "eight",
+    9: "nine",
+    10: "ten",
+}
 
 
 def _keep(key: str, permille: int) -> bool:
     return sample_hash(f"dakota-sample:{key}") % 1000 < permille
 
 
-# Which nouns make sense as objects of a transitive verb, by the verb's English base (the lexicon has no
-# selectional information): "any" noun, "animate" (people, animals) or "thing" (inanimate). Verbs not listed
-# get no sentence tasks, so no sentence says "you drink the book".
-OBJECT_CLASS = {
-    "see": "any", "hear": "any", "want": "any", "love": "any", "remember": "any", "have": "any", "find": "any",
-    "like": "any", "know": "any", "look at": "any", "take": "any", "bring": "any", "carry": "any",
-    "cherish": "any", "choose": "any", "count": "any", "touch": "any", "understand": "any", "strike": "any",
-    "wash": "any", "kill": "animate", "help": "animate", "call": "animate", "fear": "animate", "feed": "animate",
-    "bite": "animate", "catch": "animate", "chase": "animate", "follow": "animate", "pity": "animate",
-    "pray for": "animate", "shoot": "animate", "watch over": "animate", "wait for": "animate",
-    "talk with": "animate", "make": "thing", "buy": "thing", "build": "thing", "hold": "thing", "break": "thing",
-    "open": "thing", "spoil": "thing", "cut off": "thing", "put down": "thing", "finish": "thing",
-}
-# Verbs outside OBJECT_CLASS's "any"/"animate" that still take a person as object in a sensible English
-# sentence (kaġa: Riggs § 15 mayakaġa 'thou madest me'; kaśka: § 106 'tied him').
+# Verbs that take a person as object in a sensible English sentence although their lexicon `object` features do
+# not list "human" (kaġa: Riggs § 15 mayakaġa 'thou madest me'; kaśka: § 106 'tied him').
 PERSON_OBJECT_VERBS = {"make", "tie", "hit", "tell", "lay down", "show"}
 
 
@@ -274,13 +427,34 @@ def takes_person_object(lex: Lexeme) -> bool:
     ("he sees me", not "he drinks me" or "he wins you")."""
     if not lex.verb.get("transitive") or lex.verb.get("class") == "stative":
         return False
-    base = str(lex.english.get("base"))
-    return OBJECT_CLASS.get(base) in ("any", "animate") or base in PERSON_OBJECT_VERBS
+    return "human" in (lex.verb.get("object") or []) or str(lex.english.get("base")) in PERSON_OBJECT_VERBS
 
 
 # Predicates that make sense of any noun; the other stative predicates ("sick", "tired") only of animate ones.
-ANY_NOUN_PREDICATES = {"good", "bad", "big", "large", "small", "little", "long", "short", "hot", "cold", "red",
-                       "white", "black", "blue", "yellow", "green", "brown", "gray", "sacred", "holy", "new", "old"}
+ANY_NOUN_PREDICATES = {
+    "good",
+    "bad",
+    "big",
+    "large",
+    "small",
+    "little",
+    "long",
+    "short",
+    "hot",
+    "cold",
+    "red",
+    "white",
+    "black",
+    "blue",
+    "yellow",
+    "green",
+    "brown",
+    "gray",
+    "sacred",
+    "holy",
+    "new",
+    "old",
+}
 SENTENCES_PER_TEMPLATE = {"s1": 450, "s2": 300, "s3": 350, "s4": 200, "s5": 250, "s6": 200}
 
 
@@ -290,35 +464,46 @@ def sentence_drafts(grammar: Grammar, nouns: list[Lexeme], verbs: list[Lexeme]) 
     Candidates of each template are ranked by a hash of their key and the first SENTENCES_PER_TEMPLATE kept,
     so the count does not grow with the square of the lexicon.
     """
+    nouns = [n for n in nouns if "name" not in n.features]
     animate = [n for n in nouns if n.animate]
     intransitive = [v for v in verbs if v.verb.get("class") == "active" and not v.verb.get("transitive")]
-    transitive = [v for v in verbs if v.verb.get("class") == "active" and v.verb.get("transitive")
-                  and OBJECT_CLASS.get(str(v.english.get("base"))) is not None]
+    transitive = [
+        v
+        for v in verbs
+        if v.verb.get("class") == "active" and v.verb.get("transitive") and v.verb.get("object")
+    ]
     stative = [v for v in verbs if v.verb.get("class") == "stative" and v.is_copula_verb]
     candidates: dict[str, list[tuple[str, Any]]] = defaultdict(list)
 
     def objects_for(verb: Lexeme) -> list[Lexeme]:
-        kind = OBJECT_CLASS[str(verb.english["base"])]
-        return [n for n in nouns if kind == "any" or (kind == "animate") == n.animate]
+        return [n for n in nouns if verb.selects("object", n)]
 
     for noun in animate:
-        for verb in intransitive:
+        for verb in (v for v in intransitive if v.selects("subject", noun)):
             for future, negative in ((False, False), (True, False), (False, True)):
                 for subj in ("3sg", "3pl"):
-                    candidates["s1"].append((f"{noun.id}:{verb.id}:{subj}:{future}:{negative}",
-                                             (noun, verb, subj, future, negative)))
+                    candidates["s1"].append(
+                        (
+                            f"{noun.id}:{verb.id}:{subj}:{future}:{negative}",
+                            (noun, verb, subj, future, negative),
+                        )
+                    )
     for adj in stative:
         pred = str(adj.english["base"])[3:]
-        for noun in nouns if pred in ANY_NOUN_PREDICATES else animate:
+        for noun in (
+            nouns if pred in ANY_NOUN_PREDICATES else [n for n in animate if adj.selects("subject", n)]
+        ):
             for future, negative in ((False, False), (True, False), (False, True)):
-                candidates["s2"].append((f"{noun.id}:{adj.id}:{future}:{negative}", (noun, adj, future, negative)))
+                candidates["s2"].append(
+                    (f"{noun.id}:{adj.id}:{future}:{negative}", (noun, adj, future, negative))
+                )
     for verb in transitive:
         for obj in objects_for(verb):
             for subject in ("1sg", "2sg", "3sg"):
                 candidates["s3"].append((f"{verb.id}:{obj.id}:{subject}", (verb, obj, subject)))
                 if obj.animate:
                     candidates["s4"].append((f"{verb.id}:{obj.id}:{subject}", (verb, obj, subject)))
-            others = [n for n in animate if n.id != obj.id]
+            others = [n for n in animate if n.id != obj.id and verb.selects("subject", n)]
             if others:
                 subj_noun = others[sample_hash(f"s5:{verb.id}:{obj.id}") % len(others)]
                 candidates["s5"].append((f"{verb.id}:{subj_noun.id}:{obj.id}", (verb, subj_noun, obj)))
@@ -331,14 +516,14 @@ def sentence_drafts(grammar: Grammar, nouns: list[Lexeme], verbs: list[Lexeme]) 
     for template, items in sorted(candidates.items()):
         items.sort(key=lambda item: sample_hash(f"sentence:{template}:{item[0]}"))
         builder = SENTENCE_BUILDERS[template]
-        for _, args in items[:SENTENCES_PER_TEMPLATE[template]]:
+        for _, args in items[: SENTENCES_PER_TEMPLATE[template]]:
             built = builder(grammar, *args)
             if built is None:
                 continue
             synonyms = []
             for i, arg in enumerate(args):
                 for synonym in synonym_lexemes(arg) if isinstance(arg, Lexeme) else []:
-                    alt = builder(grammar, *args[:i], synonym, *args[i + 1:])
+                    alt = builder(grammar, *args[:i], synonym, *args[i + 1 :])
                     if alt is not None:
                         synonyms.append(alt[1])
             drafts.extend(sentence_tasks(grammar, *built, synonyms))
@@ -352,14 +537,18 @@ def _definite(grammar: Grammar, noun: Lexeme) -> Form | None:
 def _s1(grammar: Grammar, noun: Lexeme, verb: Lexeme, subj: str, future: bool, negative: bool) -> Any:
     english = english_verb(verb, subj, future=future, negative=negative)
     sing, plural = str(noun.english["singular"]), str(noun.english.get("plural") or noun.english["singular"])
-    english = (f"the {sing}" if subj == "3sg" else f"the {plural}") + english[len("he" if subj == "3sg" else "they"):]
+    english = (f"the {sing}" if subj == "3sg" else f"the {plural}") + english[
+        len("he" if subj == "3sg" else "they") :
+    ]
     rules = ["verb-final"] + (["plural-subject-agreement"] if subj == "3pl" else [])
     parts = [_definite(grammar, noun), grammar.inflect(verb, subj, future=future, negative=negative)]
     return parts, english, [noun, verb], rules
 
 
 def _s2(grammar: Grammar, noun: Lexeme, adj: Lexeme, future: bool, negative: bool) -> Any:
-    english = f"the {noun.english['singular']}" + english_verb(adj, "3sg", future=future, negative=negative)[2:]
+    english = (
+        f"the {noun.english['singular']}" + english_verb(adj, "3sg", future=future, negative=negative)[2:]
+    )
     parts = [_definite(grammar, noun), grammar.inflect(adj, "3sg", future=future, negative=negative)]
     return parts, english, [noun, adj], ["copula-juxtaposition"]
 
@@ -399,8 +588,14 @@ def sentence_case(english: str) -> str:
 SENTENCE_BUILDERS = {"s1": _s1, "s2": _s2, "s3": _s3, "s4": _s4, "s5": _s5, "s6": _s6}
 
 
-def sentence_tasks(grammar: Grammar, parts: list[Form | None], english: str, lexes: list[Lexeme],
-                   extra_rules: list[str], synonyms: list[str]) -> list[Draft]:
+def sentence_tasks(
+    grammar: Grammar,
+    parts: list[Form | None],
+    english: str,
+    lexes: list[Lexeme],
+    extra_rules: list[str],
+    synonyms: list[str],
+) -> list[Draft]:
     """Translation, reverse translation and word-order tasks for one sentence; `synonyms` are the same sentence
     in English with a synonym of a verb (accepted alternatives, with she/it for he)."""
     if any(p is None for p in parts) or not grammar.has(*extra_rules):
@@ -421,18 +616,50 @@ def sentence_tasks(grammar: Grammar, parts: list[Form | None], english: str, lex
     vocab = vocab_line(lexes)
     verb = lexes[-1]
     drafts = [
-        Draft("translation", f"Translate this Dakota sentence into English: {text}\n{vocab}", english,
-              alternatives, "english", form, verb.form, lexes, english, text),
-        Draft("reverse_translation", f"Translate into Dakota: {english}\n{vocab}", text, [], "dakota", form,
-              verb.form, lexes, english, text),
+        Draft(
+            "translation",
+            f"Translate this Dakota sentence into English: {text}\n{vocab}",
+            english,
+            alternatives,
+            "english",
+            form,
+            verb.form,
+            lexes,
+            english,
+            text,
+        ),
+        Draft(
+            "reverse_translation",
+            f"Translate into Dakota: {english}\n{vocab}",
+            text,
+            [],
+            "dakota",
+            form,
+            verb.form,
+            lexes,
+            english,
+            text,
+        ),
     ]
     words = text.split(" ")
     shuffled = sorted(words)
     if len(set(words)) == len(words) > 2:
         if shuffled == words:
             shuffled.reverse()
-        drafts.append(Draft("syntax", f'Put these Dakota words in the right order to say "{english}": '
-                            f"{', '.join(shuffled)}", text, [], "dakota", form, verb.form, lexes, english, text))
+        drafts.append(
+            Draft(
+                "syntax",
+                f'Put these Dakota words in the right order to say "{english}": {", ".join(shuffled)}',
+                text,
+                [],
+                "dakota",
+                form,
+                verb.form,
+                lexes,
+                english,
+                text,
+            )
+        )
     return drafts
 
 
@@ -463,13 +690,45 @@ def vocabulary_drafts(lexemes: list[Lexeme], same_side: Callable[[Lexeme, Lexeme
     for lex in content:
         form = Form(words=[[(lex.form, "stem")]])
         meanings = set(gloss_parts(lex)) - {lex.gloss}
-        synonyms = [other.form for other in content if other.id != lex.id and other.pos == lex.pos
-                    and other.form != lex.form and same_side(lex, other)
-                    and set(gloss_meanings(lex)) <= set(gloss_parts(other))]
-        drafts.append(Draft("translation", f"What does the Dakota {lex.pos} {lex.form} mean? Give its English gloss.",
-                            lex.gloss, sorted(meanings), "english", form, lex.form, [lex], lex.gloss, lex.form))
-        drafts.append(Draft("reverse_translation", f"Give the Dakota {lex.pos} that means: {lex.gloss}", lex.form,
-                            sorted(synonyms), "dakota", form, lex.form, [lex], lex.gloss, lex.form))
+        synonyms = [
+            other.form
+            for other in content
+            if other.id != lex.id
+            and other.pos == lex.pos
+            and other.form != lex.form
+            and same_side(lex, other)
+            and set(gloss_meanings(lex)) <= set(gloss_parts(other))
+        ]
+        drafts.append(
+            Draft(
+                "translation",
+                f"What does the Dakota {lex.pos} {lex.form} mean? Give its English gloss.",
+                lex.gloss,
+                sorted(meanings),
+                "english",
+                form,
+                lex.form,
+                [lex],
+                lex.gloss,
+                lex.form,
+                recall=True,
+            )
+        )
+        drafts.append(
+            Draft(
+                "reverse_translation",
+                f"Give the Dakota {lex.pos} that means: {lex.gloss}",
+                lex.form,
+                sorted(synonyms),
+                "dakota",
+                form,
+                lex.form,
+                [lex],
+                lex.gloss,
+                lex.form,
+                recall=True,
+            )
+        )
     return drafts
 
 
@@ -482,11 +741,39 @@ def attested_drafts(attestations: list[Attestation]) -> list[Draft]:
         lex = att.lexeme
         form = Form(words=[[(w, "word")] for w in att.form.split(" ")])
         vocab = "" if att.form == lex.form else "\n" + vocab_line([lex])
-        drafts.append(Draft("translation", f"Translate this Dakota (quoted in the grammar by Riggs) into English: {att.form}"
-                            f"{vocab}", att.gloss, [], "english", form, lex.form, [lex], att.gloss, att.form, 1))
+        drafts.append(
+            Draft(
+                "translation",
+                f"Translate this Dakota (quoted in the grammar by Riggs) into English: {att.form}{vocab}",
+                att.gloss,
+                [],
+                "english",
+                form,
+                lex.form,
+                [lex],
+                att.gloss,
+                att.form,
+                1,
+                recall=not vocab,
+            )
+        )
         prompt = f"Translate into Dakota, as the grammar by Riggs gives it: {att.gloss}{vocab}"
-        reverse[prompt].append(Draft("reverse_translation", prompt, att.form, [], "dakota", form, lex.form, [lex],
-                                     att.gloss, att.form, 1))
+        reverse[prompt].append(
+            Draft(
+                "reverse_translation",
+                prompt,
+                att.form,
+                [],
+                "dakota",
+                form,
+                lex.form,
+                [lex],
+                att.gloss,
+                att.form,
+                1,
+                recall=not vocab,
+            )
+        )
     for group in reverse.values():
         first = group[0]
         first.alternatives = sorted({d.answer for d in group} - {first.answer})
@@ -497,9 +784,14 @@ def attested_drafts(attestations: list[Attestation]) -> list[Draft]:
 def emphatic_drafts(grammar: Grammar, verbs: list[Lexeme]) -> list[Draft]:
     """A separate (emphatic) pronoun before a verb that already carries the matching pronoun (Riggs § 15)."""
     drafts: list[Draft] = []
-    table = (("1sg", "pron-emphatic-miye", "I myself"), ("2sg", "pron-emphatic-niye", "you yourself"),
-             ("3sg", "pron-emphatic-iye", "he himself"), ("1pl", "pron-emphatic-unkiye", "we ourselves"),
-             ("1sg", "pron-emphatic-mis", "I myself"), ("2sg", "pron-emphatic-nis", "you yourself"))
+    table = (
+        ("1sg", "pron-emphatic-miye", "I myself"),
+        ("2sg", "pron-emphatic-niye", "you yourself"),
+        ("3sg", "pron-emphatic-iye", "he himself"),
+        ("1pl", "pron-emphatic-unkiye", "we ourselves"),
+        ("1sg", "pron-emphatic-mis", "I myself"),
+        ("2sg", "pron-emphatic-nis", "you yourself"),
+    )
     for verb in verbs:
         for subject, rule_id, label in table:
             vp = grammar.inflect(verb, subject)
@@ -511,13 +803,22 @@ def emphatic_drafts(grammar: Grammar, verbs: list[Lexeme]) -> list[Draft]:
                 rule_ids += ["pron-separate-plural-pi", "plural-last-word"]
             form = Form(words=[[(pronoun, "word")], *vp.words], rule_ids=rule_ids, affixes=list(vp.affixes))
             english = english_plain(verb, subject)
-            english = label + english[len(english.split(" ")[0]):]
-            drafts.append(Draft(
-                "syntax",
-                f"Add the {'short' if rule_id.endswith(('-mis', '-nis')) else 'long'} separate (emphatic) pronoun "
-                f"to this Dakota verb form: {vp.text}\nMeaning: {english}.",
-                form.text, [], "dakota", form, verb.form, [verb], english, form.text,
-            ))
+            english = label + english[len(english.split(" ")[0]) :]
+            drafts.append(
+                Draft(
+                    "syntax",
+                    f"Add the {'short' if rule_id.endswith(('-mis', '-nis')) else 'long'} separate (emphatic) pronoun "
+                    f"to this Dakota verb form: {vp.text}\nMeaning: {english}.",
+                    form.text,
+                    [],
+                    "dakota",
+                    form,
+                    verb.form,
+                    [verb],
+                    english,
+                    form.text,
+                )
+            )
     return drafts
 
 
@@ -526,13 +827,20 @@ def pattern_drafts(grammar: Grammar, verbs: list[Lexeme], nouns: list[Lexeme]) -
     drafts: list[Draft] = []
     examples: dict[str, list[tuple[Lexeme, str, str, Form]]] = defaultdict(list)
     for lex in verbs:
-        subjects = {"pron-agent-1sg": "1sg", "pron-agent-2sg": "2sg", "pron-patient-1sg": "1sg",
-                    "pron-patient-2sg": "2sg", "pron-agent-1du": "1du", "plural-pi": "3pl",
-                    "pron-y-1sg": "1sg", "pron-y-2sg": "2sg"}
+        subjects = {
+            "pron-agent-1sg": "1sg",
+            "pron-agent-2sg": "2sg",
+            "pron-patient-1sg": "1sg",
+            "pron-patient-2sg": "2sg",
+            "pron-agent-1du": "1du",
+            "plural-pi": "3pl",
+            "pron-y-1sg": "1sg",
+            "pron-y-2sg": "2sg",
+        }
         base_eng = english_plain(lex, "3sg")
         for rule_id, subject in subjects.items():
             form = grammar.inflect(lex, subject)
-            if form is None:
+            if form is None or not form.affixes:
                 continue
             changed = [r for r in form.rule_ids if r not in ("pron-3sg-zero", "dual-no-pi")]
             y_fused = "pron-y-1sg" in changed or "pron-y-2sg" in changed
@@ -543,39 +851,61 @@ def pattern_drafts(grammar: Grammar, verbs: list[Lexeme], nouns: list[Lexeme]) -
             if rule_id not in ("plural-pi",) and not rule_id.startswith("pron-y") and len(changed) != 1:
                 continue
             affix = form.affixes[0]["form"]
-            examples[rule_id].append((lex, f'{lex.form} "{base_eng}" → {form.text} "{english_plain(lex, subject)}"',
-                                      affix, form))
+            examples[rule_id].append(
+                (lex, f'{lex.form} "{base_eng}" → {form.text} "{english_plain(lex, subject)}"', affix, form)
+            )
         if takes_person_object(lex):
-            for obj, rule_id in (("1sg", "pron-object-1sg"), ("2sg", "pron-object-2sg"), ("3pl", "pron-object-3pl-wica")):
+            for obj, rule_id in (
+                ("1sg", "pron-object-1sg"),
+                ("2sg", "pron-object-2sg"),
+                ("3pl", "pron-object-3pl-wica"),
+            ):
                 form = grammar.inflect(lex, "3sg", obj)
                 if form is None:
                     continue
                 eng = with_object(english_verb(lex, "3sg"), lex, obj)
-                examples[rule_id].append((lex, f'{lex.form} "{base_eng}" → {form.text} "{eng}"',
-                                          form.affixes[0]["form"], form))
+                examples[rule_id].append(
+                    (lex, f'{lex.form} "{base_eng}" → {form.text} "{eng}"', form.affixes[0]["form"], form)
+                )
     for noun in nouns:
         if noun.animate:
             form = grammar.noun_phrase(noun, "diminutive")
             if form is not None:
                 sing = noun.english["singular"]
-                examples["diminutive-na"].append((noun, f'{noun.form} "{sing}" → {form.text} "little {sing}"',
-                                                  form.affixes[0]["form"], form))
+                examples["diminutive-na"].append(
+                    (
+                        noun,
+                        f'{noun.form} "{sing}" → {form.text} "little {sing}"',
+                        form.affixes[0]["form"],
+                        form,
+                    )
+                )
     for rule_id in PATTERN_RULES:
         items = sorted(examples.get(rule_id, []), key=lambda e: e[0].id)
-        pairs = [(a, b) for i, a in enumerate(items) for b in items[i + 1:] if a[2] == b[2]]
+        pairs = [(a, b) for i, a in enumerate(items) for b in items[i + 1 :] if a[2] == b[2]]
         pairs.sort(key=lambda p: sample_hash(f"pattern:{rule_id}:{p[0][0].id}:{p[1][0].id}"))
         for a, b in pairs[:PATTERN_PAIRS_PER_RULE]:
             affix = a[2]
-            form = Form(words=[[(affix, a[3].affixes[0]["slot"])]], rule_ids=list(a[3].rule_ids),
-                        affixes=[dict(a[3].affixes[0])])
+            form = Form(
+                words=[[(affix, a[3].affixes[0]["slot"])]],
+                rule_ids=list(a[3].rule_ids),
+                affixes=[dict(a[3].affixes[0])],
+            )
             extra = 1 if any(e[3].affixes[0]["slot"] == "infix" for e in (a, b)) else 0
-            drafts.append(Draft(
-                "pattern",
-                "Each line shows a Dakota word and a form built from it:\n"
-                f"{a[1]}\n{b[1]}\nWhich affix was added in both? Give the affix alone.",
-                affix, [f"{affix}-", f"-{affix}-", f"-{affix}"], "dakota", form, a[0].form, [a[0], b[0]],
-                f"the affix {affix} ({grammar.rules[rule_id]['name']})", f"{a[3].text} {b[3].text}", extra,
-            ))
+            drafts.append(
+                Draft(
+                    "pattern",
+                    "Each line shows a Dakota word and a form built from it:\n"
+                    f"{a[1]}\n{b[1]}\nWhich affix was added in both? Give the affix alone.",
+                    affix,
+                    [f"{affix}-", f"-{affix}-", f"-{affix}"],
+                    "dakota",
+                    form,
+                    a[0].form,
+                    [a[0], b[0]],
+                    f"the affix {affix} ({grammar.rules[rule_id]['name']})",
+                    f"{a[3].text} {b[3].text}",
+                    extra,
+                )
+            )
     return drafts
-
-

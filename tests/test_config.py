@@ -1,4 +1,4 @@
-"""config.py: `@ file` layering, dotted overrides, the [local] table and the TOML written for prime-rl."""
+"""config.py: `@ file` layers, dotted overrides, one typed tree with [local], the TOML for prime-rl."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dakota_rl.config import ConfigError, dumps_toml, load_config, parse_value, write_prime_rl_files
+from dakota_rl.config import ConfigError, RunConfig, dumps_toml, load_config, write_prime_rl_files
+from dakota_rl.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = REPO / "configs" / "dakota_smoke.toml"
@@ -31,19 +32,51 @@ def test_files_deep_merge_left_to_right_and_overrides_win(tmp_path):
     assert resolved.overrides == ["--max-steps 5", "--orchestrator.group-size 4"]
 
 
-def test_override_values_are_typed():
-    assert parse_value(["5"]) == 5
-    assert parse_value(["1e-6"]) == 1e-6
-    assert parse_value(["true"]) is True
-    assert parse_value(["None"]) == "None"
-    assert parse_value(['["a", "b"]']) == ["a", "b"]
-    assert parse_value(["a", "b"]) == ["a", "b"]
-    assert parse_value(["dakota"]) == "dakota"
+def test_override_values_are_typed_by_the_schema():
+    config = load_config(
+        [
+            "--max-steps",
+            "5",
+            "--trainer.optim.lr",
+            "1e-6",
+            "--orchestrator.train.filter-zero-advantages",
+            "true",
+            "--ckpt.interval",
+            "None",
+            "--monitors.wandb.tags",
+            '["a", "b"]',
+            "--run.name",
+            "dakota",
+            "--local.lora.target-modules",
+            '["q_proj", "v_proj"]',
+        ]
+    ).config
+    assert config.max_steps == 5 and isinstance(config.max_steps, int)
+    assert config.trainer.optim.lr == 1e-6
+    assert config.orchestrator.train.filter_zero_advantages is True
+    assert config.ckpt is not None and config.ckpt.interval is None  # prime-rl's "None" is None
+    assert config.monitors.wandb is not None and config.monitors.wandb.tags == ["a", "b"]
+    assert config.local.lora is not None and config.local.lora.target_modules == ["q_proj", "v_proj"]
+    assert config.run.name == "dakota"
 
 
-def test_boolean_flags(tmp_path):
-    resolved = load_config(["--ckpt.resume-latest", "--no-clean"])
-    assert resolved.merged == {"ckpt": {"resume_latest": True}, "clean": False}
+def test_boolean_flags():
+    resolved = load_config(
+        ["--local.gradient-checkpointing", "--no-orchestrator.train.filter-zero-advantages"]
+    )
+    assert resolved.merged == {"orchestrator": {"train": {"filter_zero_advantages": False}}}
+    assert resolved.local.gradient_checkpointing is True
+
+
+def test_at_file_without_space_is_accepted():
+    assert load_config([f"@{SMOKE}"]).files == [SMOKE]
+
+
+def test_one_typed_tree_for_every_config_file():
+    for path in [*sorted((REPO / "configs").glob("*.toml")), *sorted((REPO / "configs").glob("*/*.toml"))]:
+        if path.name.startswith("inference"):
+            continue
+        assert isinstance(load_config(["@", str(path)]).config, RunConfig), path
 
 
 def test_local_table_is_split_off_and_typed():
@@ -52,7 +85,9 @@ def test_local_table_is_split_off_and_typed():
     assert resolved.local.device == "cpu"
     assert resolved.local.sft.steps > 0
     assert resolved.local.lora is not None and resolved.local.lora.r == 8
-    assert resolved.get("orchestrator.train.source")[0]["env"]["taskset"]["id"] == "dakota_grammar_translation"
+    assert (
+        resolved.get("orchestrator.train.source")[0]["env"]["taskset"]["id"] == "dakota_grammar_translation"
+    )
 
 
 def test_written_prime_rl_file_round_trips_without_local(tmp_path):
@@ -63,8 +98,13 @@ def test_written_prime_rl_file_round_trips_without_local(tmp_path):
 
 
 def test_dumps_toml_handles_arrays_of_tables_and_inline_values():
-    tree = {"a": 1, "s": "ʼ quote \"x\"", "lst": [1, 2], "t": {"x": {"y": True}},
-            "arr": [{"name": "one", "env": {"id": "e"}}, {"name": "two"}]}
+    tree = {
+        "a": 1,
+        "s": 'ʼ quote "x"',
+        "lst": [1, 2],
+        "t": {"x": {"y": True}},
+        "arr": [{"name": "one", "env": {"id": "e"}}, {"name": "two"}],
+    }
     assert tomllib.loads(dumps_toml(tree)) == tree
 
 
@@ -78,9 +118,18 @@ def test_dumps_toml_handles_arrays_of_tables_and_inline_values():
         (["--local.device", "tpu"], "`local.device`"),
         (["--sft.steps", "3"], "`sft` is a local-backend setting: put it in the [local] table"),
         (["--max-steps", "[1,"], "invalid JSON value"),
+        (["--trainer.optim.lrr", "1e-6"], "unknown key `trainer.optim.lrr`"),
+        (
+            ["--orchestrator.train.source", '[{"env": {"taskset": {"id": "x"}, "agnt": {}}}]'],
+            "unknown key `orchestrator.train.source[0].env.agnt`",
+        ),
+        (["--rollouts-per-example", "8"], "unknown key `rollouts_per_example`"),
+        (["--orchestrator.algo.type", "ppo"], 'only "grpo"'),
+        (["--max-steps", "0"], "`max_steps`"),
     ],
 )
 def test_user_mistakes_are_one_line_errors(tokens, message):
+    assert ConfigError is UserError
     with pytest.raises(ConfigError) as err:
         load_config(tokens)
     assert message in str(err.value)
@@ -91,3 +140,10 @@ def test_invalid_toml_names_the_file(tmp_path):
     bad = write(tmp_path, "bad.toml", "max_steps = = 3\n")
     with pytest.raises(ConfigError, match=r"bad\.toml: invalid TOML"):
         load_config(["@", str(bad)])
+
+
+def test_dry_run_tree_has_defaults_and_local(tmp_path):
+    resolved = load_config(["@", str(SMOKE), "@", str(CPU)])
+    dumped = tomllib.loads(resolved.dump())
+    assert dumped["orchestrator"]["group_size"] == 4 and dumped["local"]["sft"]["steps"] == 30
+    assert dumped["trainer"]["optim"]["weight_decay"] == "None"  # prime-rl's spelling of null

@@ -43,8 +43,11 @@ def make_trace(task: DakotaTask, reply: str, reasoning: str | None = None) -> vf
         agent=vf.AgentInfo(config=vf.AgentConfig()),
         nodes=[
             vf.MessageNode(message=vf.UserMessage(content=task.data.prompt_text)),
-            vf.MessageNode(parent=0, sampled=True,
-                           message=vf.AssistantMessage(content=reply, reasoning_content=reasoning)),
+            vf.MessageNode(
+                parent=0,
+                sampled=True,
+                message=vf.AssistantMessage(content=reply, reasoning_content=reasoning),
+            ),
         ],
     )
 
@@ -151,3 +154,39 @@ def test_system_prompt_leaks_no_gold(heldout):
     words = set(match_key(SYSTEM_PROMPT).replace(",", " ").replace(".", " ").split())
     golds = {match_key(r["answer"]) for r in (*heldout, *load_tasks("train"))}
     assert not words & golds
+
+
+def test_orthography_option_accepts_modern_spelling_only_when_asked():
+    record = {
+        "id": "o1",
+        "split": "train",
+        "family": "morphology",
+        "difficulty": "easy",
+        "prompt": "Inflect kaġa for I.",
+        "answer": "wakaġa",
+        "alternatives": [],
+        "answer_language": "dakota",
+        "meta": {"segments": [{"form": "wa", "kind": "prefix"}, {"form": "kaġa", "kind": "stem"}]},
+    }
+
+    def task(orthography: str) -> DakotaTask:
+        data = DakotaData(
+            idx=0,
+            id="o1",
+            prompt=record["prompt"],
+            answer="wakaġa",
+            split="train",
+            family="morphology",
+            difficulty="easy",
+            meta=record["meta"],
+        )
+        return DakotaTask(data, DakotaTaskConfig(orthography=orthography))
+
+    modern = "<answer>wakhaǧa</answer>"  # modern aspiration kh, which Riggs does not write
+    assert scored(task("riggs"), modern).reward < 1.0
+    assert scored(task("modern"), modern).reward == pytest.approx(1.0)
+    assert scored(task("either"), modern).reward == pytest.approx(1.0)
+    assert scored(task("either"), "<answer>wakaġa</answer>").reward == pytest.approx(1.0)
+    assert DakotaTaskConfig().orthography == "riggs"
+    with pytest.raises(ValidationError):
+        DakotaTaskConfig(orthography="latin")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -46,10 +47,19 @@ def test_fertility_command_writes_json_and_markdown(tiny_qwen3: Path, tmp_path: 
     assert "tokens per word" in (tmp_path / "fertility.md").read_text()
 
 
-def test_bad_input_gives_one_line_errors(tmp_path: Path):
-    with pytest.raises(SystemExit, match="diff needs --trained"):
-        main(["diff", "--model", "x"])
-    with pytest.raises(SystemExit, match="cannot load|not found|neither"):
-        main(["lens", "--model", str(tmp_path / "missing"), "--out", str(tmp_path)])
+@pytest.mark.parametrize(
+    ("argv", "pattern"),
+    [
+        (["diff", "--model", "x"], "diff needs --trained"),
+        (["lens", "--model", "MISSING"], "cannot load|not found|neither"),
+    ],
+)
+def test_bad_input_gives_one_line_errors(argv, pattern, tmp_path: Path, capsys):
+    argv = [str(tmp_path / "missing") if a == "MISSING" else a for a in argv] + ["--out", str(tmp_path)]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert re.search(pattern, err) and err.startswith("dakota-interp: error:") and err.count("\n") == 1
     assert {"fertility", "attention", "lens", "ablate", "patch", "diff", "report", "math-tasks"} <= set(
         build_parser()._subparsers._group_actions[0].choices)

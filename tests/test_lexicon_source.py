@@ -13,8 +13,16 @@ import yaml
 RIGGS = Path(__file__).resolve().parents[1] / "data" / "riggs"
 LEXICON = RIGGS / "lexicon.yaml"
 
-PREFIX = {"verb": "v", "noun": "n", "numeral": "num", "pronoun": "pro", "particle": "part", "adverb": "adv",
-          "postposition": "post", "conjunction": "conj"}
+PREFIX = {
+    "verb": "v",
+    "noun": "n",
+    "numeral": "num",
+    "pronoun": "pro",
+    "particle": "part",
+    "adverb": "adv",
+    "postposition": "post",
+    "conjunction": "conj",
+}
 REVIEW_STATUSES = {"unreviewed", "unverified", "approved", "corrected", "rejected"}
 UNCANONICAL = set("šŠčČžŽṡṠżŻṅṄǧǦğĞȟȞķĶţŢțȚṫṪƞç")
 ALPHABET = set("abdeghikmnopstuwyz") | set("ćċġḣḳŋṗśṭź") | set("áéíóú") | {" ", "ʼ"}
@@ -25,7 +33,9 @@ ID_PATTERN = re.compile(r"^[a-z]+-[a-z0-9-]+$")
 @pytest.fixture(scope="module")
 def entries() -> list[dict]:
     doc = yaml.safe_load(LEXICON.read_text(encoding="utf-8"))
-    assert isinstance(doc, dict) and isinstance(doc.get("entries"), list), "expected a top-level `entries:` list"
+    assert isinstance(doc, dict) and isinstance(doc.get("entries"), list), (
+        "expected a top-level `entries:` list"
+    )
     return doc["entries"]
 
 
@@ -33,8 +43,10 @@ def test_size_and_counts(entries: list[dict]) -> None:
     by_pos = Counter(e["pos"] for e in entries)
     by_status = Counter(e["review_status"] for e in entries)
     print(f"\nlexicon: {len(entries)} entries; by pos: {dict(sorted(by_pos.items()))}")
-    print(f"review_status: {dict(sorted(by_status.items()))} "
-          f"(unreviewed = checked in Riggs's text: {by_status['unreviewed'] / len(entries):.0%})")
+    print(
+        f"review_status: {dict(sorted(by_status.items()))} "
+        f"(unreviewed = checked in Riggs's text: {by_status['unreviewed'] / len(entries):.0%})"
+    )
     assert len(entries) >= 300
     assert by_pos["verb"] >= 80
     assert by_pos["noun"] >= 150
@@ -49,7 +61,9 @@ def test_required_fields_and_ids(entries: list[dict]) -> None:
         for key in ("id", "form", "pos", "gloss", "source", "review_status"):
             assert isinstance(e.get(key), str) and e[key].strip(), f"{e.get('id')}: empty or missing `{key}`"
         assert e["pos"] in PREFIX, f"{e['id']}: unknown pos {e['pos']!r}"
-        assert e["id"].startswith(PREFIX[e["pos"]] + "-"), f"{e['id']}: id prefix does not match pos {e['pos']}"
+        assert e["id"].startswith(PREFIX[e["pos"]] + "-"), (
+            f"{e['id']}: id prefix does not match pos {e['pos']}"
+        )
         assert ID_PATTERN.match(e["id"]), f"{e['id']}: ids are lowercase ASCII with hyphens"
         assert e["review_status"] in REVIEW_STATUSES, f"{e['id']}: review_status {e['review_status']!r}"
 
@@ -82,10 +96,13 @@ def test_verbs_have_inflection_info(entries: list[dict]) -> None:
         v = e.get("verb")
         assert isinstance(v, dict), f"{e['id']}: verbs need a `verb` block"
         assert v.get("class") in ("active", "stative"), f"{e['id']}: class {v.get('class')!r}"
-        for key in ("transitive", "y_initial", "ablaut"):
+        for key in ("transitive", "y_initial"):
             assert isinstance(v.get(key), bool), f"{e['id']}: verb.{key} must be true/false"
+        assert isinstance(v.get("ablaut"), bool) or v.get("ablaut") == "unknown", f"{e['id']}: verb.ablaut"
         index = v.get("affix_index")
-        assert isinstance(index, int) and not isinstance(index, bool), f"{e['id']}: affix_index must be an int"
+        assert isinstance(index, int) and not isinstance(index, bool), (
+            f"{e['id']}: affix_index must be an int"
+        )
         assert 0 <= index <= len(e["form"]), f"{e['id']}: affix_index {index} outside 0..{len(e['form'])}"
         if v["y_initial"]:
             assert e["form"][index] == "y", f"{e['id']}: y-verb whose affix slot is not before a y"
@@ -93,7 +110,9 @@ def test_verbs_have_inflection_info(entries: list[dict]) -> None:
             assert not v["transitive"], f"{e['id']}: stative verbs take no object"
         assert isinstance(v.get("dative", False), bool), f"{e['id']}: verb.dative must be true/false"
         if v.get("dative"):
-            assert v["transitive"] and v["class"] == "active", f"{e['id']}: dative ki- needs an active transitive verb"
+            assert v["transitive"] and v["class"] == "active", (
+                f"{e['id']}: dative ki- needs an active transitive verb"
+            )
         if "un_index" in v:
             assert isinstance(v["un_index"], int) and 0 <= v["un_index"] <= index, f"{e['id']}: un_index"
         english = e.get("english") or {}
@@ -117,7 +136,9 @@ def test_sources_are_honest(entries: list[dict]) -> None:
         if e["review_status"] == "unreviewed":
             assert RIGGS_SECTION.search(e["source"]), f"{e['id']}: unreviewed entries cite Riggs with a §"
         if e["review_status"] == "unverified":
-            assert e["source"].startswith("own knowledge"), f"{e['id']}: unverified entries rest on own knowledge"
+            assert e["source"].startswith("own knowledge"), (
+                f"{e['id']}: unverified entries rest on own knowledge"
+            )
         for att in e.get("attested") or []:
             assert att.get("form") and att.get("gloss"), f"{e['id']}: attested forms need form and gloss"
             assert RIGGS_SECTION.search(att.get("source", "")), f"{e['id']}: attested form without a Riggs §"
@@ -125,4 +146,6 @@ def test_sources_are_honest(entries: list[dict]) -> None:
 
 def test_file_has_no_yaml_comments() -> None:
     for n, line in enumerate(LEXICON.read_text(encoding="utf-8").splitlines(), 1):
-        assert not line.lstrip().startswith("#"), f"line {n}: YAML comments are lost by review import; use notes"
+        assert not line.lstrip().startswith("#"), (
+            f"line {n}: YAML comments are lost by review import; use notes"
+        )

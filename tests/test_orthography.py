@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import string
 import unicodedata
 from pathlib import Path
 
+import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dakota_grammar_translation import orthography as ortho
@@ -88,7 +90,9 @@ def test_variants_of_lists_the_table():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(list("šṡžżṅčȟǧķţ'’“ \u0301\u0307\u0323"))))
+@given(
+    st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(list("šṡžżṅčȟǧķţ'’“ \u0301\u0307\u0323")))
+)
 def test_canonicalize_is_idempotent(text):
     once = ortho.canonicalize(text)
     assert ortho.canonicalize(once) == once
@@ -99,3 +103,75 @@ def test_canonicalize_is_idempotent(text):
 @given(st.text(alphabet=string.ascii_letters + string.digits + " .,;:!?-"))
 def test_canonicalize_keeps_ascii_words(text):
     assert ortho.canonicalize(text) == " ".join(text.split())
+
+
+# -- Riggs ⇄ modern spelling ---------------------------------------------------------------------------------
+RIGGS_MODERN_PAIRS = [
+    ("wićaśta śiće", "wičašta šiče"),
+    ("ḳa wamdake", "k'a wabdake"),
+    ("ċaŋ ṗa ṭa", "č'aŋ p'a t'a"),
+    ("maġa ḣe ź", "maǧa ȟe ž"),
+    ("Śuŋka Ćaske", "Šuŋka Časke"),
+    ("om wamdake", "ob wabdake"),
+]
+
+
+@pytest.mark.parametrize(("riggs", "modern"), RIGGS_MODERN_PAIRS)
+def test_riggs_and_modern_spellings_convert_both_ways(riggs: str, modern: str) -> None:
+    assert ortho.to_modern(riggs) == modern
+    assert ortho.to_riggs(modern) == riggs
+
+
+def test_modern_aspiration_and_ejective_apostrophes_become_riggs_letters() -> None:
+    assert ortho.to_riggs("Dakhóta thípi čhaŋ kȟo") == "Dakóta típi ćaŋ ko"
+    assert ortho.to_riggs("k’a") == "ḳa" and ortho.to_riggs("s'a") == "sʼa"
+    assert ortho.to_riggs(ortho.to_riggs("wabdake")) == "wamdake"
+
+
+@given(st.text(alphabet="aeiouŋćċġḣḳṗśṭźkmdwy ", max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_riggs_text_survives_a_round_trip_through_modern(text: str) -> None:
+    riggs = ortho.canonicalize(text)
+    assume(
+        not re.search("[kpt]ḣ", riggs)
+    )  # modern kȟ pȟ tȟ are aspirated k p t (Riggs writes no such cluster)
+    assert ortho.to_riggs(ortho.to_modern(riggs)) == riggs
+
+
+def test_cli_converts_text_and_files(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    run = [sys.executable, "-m", "dakota_grammar_translation.orthography"]
+    out = subprocess.run([*run, "--to", "modern", "wićaśta"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "wičašta"
+    path = tmp_path / "words.txt"
+    path.write_text("wičašta\nk'a\n", encoding="utf-8")
+    out = subprocess.run([*run, "--to", "riggs", str(path)], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["wićaśta", "ḳa"]
+    bad = subprocess.run([*run, "--to", "latin", "x"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_the_pure_scorer_reads_modern_answers_only_when_asked() -> None:
+    from dakota_grammar_translation.rewards import score, score_in_orthography
+
+    task = {
+        "answer": "wamdake",
+        "alternatives": [],
+        "answer_language": "dakota",
+        "family": "morphology",
+        "difficulty": "easy",
+        "meta": {"segments": [{"form": "wamdake", "kind": "word"}]},
+    }
+    reply = "<think>the th in think stays</think><answer>wabdake</answer>"
+    assert score_in_orthography(reply, task) == score(reply, task) and not score(reply, task).exact
+    assert score_in_orthography(reply, task, orthography="modern").exact
+    assert score_in_orthography("<answer>wamdake</answer>", task, orthography="either").exact
+    assert (
+        score_in_orthography("wabdake", task, orthography="either").answer == "wamdake"
+    )  # no tag: last line
+    english = {**task, "answer": "I saw", "answer_language": "english"}
+    assert score_in_orthography("<answer>I saw</answer>", english, orthography="modern").exact
+    with pytest.raises(ValueError):
+        score_in_orthography(reply, task, orthography="latin")

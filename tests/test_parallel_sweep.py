@@ -24,13 +24,15 @@ def test_wandb_reads_the_sweep_and_its_args_become_overrides():
     assert config == load_sweep(SWEEP) and config["method"] == "grid"
     points = grid(config)
     assert len(points) == 9 and len({run_name(p) for p in points}) == 9
-    flags = create_sweep_command_args({"args": {k: {"value": v} for k, v in points[0].items()}})["args"]
+    flags = create_sweep_command_args({"args": {k: {"value": v} for k, v in points[0].items()}})[
+        "args_no_equals"
+    ]
     params, rest = parse_agent_args(flags)
     assert params == points[0] and rest == []
     resolved = load_config(["@", str(REPO / config["program"]), *flags])
     assert resolved.get("trainer.optim.lr") == points[0]["trainer.optim.lr"]
     assert resolved.local.lora.r == points[0]["local.lora.r"]
-    assert config["command"][-2:] == ["${program}", "${args}"]
+    assert config["command"][-2:] == ["${program}", "${args_no_equals}"]
 
 
 def test_bad_sweep_files_are_one_line_errors(tmp_path, capsys):

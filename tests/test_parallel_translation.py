@@ -165,7 +165,7 @@ def test_env_spec_through_the_launcher():
     assert env.corpus_metrics([task["answer"]], [task])["chrf++"] == pytest.approx(100.0)
     train_sources = {t["source"].casefold() for t in env.load_tasks("train")}
     assert not any(t["source"].casefold() in train_sources for t in env.load_tasks("heldout"))
-    with pytest.raises(ConfigError, match="unknown taskset option `colour`"):
+    with pytest.raises(ConfigError, match="unknown key `taskset.colour`"):
         load_env("parallel_translation", {"colour": "red"})
     with pytest.raises(ConfigError, match="needs reward_model"):
         load_env("parallel_translation", {"task": {"weights": {"chrf": 0.5, "learned": 0.2}}})

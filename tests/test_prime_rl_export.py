@@ -66,6 +66,7 @@ def test_export_latest_is_a_complete_hf_folder(trained, tiny_qwen3, capsys):
     manifest = json.loads((out / "export.json").read_text())
     assert manifest["step"] == 200 and manifest["base_model"] == str(tiny_qwen3)
     assert "model.safetensors" in manifest["files"] and "config.json" in manifest["files"]
+    assert (out / "README.md").read_text().startswith("---\n"), "export writes a model card"
     assert "note:" not in capsys.readouterr().out
 
 

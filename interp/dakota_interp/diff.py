@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from dakota_interp.model import Encoded, head_layout, layers
+from dakota_rl.errors import UserError
 
 
 def _rel(delta: Sequence[torch.Tensor], base: Sequence[torch.Tensor]) -> float:
@@ -30,7 +31,7 @@ def check_same_architecture(base: Any, other: Any) -> None:
     b = {k: tuple(v.shape) for k, v in other.state_dict().items()}
     if a != b:
         diff = sorted(set(a.items()) ^ set(b.items()))[:3]
-        raise SystemExit(f"checkpoints differ in architecture (first differences: {diff})")
+        raise UserError(f"checkpoints differ in architecture (first differences: {diff})")
 
 
 @torch.no_grad()

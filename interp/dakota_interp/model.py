@@ -10,6 +10,7 @@ import torch
 
 from dakota_interp.corpora import user_prompt
 from dakota_interp.tokenization import Piece, pieces
+from dakota_rl.errors import UserError
 
 ANSWER_PREFIX = "<answer>"
 """Teacher-forced analyses start the assistant turn with this, so the next token is the answer's first."""
@@ -25,7 +26,7 @@ def resolve(name_or_path: str) -> str:
     try:
         return str(resolve_model(name_or_path))
     except ModelNotFoundError as exc:
-        raise SystemExit(str(exc)) from None
+        raise UserError(str(exc)) from None
 
 
 def load(name_or_path: str, *, dtype: torch.dtype = torch.float32) -> tuple[Any, Any]:
@@ -37,7 +38,7 @@ def load(name_or_path: str, *, dtype: torch.dtype = torch.float32) -> tuple[Any,
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, attn_implementation="eager")
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"cannot load model {name_or_path!r}: {str(exc).splitlines()[0]}") from None
+        raise UserError(f"cannot load model {name_or_path!r}: {str(exc).splitlines()[0]}") from None
     return model.eval(), tokenizer
 
 
@@ -46,7 +47,7 @@ def layers(model: Any) -> list[Any]:
     try:
         return list(model.model.layers)
     except AttributeError as exc:
-        raise SystemExit(f"unsupported architecture {type(model).__name__}: no model.model.layers") from exc
+        raise UserError(f"unsupported architecture {type(model).__name__}: no model.model.layers") from exc
 
 
 def head_layout(model: Any) -> tuple[int, int, int, int]:

@@ -15,6 +15,7 @@ import torch
 
 from dakota_interp.attention import pattern_stats
 from dakota_interp.model import Encoded, resolve
+from dakota_rl.errors import UserError
 
 
 def load_bridge(name_or_path: str) -> Any:
@@ -22,7 +23,7 @@ def load_bridge(name_or_path: str) -> Any:
     try:
         from transformer_lens.model_bridge import TransformerBridge
     except ImportError:
-        raise SystemExit("TransformerLens is not installed: pip install 'dakota-rl[interp]' "
+        raise UserError("TransformerLens is not installed: pip install 'dakota-rl[interp]' "
                          "(transformer-lens>=4.3,<5)") from None
     return TransformerBridge.boot_transformers(resolve(name_or_path), dtype=torch.float32)
 

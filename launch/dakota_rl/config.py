@@ -1,32 +1,34 @@
-"""One config format: prime-rl's TOML schema, `@ file.toml` layers and dotted kebab-case overrides.
+"""One config tree, parsed once: prime-rl's schema plus a typed `[local]` table.
 
-`load_config(["@", "configs/dakota_smoke.toml", "@", "configs/local/cpu.toml", "--max-steps", "5"])` reads
-the files left to right, deep-merges them, applies the overrides, and splits off the `[local]` table (settings
-only the local TRL backend understands, typed by `LocalConfig`). `ResolvedConfig.merged` holds prime-rl keys
-only; `write_prime_rl_files` writes it back as TOML for `rl @ …`.
+`load_config(["@", "configs/dakota_smoke.toml", "@", "configs/local/cpu.toml", "--max-steps", "5"])` reads the
+files left to right, deep-merges them, applies the dotted kebab-case overrides and validates the result as one
+`RunConfig`, with pydantic_config (the parser prime-rl and verifiers use for this exact syntax). `RunConfig`
+is the typed subset of prime-rl's schema at the pinned commit (`backends/prime_rl/schema.py`) plus `local`,
+the settings only the local TRL backend understands. Unknown keys are refused with their dotted path.
+`ResolvedConfig.merged` holds the prime-rl keys the user set (no `[local]`); `write_prime_rl_files` writes it
+as TOML for prime-rl's own `rl @ …`.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import tomli_w
+from pydantic import Field, ValidationError
+from pydantic_config import BaseConfig, ConfigFileError, cli
+
+from dakota_rl.backends.prime_rl.schema import RLKeys
+from dakota_rl.errors import UserError
+
+ConfigError = UserError
+"""Kept name: a user mistake in a config file or override (one line, exit 2)."""
 
 
-class ConfigError(ValueError):
-    """A user mistake in a config file or override; the CLI prints it as one line and exits 2."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class LoraConfig(_Strict):
+class LoraConfig(BaseConfig):
     """PEFT LoRA adapters instead of full fine-tuning (checkpoints hold the merged model + `adapter/`)."""
 
     r: int = Field(16, ge=1)
@@ -39,7 +41,7 @@ class LoraConfig(_Strict):
     """Module names to adapt, or "all-linear"."""
 
 
-class SftConfig(_Strict):
+class SftConfig(BaseConfig):
     """Supervised warm-up on training golds before GRPO (small models give GRPO no signal without it)."""
 
     steps: int = Field(0, ge=0)
@@ -50,8 +52,8 @@ class SftConfig(_Strict):
     """Examples per SFT step."""
 
 
-class EvalConfig(_Strict):
-    """Held-out evaluation through `serve` + `vf-eval` (used by `prime-rl demo` and `prime-rl eval`)."""
+class EvalConfig(BaseConfig):
+    """Held-out evaluation via `serve` + `vf-eval`: `[local.eval]`, and the defaults of `prime-rl eval`."""
 
     before: bool = True
     """Evaluate the base model before training (demo)."""
@@ -67,7 +69,7 @@ class EvalConfig(_Strict):
     """Completion cap for evaluation."""
 
 
-class LocalConfig(_Strict):
+class LocalConfig(BaseConfig):
     """Settings only the local TRL backend understands: the `[local]` table of `configs/local/*.toml`."""
 
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -88,20 +90,38 @@ class LocalConfig(_Strict):
     """`[local.eval]`: held-out evaluation settings."""
 
 
+class RunConfig(RLKeys):
+    """The whole run: prime-rl's keys (typed subset at the pinned commit) plus the local backend's table."""
+
+    local: LocalConfig = LocalConfig()
+    """`[local]`: stripped before anything reaches prime-rl."""
+
+
 LOCAL_ONLY_TOP_LEVEL = set(LocalConfig.model_fields) - {"seed", "eval"}
 
 
 @dataclass
 class ResolvedConfig:
-    """Files + overrides merged. `merged` has prime-rl keys only; `local` the typed `[local]` table."""
+    """Files + overrides parsed into one `RunConfig`; `merged`: the prime-rl part the user set, as a dict."""
 
-    merged: dict[str, Any]
-    local: LocalConfig
+    config: RunConfig
     files: list[Path] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
+    merged: dict[str, Any] = field(default_factory=dict)
+    """The prime-rl keys that files or overrides set (defaults left to prime-rl), without `local`; null is
+    written "None", as in prime-rl's TOML. This dict is what the prime-rl backend writes for `rl`."""
+
+    def __post_init__(self) -> None:
+        if not self.merged:
+            dumped = self.config.model_dump(mode="json", exclude_unset=True, exclude={"local"})
+            self.merged = _none_as_string(dumped)
+
+    @property
+    def local(self) -> LocalConfig:
+        return self.config.local
 
     def get(self, dotted: str, default: Any = None) -> Any:
-        """`resolved.get("orchestrator.batch_size")` → the merged value or `default`."""
+        """`resolved.get("orchestrator.batch_size")` → the value set in files/overrides, or `default`."""
         node: Any = self.merged
         for part in dotted.split("."):
             if not isinstance(node, dict) or part not in node:
@@ -109,20 +129,13 @@ class ResolvedConfig:
             node = node[part]
         return node
 
-
-def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """Tables merge key by key; everything else (including arrays of tables) is replaced."""
-    out = copy.deepcopy(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+    def dump(self) -> str:
+        """The resolved tree, defaults included, as TOML (what `--dry-run` prints)."""
+        return dumps_toml(self.config.model_dump(mode="json"))
 
 
-def read_toml(path: Path, *, what: str = "config file", error: type[ConfigError] = ConfigError) -> dict[str, Any]:
-    """Parse one TOML file, or raise `error` (a ConfigError) naming the file and the problem."""
+def read_toml(path: Path, *, what: str = "config file", error: type[UserError] = UserError) -> dict[str, Any]:
+    """Parse one TOML file, or raise `error` naming the file and the problem."""
     if not path.is_file():
         raise error(f"{what} not found: {path}")
     try:
@@ -131,174 +144,113 @@ def read_toml(path: Path, *, what: str = "config file", error: type[ConfigError]
         raise error(f"{path}: invalid TOML: {err}") from None
 
 
-def parse_value(raw: list[str]) -> Any:
-    """An override's value: JSON/TOML-ish scalars, JSON lists/dicts, several words → a list."""
-    if len(raw) > 1:
-        return [parse_value([r]) for r in raw]
-    text = raw[0]
-    if text in ("true", "false"):
-        return text == "true"
-    if text and text[0] in "[{":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            raise ConfigError(f"invalid JSON value: {text}") from None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
-def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
-    parts = [p.replace("-", "_") for p in dotted.split(".")]
-    node = tree
-    for part in parts[:-1]:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise ConfigError(f"--{dotted}: `{part}` is a value, not a table")
-        node = child
-    last = parts[-1]
-    if isinstance(value, dict) and isinstance(node.get(last), dict):
-        node[last] = deep_merge(node[last], value)
-    else:
-        node[last] = value
-
-
-def split_tokens(tokens: list[str]) -> tuple[list[Path], list[tuple[str, list[str]]]]:
-    """Split argv tokens into `@ file` paths and `--key value…` overrides (in order)."""
-    files: list[Path] = []
-    overrides: list[tuple[str, list[str]]] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
+def _layers(tokens: list[str]) -> tuple[list[str], list[Path], list[str]]:
+    """Normalise `@file` to `@ file`, check every file reads as TOML, and list files and overrides."""
+    args: list[str] = []
+    for tok in tokens:
+        args += ["@", tok[1:]] if tok.startswith("@") and len(tok) > 1 else [tok]
+    files, overrides = [], []
+    for i, tok in enumerate(args):
         if tok == "@":
-            if i + 1 >= len(tokens):
-                raise ConfigError("`@` must be followed by a TOML file (`@ configs/dakota_smoke.toml`)")
-            files.append(Path(tokens[i + 1]))
-            i += 2
-        elif tok.startswith("@") and len(tok) > 1:
-            files.append(Path(tok[1:]))
-            i += 1
-        elif tok.startswith("--") and len(tok) > 2:
-            key = tok[2:]
-            if "=" in key:
-                key, value = key.split("=", 1)
-                overrides.append((key, [value]))
-                i += 1
-                continue
-            values: list[str] = []
-            i += 1
-            while i < len(tokens) and not (tokens[i].startswith("--") or tokens[i].startswith("@")):
-                values.append(tokens[i])
-                i += 1
-            overrides.append((key, values))
-        else:
-            raise ConfigError(f"unexpected argument {tok!r}: use `@ file.toml` or `--dotted.key value`")
-    return files, overrides
+            if i + 1 >= len(args):
+                raise UserError("`@` must be followed by a TOML file (`@ configs/dakota_smoke.toml`)")
+            files.append(Path(args[i + 1]))
+            read_toml(files[-1])
+        elif tok.startswith("--"):
+            overrides.append(tok)
+        elif i and args[i - 1] != "@" and overrides:
+            overrides[-1] += " " + tok
+            if tok[:1] in "[{":
+                _check_json(tok)
+    return args, files, overrides
 
 
-def _override_to_tree(key: str, values: list[str]) -> tuple[str, Any]:
-    if values:
-        return key, parse_value(values)
-    last = key.rsplit(".", 1)
-    if last[-1].startswith("no-"):
-        prefix = last[0] + "." if len(last) == 2 else ""
-        return prefix + last[-1][3:], False
-    return key, True
-
-
-def parse_local(table: dict[str, Any], source: str = "[local]") -> LocalConfig:
-    """Validate the `[local]` table; errors name the key and the table it belongs in."""
+def _check_json(text: str) -> None:
     try:
-        return LocalConfig.model_validate(table)
-    except ValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        if first["type"] == "extra_forbidden":
-            known = ", ".join(sorted(LocalConfig.model_fields))
-            raise ConfigError(
-                f"{source}: unknown key `local.{loc}` (the [local] table accepts: {known}; "
-                "prime-rl keys go outside [local])"
-            ) from None
-        raise ConfigError(f"{source}: `local.{loc}`: {first['msg']} (got {first.get('input')!r})") from None
+        json.loads(text)
+    except json.JSONDecodeError:
+        raise UserError(f"invalid JSON value: {text}") from None
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def describe_error(error: dict[str, Any], *, prefix: str = "") -> str:
+    """One pydantic error as one line naming the key's dotted path."""
+    loc = tuple(error.get("loc", ()))
+    where = prefix + ("." if prefix and loc else "") + _path(loc)
+    got = error.get("input")
+    if not where:
+        return str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        if not prefix and len(loc) == 1 and loc[0] in LOCAL_ONLY_TOP_LEVEL:
+            return (
+                f"`{loc[0]}` is a local-backend setting: put it in the [local] table "
+                f"(e.g. configs/local/cpu.toml, or --local.{loc[0]})"
+            )
+        return f"unknown key `{where}`"
+    if error["type"] == "literal_error":
+        expected = str(error.get("ctx", {}).get("expected", "")).replace("'", '"')
+        return f"`{where}` = {got!r}: only {expected} is accepted"
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    return f"`{where}`: {error['msg']}{shown}"
+
+
+def _unknown_key_hint(message: str, loc: tuple[Any, ...]) -> str:
+    if loc[:1] == ("local",):
+        return f"{message} (the [local] table accepts: {', '.join(sorted(LocalConfig.model_fields))})"
+    return f"{message} (not a key of prime-rl's schema at the pinned commit; see `prime-rl train --help`)"
+
+
+def validation_error(err: ValidationError, *, prefix: str = "", source: str = "") -> UserError:
+    """The first problem of a pydantic ValidationError as a one-line UserError."""
+    first = err.errors()[0]
+    message = describe_error(first, prefix=prefix)
+    if first["type"] == "extra_forbidden" and message.startswith("unknown key") and not prefix:
+        message = _unknown_key_hint(message, tuple(first["loc"]))
+    more = len(err.errors()) - 1
+    return UserError(f"{source}{message}" + (f" (and {more} more problem(s))" if more else ""))
 
 
 def load_config(argv_tokens: list[str]) -> ResolvedConfig:
-    """Merge `@ file.toml` layers left to right, apply `--dotted.key value` overrides, split off `[local]`."""
-    files, raw_overrides = split_tokens(list(argv_tokens))
-    merged: dict[str, Any] = {}
-    for path in files:
-        merged = deep_merge(merged, read_toml(path))
-    override_strings = []
-    for key, values in raw_overrides:
-        dotted, value = _override_to_tree(key, values)
-        _set_dotted(merged, dotted, value)
-        override_strings.append(f"--{key}" + ("" if not values else " " + " ".join(values)))
-    misplaced = sorted(LOCAL_ONLY_TOP_LEVEL & merged.keys())
-    if misplaced:
-        raise ConfigError(
-            f"`{misplaced[0]}` is a local-backend setting: put it in the [local] table "
-            f"(e.g. configs/local/cpu.toml, or --local.{misplaced[0]})"
-        )
-    local_table = merged.pop("local", {})
-    if not isinstance(local_table, dict):
-        raise ConfigError("`local` must be a table ([local])")
-    local = parse_local(local_table)
-    return ResolvedConfig(merged=merged, local=local, files=files, overrides=override_strings)
+    """Merge `@ file.toml` layers left to right, apply `--dotted.key value` overrides, validate once."""
+    args, files, overrides = _layers(list(argv_tokens))
+    try:
+        config = cli(RunConfig, args=args)
+    except ConfigFileError as err:
+        if isinstance(err.__cause__, ValidationError):
+            raise validation_error(err.__cause__) from None
+        raise UserError(_parser_message(err.message)) from None
+    return ResolvedConfig(config=config, files=files, overrides=overrides)
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise ConfigError(f"cannot write {value!r} to TOML")
+def _parser_message(message: str) -> str:
+    if message.startswith("Unrecognized arguments: "):
+        stray = message.split(": ", 1)[1].split()[0]
+        return f"unexpected argument {stray!r}: use `@ file.toml` or `--dotted.key value`"
+    return message[:1].lower() + message[1:]
 
 
-def _toml_key(key: str) -> str:
-    return key if key.replace("_", "").replace("-", "").isalnum() else json.dumps(key)
+def _none_as_string(node: Any) -> Any:
+    """prime-rl writes null as the string "None" in TOML."""
+    if isinstance(node, dict):
+        return {k: _none_as_string(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_none_as_string(v) for v in node]
+    return "None" if node is None else node
 
 
 def dumps_toml(tree: dict[str, Any]) -> str:
-    """Serialise a nested dict to TOML (tables and arrays of tables); round-trips through tomllib."""
-    lines: list[str] = []
-
-    def emit(node: dict[str, Any], prefix: str) -> None:
-        scalars = {k: v for k, v in node.items() if not _is_table(v) and not _is_table_array(v)}
-        for key, value in scalars.items():
-            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
-        for key, value in node.items():
-            name = f"{prefix}.{_toml_key(key)}" if prefix else _toml_key(key)
-            if _is_table(value):
-                lines.extend(["", f"[{name}]"])
-                emit(value, name)
-            elif _is_table_array(value):
-                for item in value:
-                    lines.extend(["", f"[[{name}]]"])
-                    emit(item, name)
-
-    emit(tree, "")
-    return "\n".join(lines).lstrip("\n") + "\n"
-
-
-def _is_table(value: Any) -> bool:
-    return isinstance(value, dict)
-
-
-def _is_table_array(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+    """A nested dict as TOML (None written as prime-rl's "None")."""
+    return tomli_w.dumps(_none_as_string(tree))
 
 
 def write_prime_rl_files(resolved: ResolvedConfig, out_dir: Path) -> list[Path]:
-    """Write the merged prime-rl config (no `[local]`) as one TOML file for `rl @ …`; returns its path(s)."""
+    """Write the prime-rl part (never `[local]`) as one TOML file for `rl @ …`; returns its path(s)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "rl.toml"

@@ -46,6 +46,8 @@ def run_demo(tokens: list[str], *, output_dir: Path | None, run_name: str, resum
     )
     if dry_run:
         return train(resolved, dry_run=True, output_dir=output_dir, run_name=run_name)
+    if resume and clean:
+        raise ConfigError("--resume and --clean contradict each other: pick one")
     if run_dir.exists() and any(run_dir.iterdir()) and not (resume or clean):
         raise ConfigError(f"run directory {run_dir} is not empty: pass --resume to continue or --clean to overwrite")
     results: dict[str, dict] = {}

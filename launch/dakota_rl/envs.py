@@ -1,20 +1,23 @@
-"""The environments the local backend and the eval report know: tasks, system prompt and the env's own scorer.
+"""Environments as the local trainer and the eval report see them: each package describes itself.
 
-Every reward comes from the environment's pure `rewards.score` — the same function its verifiers Task calls —
-so a TRL run, `vf-eval` and the report agree on every number.
+`load_env("letter_counting", {"mixture": {1: 1, 3: 2}})` imports `letter_counting.spec` and calls its
+`env_spec(options)`, which validates the options with the environment's own taskset config (the class vf-eval
+and prime-rl load) and builds tasks, system prompt, weights and scorer from it. A new environment package
+needs a `spec.py` and no launcher change. Every reward comes from the environment's pure scorer, so a TRL run,
+`vf-eval` and the report agree on every number.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
-import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, fields
 from typing import Any
 
-from dakota_rl.config import ConfigError
+from pydantic import ValidationError
+
+from dakota_rl.config import validation_error
+from dakota_rl.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -26,9 +29,9 @@ class EnvSpec:
     components: dict[str, float]
     """Reward component name → weight; the total is Σ weight × component."""
     score: Callable[[str | None, Mapping[str, Any], bool], Any]
-    """(completion, task, truncated) → the env's Scores (`.total`, `.exact`, `.format_ok`, `.truncated`, …)."""
+    """(completion, task, truncated) → the env's Scores (`.total`, `.exact`, `.format_ok`, `.truncated`…)."""
     load_tasks: Callable[[str], list[dict[str, Any]]]
-    """split ("train" | "heldout") → task records."""
+    """split ("train" | the held-out split) → task records."""
     gold_completion: Callable[[Mapping[str, Any]], str]
     """A completion in the env's answer format that carries the gold answer (SFT warm-up)."""
     group_keys: tuple[str, ...]
@@ -37,6 +40,14 @@ class EnvSpec:
     """The split name the env's taskset uses for held-out evaluation."""
     eval_options: dict[str, Any]
     """Taskset options that also apply to the held-out eval (`--env.taskset.<key>` for vf-eval)."""
+    config: Any = None
+    """The environment's validated taskset config (its own pydantic class)."""
+    curriculum: Any = None
+    """An object with `update(rewards_of_a_group)` when the taskset adapts to rewards, else None."""
+    train_task: Callable[[int], dict[str, Any]] | None = None
+    """Train task number `index`, drawn now (follows the curriculum); None when tasks are a fixed list."""
+    corpus_metrics: Callable[[list[Any], list[Mapping[str, Any]]], dict[str, Any]] | None = None
+    """(answers, tasks) → corpus-level metrics for the eval report (parallel_translation: chrF++, BLEU)."""
 
     def component_values(self, scores: Any) -> dict[str, float]:
         """Each component's unweighted value from a Scores object."""
@@ -44,102 +55,37 @@ class EnvSpec:
 
 
 def canonical_env_id(env_id: str) -> str:
-    return env_id.strip().replace("-", "_")
+    """`letter-counting` → `letter_counting` (the package name); UserError unless it is an identifier."""
+    key = str(env_id).strip().replace("-", "_")
+    if not key.isidentifier():
+        raise UserError(f"unknown env id {env_id!r}: an env id is a Python package name like letter_counting")
+    return key
 
 
-def _dakota(options: Mapping[str, Any]) -> EnvSpec:
-    rewards = importlib.import_module("dakota_grammar_translation.rewards")
-    tasks_mod = importlib.import_module("dakota_grammar_translation.tasks")
-    task_opts = options.get("task") or {}
-    weights = rewards.Weights(**(task_opts.get("weights") or {}))
-    components = {"character": weights.character, "morphology": weights.morphology, "semantic": weights.semantic}
-    if options.get("system_prompt"):
-        system_prompt = Path(options["system_prompt"]).read_text(encoding="utf-8")
-    else:
-        system_prompt = importlib.import_module("dakota_grammar_translation.taskset").SYSTEM_PROMPT
-
-    def score(completion: str | None, task: Mapping[str, Any], truncated: bool) -> Any:
-        return rewards.score(completion, task, weights, truncated=truncated)
-
-    def load(split: str) -> list[dict[str, Any]]:
-        if options.get("data_file") and split == "train":
-            tasks = [dict(t) for t in tasks_mod.read_tasks(options["data_file"])]
-        else:
-            tasks = [dict(t) for t in tasks_mod.load_tasks(split)]
-        return _filter(tasks, options, {"families": "family", "difficulties": "difficulty"})
-
-    return EnvSpec(
-        id="dakota_grammar_translation",
-        system_prompt=system_prompt,
-        components=components,
-        score=score,
-        load_tasks=load,
-        gold_completion=lambda task: f"<answer>{task['answer']}</answer>",
-        group_keys=("family", "difficulty"),
-        heldout_split="heldout",
-        eval_options={k: options[k] for k in ("families", "difficulties", "task") if options.get(k)},
-    )
-
-
-def _letter_counting(options: Mapping[str, Any]) -> EnvSpec:
-    rewards = importlib.import_module("letter_counting.rewards")
-    generate = importlib.import_module("letter_counting.generate")
-    task_opts = options.get("task", {}) if isinstance(options.get("task"), Mapping) else {}
-    mode = task_opts.get("reward_mode", "partial")
-
-    def score(completion: str | None, task: Mapping[str, Any], truncated: bool) -> Any:
-        return rewards.score(completion, task, mode=mode, truncated=truncated)
-
-    def load(split: str) -> list[dict[str, Any]]:
-        if split in ("heldout", "eval"):
-            return generate.load_eval_tasks(options.get("eval_tiers"))
-        seed, tier = int(options.get("seed", 0)), int(options.get("tier", 3))
-        count = int(options.get("num_tasks") or 2000)
-        return [generate.train_task(seed, i, tier) for i in range(count)]
-
-    def gold(task: Mapping[str, Any]) -> str:
-        counts = task["counts"]
-        body = str(next(iter(counts.values()))) if len(counts) == 1 else json.dumps(counts)
-        return f"<answer>{body}</answer>"
-
-    return EnvSpec(
-        id="letter_counting",
-        system_prompt=options.get("system_prompt") or generate.SYSTEM_PROMPT,
-        components={"total": 1.0},
-        score=score,
-        load_tasks=load,
-        gold_completion=gold,
-        group_keys=("tier",),
-        heldout_split="eval",
-        eval_options={k: options[k] for k in ("eval_tiers", "task") if options.get(k)},
-    )
-
-
-ENVS: dict[str, Callable[[Mapping[str, Any]], EnvSpec]] = {
-    "dakota_grammar_translation": _dakota,
-    "letter_counting": _letter_counting,
-    "parallel_translation": lambda options: importlib.import_module("parallel_translation.spec").env_spec(options),
-}
-
-
-def load_env(env_id: str, options: Mapping[str, Any] | None = None) -> EnvSpec:
-    """The EnvSpec for `env_id` with taskset `options`; ConfigError for an unknown or uninstalled env."""
-    key = canonical_env_id(env_id)
-    if key not in ENVS:
-        raise ConfigError(f"unknown env id {env_id!r}: the local backend knows {', '.join(sorted(ENVS))}")
+def _spec_module(key: str, env_id: str) -> Any:
     try:
-        return ENVS[key](dict(options or {}))
+        return importlib.import_module(f"{key}.spec")
     except ModuleNotFoundError as err:
-        raise ConfigError(f"environment {key!r} is not installed ({err}); run launch/setup.sh") from None
+        if err.name == key:
+            raise UserError(
+                f"unknown env id {env_id!r}: no installed environment package `{key}` "
+                "(install it into this venv, e.g. with launch/setup.sh)"
+            ) from None
+        if err.name == f"{key}.spec":
+            raise UserError(
+                f"environment `{key}` has no `spec.py` with `env_spec(options)`, which the local "
+                "backend and the eval report need"
+            ) from None
+        raise UserError(f"environment {key!r} is not installed ({err}); run launch/setup.sh") from None
 
 
-def _filter(tasks: list[dict[str, Any]], options: Mapping[str, Any], fields: dict[str, str]) -> list[dict]:
-    for option, field in fields.items():
-        wanted = options.get(option)
-        if wanted:
-            tasks = [t for t in tasks if t.get(field) in set(wanted)]
-    if options.get("shuffle_seed") is not None:
-        random.Random(options["shuffle_seed"]).shuffle(tasks)
-    if options.get("limit"):
-        tasks = tasks[: int(options["limit"])]
-    return tasks
+def load_env(env_id: str, options: Mapping[str, Any] | None = None, *, where: str = "taskset") -> EnvSpec:
+    """The EnvSpec for `env_id` with taskset `options`; UserError naming `where.<key>` for a bad option."""
+    key = canonical_env_id(env_id)
+    module = _spec_module(key, env_id)
+    try:
+        described = module.env_spec(dict(options or {}))
+    except ValidationError as err:
+        raise validation_error(err, prefix=where) from None
+    names = {f.name for f in fields(EnvSpec)}
+    return EnvSpec(**{name: getattr(described, name) for name in names if hasattr(described, name)})

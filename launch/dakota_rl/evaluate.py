@@ -13,10 +13,11 @@ import shutil
 import subprocess
 import sys
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dakota_rl.config import EvalConfig
 from dakota_rl.envs import EnvSpec, load_env
 from dakota_rl.errors import RunFailed
 
@@ -27,18 +28,13 @@ class EvalFailed(RunFailed):
     """vf-eval ran but rollouts failed (server down, protocol errors, harness errors)."""
 
 
-@dataclass
-class EvalSettings:
-    """What to evaluate and how (mirrors the [local.eval] table)."""
+class EvalSettings(EvalConfig):
+    """What to evaluate and how: the `[local.eval]` settings (`EvalConfig`) plus what the caller decides."""
 
     env_id: str = "dakota_grammar_translation"
-    num_examples: int = 20
-    rollouts: int = 1
-    temperature: float = 0.7
-    max_tokens: int = 64
     port: int | None = None
     seed: int = 0
-    env_options: dict[str, Any] = field(default_factory=dict)
+    env_options: dict[str, Any] = {}
     """Taskset options (as in `[orchestrator.train.source.env.taskset]`); the env decides which apply to eval."""
 
 

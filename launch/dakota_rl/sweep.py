@@ -1,7 +1,7 @@
 """Sweeps over `prime-rl train` overrides: one run per grid point, from W&B's agent or locally.
 
     wandb sweep sweeps/parallel_translation.yaml && wandb agent ENTITY/PROJECT/SWEEP_ID
-        → the agent calls `python -m dakota_rl.sweep run CONFIG.toml --key=value …` once per point
+        → the agent calls `python -m dakota_rl.sweep run CONFIG.toml --key value …` once per point
     python -m dakota_rl.sweep grid sweeps/parallel_translation.yaml [--output-dir DIR] [-- EXTRA OVERRIDES]
         → the same grid without a W&B server: each run logged offline, a summary table at the end
 
@@ -62,18 +62,29 @@ def run_name(params: dict[str, Any]) -> str:
 
 
 def parse_agent_args(args: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """Split the agent's `--key=value` flags into parameters (for the run name) and the remaining tokens."""
-    from dakota_rl.config import parse_value
-
+    """Split the agent's `--key value` pairs (W&B's `${args_no_equals}`) into parameters and other tokens."""
     params: dict[str, Any] = {}
     rest: list[str] = []
-    for token in args:
-        if token.startswith("--") and "=" in token:
-            key, value = token[2:].split("=", 1)
-            params[key] = parse_value([value])
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token.startswith("--") and i + 1 < len(args) and not args[i + 1].startswith(("--", "@")):
+            params[token[2:]] = _scalar(args[i + 1])
+            i += 2
         else:
             rest.append(token)
+            i += 1
     return params, rest
+
+
+def _scalar(text: str) -> Any:
+    """ "8" → 8, "1e-05" → 1e-05, anything else stays a string."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
 
 
 def train_once(config: str, params: dict[str, Any], extra: list[str], output_dir: Path | None) -> Path:
@@ -82,7 +93,15 @@ def train_once(config: str, params: dict[str, Any], extra: list[str], output_dir
 
     name = run_name(params)
     # The grid point's values come last, so they win over the same keys in `extra`.
-    argv = ["train", "@", config, *extra, *[f"--{k}={v}" for k, v in params.items()], "--run.name", name]
+    argv = [
+        "train",
+        "@",
+        config,
+        *extra,
+        *[t for k, v in params.items() for t in (f"--{k}", str(v))],
+        "--run.name",
+        name,
+    ]
     if output_dir is not None:
         argv += ["--output-dir", str(output_dir)]
     code = run(argv)

@@ -137,3 +137,74 @@ def variants_of(letter: str) -> list[str]:
 def canonical_letters() -> list[str]:
     """Every canonical letter of the table, lower and upper case."""
     return [item["letter"] for item in load_table()["letters"]]
+
+
+# -- Riggs ⇄ modern Santee-Sisseton spelling (data/README.md, "Riggs and modern spelling") ------------------
+# One row per correspondence: (Riggs 1852, modern). Riggs writes no aspiration, so modern čh kh ph th (and kȟ pȟ
+# tȟ) all become Riggs's plain letters, and Riggs → modern cannot restore it. Longest modern spelling first.
+RIGGS_MODERN = (
+    ("ċ", "č'"), ("ḳ", "k'"), ("ṗ", "p'"), ("ṭ", "t'"),
+    ("ć", "č"), ("ś", "š"), ("ź", "ž"), ("ḣ", "ȟ"), ("ġ", "ǧ"), ("md", "bd"), ("ʼ", "'"),
+)
+ASPIRATED = (("čh", "č"), ("kȟ", "k"), ("pȟ", "p"), ("tȟ", "t"), ("kh", "k"), ("ph", "p"), ("th", "t"))
+_EJECTIVE_APOSTROPHES = ("'", "\u2019", "\u02bc")
+
+
+def _replace_all(text: str, pairs: list[tuple[str, str]]) -> str:
+    pattern = re.compile("|".join(re.escape(a) for a, _ in sorted(pairs, key=lambda p: len(p[0]), reverse=True)))
+    table = dict(pairs)
+    return pattern.sub(lambda m: table[m.group(0)], text)
+
+
+def to_modern(text: str) -> str:
+    """Riggs's letters → modern Santee-Sisseton letters (ś → š, ċ → č', md → bd, …), after `canonicalize`.
+    Pure and deterministic; aspiration, which Riggs does not write, is not invented."""
+    pairs = [(riggs, modern) for riggs, modern in RIGGS_MODERN]
+    pairs += [(riggs.upper(), modern.upper()) for riggs, modern in RIGGS_MODERN if riggs != "ʼ"]
+    return _nfc(re.sub(r"\bom\b", "ob", _replace_all(canonicalize(text), pairs)))  # om 'with' (Riggs § 2)
+
+
+def to_riggs(text: str) -> str:
+    """Modern Santee-Sisseton letters → Riggs's letters (š → ś, k' → ḳ, kh → k, bd → md, ob → om, …), canonical.
+
+    An apostrophe after c/č/k/p/t is read as the modern ejective mark (Riggs's ċ ḳ ṗ ṭ); elsewhere it stays the
+    hiatus mark ʼ. Only meant for Dakota text: English "th" would lose its h."""
+    text = _nfc(text)
+    pairs: list[tuple[str, str]] = []
+    for riggs, modern in RIGGS_MODERN[:4]:
+        base = modern[0]
+        for mark in _EJECTIVE_APOSTROPHES:
+            pairs += [(base + mark, riggs), (base.upper() + mark, riggs.upper())]
+    pairs += [("c" + m, "ċ") for m in _EJECTIVE_APOSTROPHES]
+    pairs += [*ASPIRATED, *((a.capitalize(), b.upper()) for a, b in ASPIRATED)]
+    pairs += [(modern, riggs) for riggs, modern in RIGGS_MODERN[4:] if riggs != "ʼ"]
+    pairs += [(modern.upper(), riggs.upper()) for riggs, modern in RIGGS_MODERN[4:] if riggs != "ʼ"]
+    return canonicalize(re.sub(r"\bob\b", "om", _replace_all(text, pairs)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m dakota_grammar_translation.orthography --to modern|riggs TEXT_OR_FILE`."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m dakota_grammar_translation.orthography",
+                                     description="Convert Dakota text between Riggs's letters and modern spelling.")
+    parser.add_argument("--to", choices=("modern", "riggs"), required=True, help="target spelling")
+    parser.add_argument("text", help="Dakota text, or a path to a UTF-8 text file (converted line by line)")
+    args = parser.parse_args(argv)
+    convert = to_modern if args.to == "modern" else to_riggs
+    path = Path(args.text)
+    if path.is_file():
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            print(f"error: {path} is not UTF-8 text", file=sys.stderr)
+            return 2
+        print("\n".join(convert(line) for line in lines))
+    else:
+        print(convert(args.text))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -20,6 +20,7 @@ total = Σ weight × component, in [0, 1]. `score` never raises on any completio
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -28,7 +29,7 @@ from typing import Any
 from rapidfuzz.distance import Levenshtein
 from sacrebleu.metrics.helpers import extract_all_char_ngrams
 
-from dakota_grammar_translation.orthography import canonicalize, key_of_canonical, match_key
+from dakota_grammar_translation.orthography import canonicalize, key_of_canonical, match_key, to_riggs
 from dakota_grammar_translation.parser import parse_answer
 
 MAX_SCORED_CHARS = 4096
@@ -258,3 +259,37 @@ def score(
         family=family,
         difficulty=difficulty,
     )
+
+
+# -- answers in modern spelling (`--env.taskset.task.orthography`) -------------------------------------------
+ORTHOGRAPHIES = ("riggs", "modern", "either")
+_ANSWER_TAG = re.compile(r"(<answer>)(.*?)(</answer>)", re.DOTALL)
+
+
+def modern_answer_in_riggs(completion: str) -> str:
+    """The completion with the text of its <answer> tags converted from modern spelling to Riggs's letters
+    (reasoning and English outside the tags untouched); without a tag, its last line is converted."""
+    if _ANSWER_TAG.search(completion):
+        return _ANSWER_TAG.sub(lambda m: m.group(1) + to_riggs(m.group(2)) + m.group(3), completion)
+    head, _, last = completion.rstrip().rpartition("\n")
+    return f"{head}\n{to_riggs(last)}" if head else to_riggs(last)
+
+
+def score_in_orthography(
+    completion: str | None,
+    task: Mapping[str, Any],
+    weights: Weights = DEFAULT_WEIGHTS,
+    *,
+    orthography: str = "riggs",
+    truncated: bool = False,
+) -> Scores:
+    """`score`, reading a Dakota answer in Riggs's letters (`riggs`, the default: exactly `score`), in modern
+    Santee-Sisseton spelling converted first (`modern`: k' → ḳ, kh → k, bd → md), or the better of both (`either`).
+    English answers are always scored as they are."""
+    if orthography not in ORTHOGRAPHIES:
+        raise ValueError(f"orthography must be one of {', '.join(ORTHOGRAPHIES)}, not {orthography!r}")
+    riggs = score(completion, task, weights, truncated=truncated)
+    if orthography == "riggs" or task.get("answer_language") != "dakota" or not isinstance(completion, str):
+        return riggs
+    modern = score(modern_answer_in_riggs(completion), task, weights, truncated=truncated)
+    return modern if orthography == "modern" else max(riggs, modern, key=lambda s: s.total)

@@ -9,10 +9,10 @@ from typing import Any, Literal, TypedDict
 
 DATA_DIR = Path(__file__).parent / "data"
 
-Split = Literal["train", "heldout"]
+Split = Literal["train", "heldout", "attested"]
 FAMILIES = ("morphology", "translation", "reverse_translation", "syntax", "pattern")
 DIFFICULTIES = ("easy", "medium", "hard", "advanced")
-SPLITS = ("train", "heldout")
+SPLITS = ("train", "heldout", "attested")
 ANSWER_LANGUAGES = ("dakota", "english")
 SEGMENT_KINDS = ("stem", "prefix", "infix", "suffix", "enclitic", "particle", "word", "space")
 AFFIX_SLOTS = ("prefix", "infix", "suffix", "enclitic", "particle")
@@ -127,5 +127,6 @@ def read_tasks(path: str | Path) -> list[TaskRecord]:
 
 
 def load_tasks(split: Split = "train") -> list[TaskRecord]:
-    """The packaged tasks of `split` ("train" or "heldout")."""
+    """The packaged tasks of `split`: "train", "heldout" (both derived by our rules from Riggs) or "attested"
+    (verb forms from UniMorph Dakota, CC BY-SA 3.0; see data/UNIMORPH_LICENSE.md)."""
     return read_tasks(tasks_path(split))

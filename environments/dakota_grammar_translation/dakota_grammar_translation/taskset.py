@@ -16,7 +16,7 @@ import verifiers.v1 as vf
 from pydantic import BaseModel, Field, model_validator
 from verifiers.v1.harnesses.null import NullHarnessConfig
 
-from dakota_grammar_translation.rewards import DEFAULT_WEIGHTS, Scores, Weights, score
+from dakota_grammar_translation.rewards import DEFAULT_WEIGHTS, Scores, Weights, score, score_in_orthography
 from dakota_grammar_translation.tasks import load_tasks, read_tasks, validate_record
 
 SYSTEM_PROMPT = (
@@ -77,6 +77,10 @@ class RewardWeights(BaseModel):
 class DakotaTaskConfig(vf.TaskConfig):
     """Scoring knobs (`--env.taskset.task.*`)."""
 
+    orthography: Literal["riggs", "modern", "either"] = "riggs"
+    """How a Dakota answer is read: `riggs` (Riggs's letters; single-letter variants such as š or č are already
+    mapped), `modern` (modern Santee-Sisseton spelling, converted to Riggs's first: k' → ḳ, kh → k, bd → md), or
+    `either` (the better of the two scores)."""
     weights: RewardWeights = RewardWeights()
     """Component weights, e.g. `--env.taskset.task.weights.semantic 0.5`; they become verifiers' reward
     weights (an explicit `--env.taskset.task.rewards.<name>.weight` still wins)."""
@@ -97,9 +101,11 @@ class DakotaTask(vf.Task[DakotaData, vf.State, DakotaTaskConfig]):
         return self.data.id or self.hash
 
     def scores(self, trace: vf.Trace) -> Scores:
-        """`rewards.score` on the last reply (reasoning_content, if any, is never scored)."""
+        """`rewards.score` on the last reply (reasoning_content, if any, is never scored), read in the configured
+        orthography."""
         weights = Weights(**self.config.weights.model_dump())
-        return score(trace.last_reply, self.data.record(), weights, truncated=trace.is_truncated)
+        return score_in_orthography(trace.last_reply, self.data.record(), weights,
+                                    orthography=self.config.orthography, truncated=trace.is_truncated)
 
     @vf.stop
     async def single_turn(self, trace: vf.Trace) -> bool:
@@ -143,8 +149,9 @@ class DakotaTasksetConfig(vf.TasksetConfig):
     """Which tasks load (`--env.taskset.*`); `system_prompt` (a file) overrides the system prompt."""
 
     task: DakotaTaskConfig = DakotaTaskConfig()
-    split: Literal["train", "heldout"] = "train"
-    """Packaged split to load."""
+    split: Literal["train", "heldout", "attested"] = "train"
+    """Packaged split to load: train, heldout (lexeme-disjoint), or attested (UniMorph Dakota verb forms,
+    lemma-disjoint from both; CC BY-SA 3.0)."""
     data_file: Path | None = None
     """Load this task JSONL (Contract 1, e.g. from `python -m data.import_dakota1890`) instead of `split`."""
     families: list[Family] = []

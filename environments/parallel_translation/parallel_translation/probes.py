@@ -86,7 +86,7 @@ FAMILIES: tuple[ProbeFamily, ...] = (
     ProbeFamily(
         "reference_with_chatter",
         0.0,
-        0.75,
+        0.8,
         "the reference inside assistant chatter on three lines",
         lambda t, r, ts: f"Sure! Here is the translation:\n{t['answer']}\nI hope this helps.",
     ),

@@ -3,20 +3,19 @@
 `options` is the `[orchestrator.train.source.env.taskset]` table (less `id`): the corpus options of
 `corpus.CorpusOptions`, `task.weights` (chrf / special / sanity / learned), `system_prompt` (a file) and
 `reward_model` (a folder trained by `python -m parallel_translation.reward_model`, used when
-`task.weights.learned` > 0). Unknown keys are refused by name.
+`task.weights.learned` > 0). A bad or unknown key raises pydantic's ValidationError, which the launcher's
+`load_env` turns into one line naming the key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
-from dakota_rl.config import ConfigError
-from dakota_rl.envs import EnvSpec
 from parallel_translation.corpus import CorpusError, CorpusOptions, load_tasks
 from parallel_translation.metrics import corpus_metrics
 from parallel_translation.rewards import DEFAULT_WEIGHTS, Weights, score
@@ -55,31 +54,9 @@ class SpecOptions(CorpusOptions):
         return self
 
 
-@dataclass(frozen=True)
-class ParallelEnvSpec(EnvSpec):
-    """EnvSpec plus corpus-level metrics for the eval report."""
-
-    corpus_metrics: Callable[[list[str], list[Mapping[str, Any]]], dict[str, Any]] | None = None
-    """(answers, tasks) → corpus chrF++ and BLEU in [0, 100] (+ COMET / MAUVE results when asked for)."""
-
-
-def parse_options(options: Mapping[str, Any]) -> SpecOptions:
-    """Validate the taskset table; ConfigError names the first bad key."""
-    try:
-        return SpecOptions.model_validate(dict(options))
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        if not where:
-            raise ConfigError(f"parallel_translation: {first['msg'].removeprefix('Value error, ')}") from None
-        if first["type"] == "extra_forbidden":
-            raise ConfigError(f"parallel_translation: unknown taskset option `{where}`") from None
-        raise ConfigError(f"parallel_translation: taskset option `{where}`: {first['msg']}") from None
-
-
-def env_spec(options: Mapping[str, Any] | None = None) -> ParallelEnvSpec:
-    """The EnvSpec of `parallel_translation` for these taskset options."""
-    opts = parse_options(options or {})
+def env_spec(options: Mapping[str, Any] | None = None) -> SimpleNamespace:
+    """The launcher's EnvSpec fields for these taskset options, plus `corpus_metrics` for the eval report."""
+    opts = SpecOptions.model_validate(dict(options or {}))
     weights = Weights(**opts.task.weights.model_dump())
     components = {"chrf": weights.chrf, "special": weights.special, "sanity": weights.sanity}
     learned = None
@@ -102,15 +79,18 @@ def env_spec(options: Mapping[str, Any] | None = None) -> ParallelEnvSpec:
         try:
             return load_tasks(opts.model_copy(update={"split": split}))
         except CorpusError as err:
-            raise ConfigError(f"parallel_translation: {err}") from None
+            from dakota_rl.errors import UserError
+
+            raise UserError(f"parallel_translation: {err}") from None
 
     corpus_keys = set(CorpusOptions.model_fields) - {"split"}
     eval_options = {k: v for k, v in opts.model_dump(include=corpus_keys, exclude_defaults=True).items()}
     if opts.task.weights != WeightOptions():  # vf-eval scores without the reward model: renormalise the rest
         rest = opts.task.weights.model_dump(exclude={"learned"})
         eval_options["task"] = {"weights": {k: v / sum(rest.values()) for k, v in rest.items()}}
-    return ParallelEnvSpec(
+    return SimpleNamespace(
         id="parallel_translation",
+        config=opts,
         system_prompt=system_prompt,
         components=components,
         score=score_one,

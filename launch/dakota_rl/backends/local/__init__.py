@@ -7,13 +7,16 @@ from pathlib import Path
 
 from dakota_rl.backends.local.checkpoints import latest_trainer_state
 from dakota_rl.backends.local.settings import settings_from
-from dakota_rl.config import ConfigError, ResolvedConfig
+from dakota_rl.config import ResolvedConfig
+from dakota_rl.errors import UserError
 
 
 def run_dir_for(resolved: ResolvedConfig, output_dir: Path | None, run_name: str | None) -> tuple[Path, str]:
-    """`<output_dir>/<run name>`; defaults: `output_dir` or `outputs/`, then `[run] name`, the W&B name, "local"."""
-    name = run_name or resolved.get("run.name") or resolved.get("monitors.wandb.name") or "local"
-    return Path(output_dir or resolved.get("output_dir") or "outputs") / name, name
+    """`<output_dir>/<run name>`; default `outputs/`; name: `[run] name`, the W&B name, "local"."""
+    config = resolved.config
+    wandb_name = config.monitors.wandb.name if config.monitors.wandb else None
+    name = run_name or config.run.name or wandb_name or "local"
+    return Path(output_dir or config.output_dir or "outputs") / name, name
 
 
 def train(
@@ -25,30 +28,27 @@ def train(
     resume: bool = False,
     clean: bool = False,
 ) -> int:
-    """Run GRPO locally. Returns 0; raises ConfigError for user mistakes (the CLI prints them)."""
+    """Run GRPO locally. Returns 0; raises UserError for user mistakes (the CLI prints them)."""
     from dakota_rl.envs import load_env
 
     settings, ignored = settings_from(resolved)
-    env = load_env(settings.env_id, settings.env_options)
+    env = load_env(settings.env_id, settings.env_options, where=taskset_path(resolved))
     run_dir, name = run_dir_for(resolved, output_dir, run_name)
     if ignored:
         print(f"local backend ignores {len(ignored)} prime-rl key(s): {', '.join(ignored)}")
     lora = f"r={settings.local.lora.r}" if settings.local.lora else "off"
-    print(f"run {run_dir}: model={settings.model} env={env.id} steps={settings.max_steps} "
-          f"batch={settings.batch_size} group={settings.group_size} lr={settings.lr} "
-          f"lora={lora} sft_steps={settings.local.sft.steps}")
+    print(
+        f"run {run_dir}: model={settings.model} env={env.id} steps={settings.max_steps} "
+        f"batch={settings.batch_size} group={settings.group_size} lr={settings.lr} "
+        f"lora={lora} sft_steps={settings.local.sft.steps}"
+    )
     if dry_run:
+        print("resolved config (prime-rl keys with their defaults, and [local]):")
+        print(resolved.dump())
+        print("local backend settings:")
         print(settings.model_dump_json(indent=2))
         return 0
-    if resume and clean:
-        raise ConfigError("--resume and --clean contradict each other: pick one")
-    if resume and latest_trainer_state(run_dir) is None:
-        raise ConfigError(f"nothing to resume: {run_dir}/trainer has no checkpoint (set [ckpt] interval)")
-    if run_dir.exists() and any(run_dir.iterdir()) and not resume:
-        if not clean:
-            raise ConfigError(f"run directory {run_dir} is not empty: pass --resume to continue or --clean to overwrite")
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    prepare_run_dir(run_dir, resume=resume, clean=clean)
     from dakota_rl.backends.local.trainer import run_grpo
     from dakota_rl.models import resolve_model
 
@@ -56,3 +56,25 @@ def train(
     print(f"final checkpoint: {final}")
     print(f"metrics: {run_dir / 'metrics.jsonl'}  curves: {run_dir / 'curves.png'}")
     return 0
+
+
+def taskset_path(resolved: ResolvedConfig) -> str:
+    """Where the env's options live in the config (error messages name keys from here)."""
+    if resolved.config.orchestrator.train.source:
+        return "orchestrator.train.source[0].env.taskset"
+    return "taskset"
+
+
+def prepare_run_dir(run_dir: Path, *, resume: bool, clean: bool) -> None:
+    """Refuse to overwrite or resume by accident; create the folder."""
+    if resume and clean:
+        raise UserError("--resume and --clean contradict each other: pick one")
+    if resume and latest_trainer_state(run_dir) is None:
+        raise UserError(f"nothing to resume: {run_dir}/trainer has no checkpoint (set [ckpt] interval)")
+    if run_dir.exists() and any(run_dir.iterdir()) and not resume:
+        if not clean:
+            raise UserError(
+                f"run directory {run_dir} is not empty: pass --resume to continue or --clean to overwrite"
+            )
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)

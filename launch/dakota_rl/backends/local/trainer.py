@@ -16,6 +16,7 @@ from dakota_rl.backends.local.checkpoints import latest_trainer_state, save_hf_c
 from dakota_rl.backends.local.rewards import RewardBank
 from dakota_rl.backends.local.settings import LocalTrainSettings, peft_lora_config
 from dakota_rl.envs import EnvSpec
+from dakota_rl.errors import UserError
 
 METRIC_NAMES = {
     "reward": "reward/total",
@@ -124,6 +125,7 @@ def run_grpo(
     from trl import GRPOTrainer
 
     from dakota_rl.backends.local.sft import sft_warmup
+    from dakota_rl.model_card import write_model_card
     from dakota_rl.plots import plot_training
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
@@ -133,7 +135,7 @@ def run_grpo(
     if settings.local.num_train_tasks:
         tasks = tasks[: settings.local.num_train_tasks]
     if not tasks:
-        raise ValueError(f"environment {env.id} has no training tasks")
+        raise UserError(f"environment {env.id} has no training tasks: check the taskset options")
     start = latest_trainer_state(run_dir) if resume else None
     if settings.local.sft.steps:
         warmed = run_dir / "sft" / "model"
@@ -163,6 +165,7 @@ def run_grpo(
     saved = dict(step_dirs(run_dir / "checkpoints"))
     final = saved.get(step) or save_hf_checkpoint(trainer.model, tokenizer, run_dir, step, settings.ckpt_keep_last)
     plot_training(run_dir / "metrics.jsonl", run_dir / "curves.png")
+    write_model_card(final, run_dir, config=settings.model_dump(mode="json"))  # after the last held-out eval
     return final
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from dakota_rl.config import ConfigError
+from dakota_rl.errors import UserError
 
 PINNED_COMMIT = "559b44772e471d1538537b8805cc77f3824a5e64"
 """prime-rl main @ 559b447 (2026-08-21, version 0.8.0): the config schema our TOMLs are written for."""
@@ -18,7 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 """The dakota-rl repository (this file is launch/dakota_rl/backends/prime_rl/checkout.py)."""
 
 
-class PrimeRLError(ConfigError):
+class PrimeRLError(UserError):
     """Something the user can fix (missing checkout, no GPU, bad run dir); the CLI prints it as one line."""
 
 

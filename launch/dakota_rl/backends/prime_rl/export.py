@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 from dakota_rl.backends.prime_rl.checkout import PrimeRLError
+from dakota_rl.model_card import write_model_card
 
 BASE_FILES = (
     "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json",
@@ -164,6 +165,7 @@ def export(
     for number in steps:
         target = Path(out) if out is not None else run_dir / "checkpoints" / f"step_{number}"
         export_step(run_dir, number, base_dir, base_model, target)
+        write_model_card(target, run_dir, base_model=base_model)
         written.append(target)
         print(f"export: broadcasts/step_{number} -> {target}")
         if out is None and not (target / "trainer").exists():

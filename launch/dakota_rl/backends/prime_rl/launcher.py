@@ -16,13 +16,28 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from dakota_rl.backends.prime_rl.checkout import REPO_ROOT, Checkout, PrimeRLError, default_prime_rl_dir
-from dakota_rl.backends.prime_rl.plan import ProcessPlan, ProcessSpec, build_plan
-from dakota_rl.backends.prime_rl.preflight import Machine, Problem, preflight
-from dakota_rl.config import read_toml
+from dakota_rl.backends.prime_rl.layout import Layout, choose_layout
+from dakota_rl.backends.prime_rl.plan import (
+    ProcessPlan,
+    ProcessSpec,
+    build_plan,
+    build_upstream_plan,
+    slurm_env_install,
+)
+from dakota_rl.backends.prime_rl.preflight import (
+    VLLM_DEFAULT_UTILIZATION,
+    Machine,
+    Problem,
+    env_modules,
+    preflight,
+    visible_gpus,
+)
+from dakota_rl.backends.prime_rl.setup import env_dependencies
 
 DEFAULT_INFERENCE_CONFIG = REPO_ROOT / "configs" / "inference_gpu0.toml"
 STOP_GRACE_S = 20.0
@@ -60,18 +75,32 @@ def check_run_dir(run_dir: Path, *, resume: bool, clean: bool) -> list[Problem]:
     """Refuse before starting anything: resuming without checkpoints, or reusing a run directory by accident."""
     ckpts = sorted((run_dir / "checkpoints").glob("step_*")) if run_dir.is_dir() else []
     if resume and not ckpts:
-        return [Problem("resume", f"nothing to resume: {run_dir}/checkpoints has no step_* "
-                                  "(prime-rl saves every [ckpt] interval steps)")]
+        return [
+            Problem(
+                "resume",
+                f"nothing to resume: {run_dir}/checkpoints has no step_* "
+                "(prime-rl saves every [ckpt] interval steps)",
+            )
+        ]
     if not resume and not clean and run_dir.is_dir() and any(p.name != "configs" for p in run_dir.iterdir()):
-        return [Problem("run-dir", f"{run_dir} holds a previous run: pass --resume to continue it, --clean to "
-                                   "delete it, or choose another --run.name")]
+        return [
+            Problem(
+                "run-dir",
+                f"{run_dir} holds a previous run: pass --resume to continue it, --clean to "
+                "delete it, or choose another --run.name",
+            )
+        ]
     return []
 
 
 def summarize_resolved(config_dir: Path) -> str:
     """The values that matter from prime-rl's resolved trainer/orchestrator configs (written by its dry run)."""
-    trainer = json.loads((config_dir / "trainer.json").read_text())
-    orch = json.loads((config_dir / "orchestrator.json").read_text())
+    if (config_dir / "trainer.json").exists():
+        trainer = json.loads((config_dir / "trainer.json").read_text())
+        orch = json.loads((config_dir / "orchestrator.json").read_text())
+    else:  # a single-node SLURM dry run writes one rl.json (entrypoints/rl.py `rl_slurm`)
+        whole = json.loads((config_dir / "rl.json").read_text())
+        trainer, orch = whole["trainer"], whole["orchestrator"]
     ckpt = trainer.get("ckpt") or {}
     wandb = (trainer.get("monitors") or {}).get("wandb") or {}
     envs = [s.get("env", {}).get("taskset", {}).get("id") for s in orch.get("train", {}).get("source", [])]
@@ -82,7 +111,10 @@ def summarize_resolved(config_dir: Path) -> str:
         ("lr", _get(trainer, "optim.lr")),
         ("batch_size x group_size", f"{orch.get('batch_size')} x {orch.get('group_size')}"),
         ("max_completion_tokens", _get(orch, "train.sampling.max_completion_tokens")),
-        ("checkpoints", f"every {ckpt.get('interval')} steps, keep {ckpt.get('keep_last')}" if ckpt else "off"),
+        (
+            "checkpoints",
+            f"every {ckpt.get('interval')} steps, keep {ckpt.get('keep_last')}" if ckpt else "off",
+        ),
         ("weight broadcast", _get(trainer, "weight_broadcast.type")),
         ("inference client", _get(orch, "model.client.base_url")),
         ("environments", ", ".join(str(e) for e in envs)),
@@ -99,10 +131,24 @@ def _start(spec: ProcessSpec) -> subprocess.Popen:
     if spec.log_file is not None:
         spec.log_file.parent.mkdir(parents=True, exist_ok=True)
         with spec.log_file.open("ab") as log:
-            return subprocess.Popen(spec.argv, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
-    return subprocess.Popen(spec.argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True, text=True, bufsize=1)
+            return subprocess.Popen(
+                spec.argv,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+    return subprocess.Popen(
+        spec.argv,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        text=True,
+        bufsize=1,
+    )
 
 
 def _tail(path: Path | None, lines: int = 20) -> str:
@@ -125,15 +171,22 @@ def _wait_ready(spec: ProcessSpec, proc: subprocess.Popen, out: IO[str], poll_s:
         except (urllib.error.URLError, OSError):
             pass
         if proc.poll() is not None:
-            raise LaunchError(f"{spec.name} exited with code {proc.returncode} before {spec.ready_url} answered; "
-                              f"last lines of {spec.log_file}:\n{_tail(spec.log_file)}")
+            raise LaunchError(
+                f"{spec.name} exited with code {proc.returncode} before {spec.ready_url} answered; "
+                f"last lines of {spec.log_file}:\n{_tail(spec.log_file)}"
+            )
         now = time.monotonic()
         if now - start > spec.ready_timeout_s:
-            raise LaunchError(f"{spec.name} not ready after {spec.ready_timeout_s:.0f} s ({spec.ready_url}); "
-                              f"last lines of {spec.log_file}:\n{_tail(spec.log_file)}")
+            raise LaunchError(
+                f"{spec.name} not ready after {spec.ready_timeout_s:.0f} s ({spec.ready_url}); "
+                f"last lines of {spec.log_file}:\n{_tail(spec.log_file)}"
+            )
         if now >= next_note:
-            print(f"[{spec.name}] waiting for {spec.ready_url} ({now - start:.0f} s; log {spec.log_file})",
-                  file=out, flush=True)
+            print(
+                f"[{spec.name}] waiting for {spec.ready_url} ({now - start:.0f} s; log {spec.log_file})",
+                file=out,
+                flush=True,
+            )
             next_note = now + 30
         time.sleep(poll_s)
 
@@ -158,8 +211,25 @@ def stop_all(procs: list[subprocess.Popen], grace_s: float = STOP_GRACE_S) -> No
         proc.wait()
 
 
-def run_plan(plan: ProcessPlan, *, out: IO[str] | None = None, poll_s: float = 1.0,
-             grace_s: float = STOP_GRACE_S) -> int:
+def _report_dead(
+    background: list[ProcessSpec], started: list[subprocess.Popen], foreground: str, out: IO[str]
+) -> bool:
+    """Print the first background process that has exited (with its log's last lines); True if one has."""
+    for spec, proc in zip(background, started, strict=False):
+        if proc.poll() is not None:
+            print(
+                f"[{spec.name}] exited with code {proc.returncode} while {foreground} was running; "
+                f"last lines of {spec.log_file}:\n{_tail(spec.log_file)}",
+                file=out,
+                flush=True,
+            )
+            return True
+    return False
+
+
+def run_plan(
+    plan: ProcessPlan, *, out: IO[str] | None = None, poll_s: float = 1.0, grace_s: float = STOP_GRACE_S
+) -> int:
     """Start the plan's processes in order and supervise them; the foreground (last) process's exit code wins.
 
     Ctrl-C / SIGTERM → 130; a background process dying or a readiness wait failing → 1. Every started
@@ -189,15 +259,14 @@ def run_plan(plan: ProcessPlan, *, out: IO[str] | None = None, poll_s: float = 1
         if pump:
             pump.start()
         while fg.poll() is None:
-            for spec, proc in zip(background, started, strict=False):
-                if proc.poll() is not None:
-                    print(f"[{spec.name}] exited with code {proc.returncode} while {foreground.name} was running; "
-                          f"last lines of {spec.log_file}:\n{_tail(spec.log_file)}", file=out, flush=True)
-                    return 1
+            if _report_dead(background, started, foreground.name, out):
+                return 1
             time.sleep(poll_s)
         if pump:
             pump.join(timeout=10)
         if fg.returncode != 0:
+            # a background process that died first (vLLM) is usually why the foreground failed: say so
+            _report_dead(background, started, foreground.name, out)
             print(f"[{foreground.name}] exited with code {fg.returncode}", file=out, flush=True)
         return fg.returncode
     except LaunchError as err:
@@ -213,6 +282,8 @@ def run_plan(plan: ProcessPlan, *, out: IO[str] | None = None, poll_s: float = 1
 
 
 def read_inference_config(path: Path) -> dict[str, Any]:
+    from dakota_rl.config import read_toml
+
     return read_toml(path, what="inference config", error=PrimeRLError)
 
 
@@ -228,60 +299,223 @@ def train(
     prime_rl_dir: Path | None = None,
     machine: Machine | None = None,
 ) -> int:
-    """Run `resolved` (a dakota_rl.config.ResolvedConfig) with prime-rl on GPU 0; returns the exit code.
+    """Run `resolved` (a dakota_rl.config.ResolvedConfig) with prime-rl in the layout it asks for; returns the
+    exit code (2: a pre-flight problem, each printed on one line).
 
     --dry-run runs prime-rl's `rl … --dry-run` into `<output>/<run>-launch/dry-run/` (never touching the run
-    directory) and prints the resolved values. A real run does the same dry run first, then starts vLLM,
-    waits for /health and runs `rl`, streaming its output.
+    directory) and prints the resolved values. A real run does the same dry run first, then starts the
+    layout's processes (layout.py): vLLM + `rl` on GPU 0, or `rl` alone on one node, or `rl` submitting to SLURM.
     """
+    merged = resolved.merged
+    machine = machine or Machine()
+    layout = choose_layout(merged)
+    run = RunPaths.of(merged, output_dir, run_name)
+    checkout = Checkout(default_prime_rl_dir(prime_rl_dir, machine.environ))
+    if layout.kind == "one-gpu":
+        return _train_one_gpu(
+            resolved,
+            run,
+            checkout,
+            machine,
+            inference_config=inference_config,
+            dry_run=dry_run,
+            resume=resume,
+            clean=clean,
+        )
+    if layout.kind == "single-node" and not dry_run and "inference" in merged:
+        gpus = machine.gpus()
+        if isinstance(gpus, list) and len(visible_gpus(gpus, machine.environ)) == 1:
+            raise PrimeRLError(
+                "remove the [inference] table: this machine shows one GPU, where vLLM is started "
+                "separately from configs/inference_gpu0.toml (an [inference] table makes prime-rl "
+                "want a second GPU)"
+            )
+    return _train_upstream(
+        resolved, layout, run, checkout, machine, dry_run=dry_run, resume=resume, clean=clean
+    )
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Where a run writes: `<output_dir>/<name>/` for prime-rl, `<output_dir>/<name>-launch/` for us."""
+
+    output_dir: Path
+    name: str
+
+    @classmethod
+    def of(cls, merged: dict[str, Any], output_dir: Path | str | None, run_name: str | None) -> RunPaths:
+        return cls(
+            Path(output_dir or _get(merged, "output_dir") or "outputs").absolute(),
+            run_name_for(merged, run_name),
+        )
+
+    @property
+    def run_dir(self) -> Path:
+        return self.output_dir / self.name
+
+    @property
+    def launcher_dir(self) -> Path:
+        return self.output_dir / f"{self.name}-launch"
+
+
+def _report(problems: list[Problem]) -> int:
+    for problem in problems:
+        print(f"prime-rl: pre-flight [{problem.check}]: {problem.message}", file=sys.stderr)
+    return 2
+
+
+def _dry_run(check: ProcessPlan) -> int:
+    """prime-rl's own `rl … --dry-run`, then the resolved values it wrote."""
+    print(f"prime-rl: validating with prime-rl's dry run ({check.processes[-1].argv[0]})", flush=True)
+    code = run_plan(check)
+    if code != 0:
+        print(
+            f"prime-rl: prime-rl rejected the config (exit {code}); the messages above name the key",
+            file=sys.stderr,
+        )
+        return code
+    print(summarize_resolved(check.run_dir / "configs"), flush=True)
+    sbatch = check.run_dir / "rl.sbatch"
+    if sbatch.exists():
+        print(f"  SLURM job script written by prime-rl: {sbatch}", flush=True)
+    return 0
+
+
+def _train_one_gpu(
+    resolved: Any,
+    run: RunPaths,
+    checkout: Checkout,
+    machine: Machine,
+    *,
+    inference_config: Path | None,
+    dry_run: bool,
+    resume: bool,
+    clean: bool,
+) -> int:
+    """vLLM from configs/inference_gpu0.toml and `rl` sharing GPU 0 (the layout before scale-out)."""
     from dakota_rl.config import write_prime_rl_files
 
     merged = resolved.merged
-    if "inference" in merged:
-        raise PrimeRLError("remove the [inference] table: on one GPU vLLM is started separately from "
-                           "configs/inference_gpu0.toml (an [inference] table makes prime-rl want a second GPU)")
-    machine = machine or Machine()
-    checkout = Checkout(default_prime_rl_dir(prime_rl_dir, machine.environ))
-    output_dir = Path(output_dir or _get(merged, "output_dir") or "outputs").absolute()
-    name = run_name_for(merged, run_name)
-    run_dir = output_dir / name
     inference_path = Path(inference_config or DEFAULT_INFERENCE_CONFIG)
     inference = read_inference_config(inference_path)
     gmu = float(_get(inference, "vllm.gpu_memory_utilization", 0.9))
     gpu = machine.environ.get("CUDA_VISIBLE_DEVICES", "0").split(",")[0].strip() or "0"
-
-    problems = preflight(merged, checkout, gpu_memory_utilization=gmu, dry_run=dry_run, machine=machine,
-                         gpu=int(gpu) if gpu.isdigit() else 0)
+    problems = preflight(
+        merged,
+        checkout,
+        gpu_memory_utilization=gmu,
+        dry_run=dry_run,
+        machine=machine,
+        gpu=int(gpu) if gpu.isdigit() else 0,
+    )
     if not dry_run:
-        problems += check_run_dir(run_dir, resume=resume, clean=clean)
+        problems += check_run_dir(run.run_dir, resume=resume, clean=clean)
     if problems:
-        for problem in problems:
-            print(f"prime-rl: pre-flight [{problem.check}]: {problem.message}", file=sys.stderr)
-        return 2
+        return _report(problems)
 
-    launcher_dir = output_dir / f"{name}-launch"
-    rl_configs = write_prime_rl_files(resolved, launcher_dir)
-    common = dict(rl_configs=tuple(rl_configs), inference_config=inference_path.absolute(),
-                  model=str(_get(merged, "model.name", "Qwen/Qwen3-0.6B")),
-                  seq_len=int(_get(merged, "seq_len", DEFAULT_SEQ_LEN)),
-                  port=int(_get(inference, "server.port", 8000)), run_name=name, launcher_dir=launcher_dir,
-                  path=os.environ.get("PATH", ""), gpu=gpu)
-    check = build_plan(checkout, output_dir=launcher_dir / "dry-run", dry_run=True, **common)
-    print(f"prime-rl: validating with prime-rl's dry run ({checkout.root})", flush=True)
-    code = run_plan(check)
-    if code != 0:
-        print(f"prime-rl: prime-rl rejected the config (exit {code}); the messages above name the key",
-              file=sys.stderr)
+    rl_configs = [*write_prime_rl_files(resolved, run.launcher_dir)]
+    common = dict(
+        rl_configs=tuple(rl_configs),
+        inference_config=inference_path.absolute(),
+        model=str(_get(merged, "model.name", "Qwen/Qwen3-0.6B")),
+        seq_len=int(_get(merged, "seq_len", DEFAULT_SEQ_LEN)),
+        port=int(_get(inference, "server.port", 8000)),
+        run_name=run.name,
+        launcher_dir=run.launcher_dir,
+        path=os.environ.get("PATH", ""),
+        gpu=gpu,
+        host=_get(inference, "server.host"),
+    )
+    code = _dry_run(build_plan(checkout, output_dir=run.launcher_dir / "dry-run", dry_run=True, **common))
+    if code != 0 or dry_run:
         return code
-    print(summarize_resolved(check.run_dir / "configs"), flush=True)
-    if dry_run:
-        return 0
-
-    plan = build_plan(checkout, output_dir=output_dir, resume=resume, clean=clean, **common)
-    (launcher_dir / "plan.json").write_text(plan.to_json())
-    print(f"prime-rl: starting run {run_dir}\n{plan.describe()}", flush=True)
+    plan = build_plan(checkout, output_dir=run.output_dir, resume=resume, clean=clean, **common)
+    (run.launcher_dir / "plan.json").write_text(plan.to_json())
+    print(f"prime-rl: starting run {run.run_dir}\n{plan.describe()}", flush=True)
     code = run_plan(plan)
-    print(f"prime-rl: run {'finished' if code == 0 else f'stopped (exit {code})'}; logs in {run_dir}/logs, "
-          f"vLLM log {launcher_dir / 'inference.log'}. Make HF checkpoints with `prime-rl export {run_dir}`.",
-          flush=True)
+    print(
+        f"prime-rl: run {'finished' if code == 0 else f'stopped (exit {code})'}; logs in {run.run_dir}/logs, "
+        f"vLLM log {run.launcher_dir / 'inference.log'}. Make HF checkpoints with "
+        f"`prime-rl export {run.run_dir}`.",
+        flush=True,
+    )
+    return code
+
+
+def slurm_overrides(merged: dict[str, Any], checkout: Checkout) -> tuple[str, ...]:
+    """`--slurm.*` flags our launcher adds unless the config sets them: the job runs in this prime-rl checkout,
+    and reinstalls this repository's environments after the template's `uv sync` (plan.slurm_env_install)."""
+    slurm = merged.get("slurm") or {}
+    flags: list[str] = []
+    if "project_dir" not in slurm:
+        flags += ["--slurm.project-dir", str(checkout.root)]
+    env_dirs = [REPO_ROOT / "environments" / m for m in env_modules(merged)]
+    env_dirs = [d for d in env_dirs if (d / "pyproject.toml").exists()]
+    if "pre_run_command" not in slurm and env_dirs:
+        flags += ["--slurm.pre-run-command", slurm_env_install(env_dirs, env_dependencies(env_dirs))]
+    return tuple(flags)
+
+
+def _train_upstream(
+    resolved: Any,
+    layout: Layout,
+    run: RunPaths,
+    checkout: Checkout,
+    machine: Machine,
+    *,
+    dry_run: bool,
+    resume: bool,
+    clean: bool,
+) -> int:
+    """`rl` alone: prime-rl starts vLLM, env servers, orchestrator and trainer itself, or submits to SLURM."""
+    from dakota_rl.config import write_prime_rl_files
+
+    merged = resolved.merged
+    gmu = float(_get(merged, "inference.vllm.gpu_memory_utilization", VLLM_DEFAULT_UTILIZATION))
+    problems = preflight(
+        merged, checkout, gpu_memory_utilization=gmu, dry_run=dry_run, machine=machine, layout=layout
+    )
+    if not dry_run:
+        problems += check_run_dir(run.run_dir, resume=resume, clean=clean)
+    if problems:
+        return _report(problems)
+
+    print(f"prime-rl: layout {layout.describe()}", flush=True)
+    rl_configs = [*write_prime_rl_files(resolved, run.launcher_dir)]
+    if layout.add_inference_table:
+        (run.launcher_dir / "layout.toml").write_text(
+            "# Added by prime-rl train: [deployment] asks for inference GPUs, so prime-rl starts vLLM\n"
+            "# with its defaults. Add your own [inference] table to tune it.\n[inference]\n"
+        )
+        rl_configs.append(run.launcher_dir / "layout.toml")
+        print(
+            "prime-rl: [deployment] asks for inference GPUs and the config has no [inference]: prime-rl "
+            "starts vLLM with its defaults",
+            flush=True,
+        )
+    common = dict(
+        layout=layout,
+        rl_configs=tuple(rl_configs),
+        run_name=run.name,
+        launcher_dir=run.launcher_dir,
+        path=os.environ.get("PATH", ""),
+        visible_devices=machine.environ.get("CUDA_VISIBLE_DEVICES"),
+        slurm_overrides=slurm_overrides(merged, checkout) if layout.kind == "slurm" else (),
+    )
+    code = _dry_run(
+        build_upstream_plan(checkout, output_dir=run.launcher_dir / "dry-run", dry_run=True, **common)
+    )
+    if code != 0 or dry_run:
+        return code
+    plan = build_upstream_plan(checkout, output_dir=run.output_dir, resume=resume, clean=clean, **common)
+    (run.launcher_dir / "plan.json").write_text(plan.to_json())
+    print(f"prime-rl: starting run {run.run_dir}\n{plan.describe()}", flush=True)
+    code = run_plan(plan)
+    if code != 0:
+        outcome = f"stopped (exit {code})"
+    elif layout.kind == "slurm":
+        outcome = f"job submitted; it writes {run.run_dir}/job_<id>.log (squeue shows it)"
+    else:
+        outcome = f"run finished; logs in {run.run_dir}/logs"
+    print(f"prime-rl: {outcome}. Make HF checkpoints with `prime-rl export {run.run_dir}`.", flush=True)
     return code

@@ -1,21 +1,37 @@
 """The prime-rl config keys our TOMLs use, typed as in prime-rl main @ 559b447.
 
 A strict subset of `packages/prime-rl-configs/src/prime_rl/configs/` (rl.py RLConfig, orchestrator.py,
-trainer.py, inference.py, monitors.py) at the pinned commit, written from reading that source. It catches
-misspelt or moved keys (e.g. v0.4's `rollouts_per_example`, `[wandb]`, `[[orchestrator.env]]`) without
+trainer.py, inference.py, monitors.py, shared.py) at the pinned commit, written from reading that source. It
+catches misspelt or moved keys (e.g. v0.4's `rollouts_per_example`, `[wandb]`, `[[orchestrator.env]]`) without
 prime-rl installed. Keys prime-rl accepts but we do not use are rejected here too: extend the model when a
 config starts using one. prime-rl's own `rl … --dry-run` remains the authority (`prime-rl train --dry-run`).
+
+Layouts (see layout.py): no `[inference]` = vLLM started outside `rl` on GPU 0; `[inference]` = prime-rl starts
+vLLM on `[deployment] num_infer_gpus` GPUs of one node; `[slurm]` (+ `[deployment] type = "multi_node"`) =
+prime-rl writes and submits an sbatch job. One rule is ours, stricter than prime-rl: a config with `[inference]`
+writes its GPU split out (`num_infer_gpus` or `num_infer_nodes`), so the GPUs a run takes are read in the file.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_config import BaseConfig
 
 
-class _Keys(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Keys(BaseConfig):
+    """prime-rl's config base: extra keys forbidden, the string "None" read as None."""
 
 
 class RunKeys(_Keys):
@@ -28,10 +44,56 @@ class ModelKeys(_Keys):
 
 
 class DeploymentKeys(_Keys):
+    """`[deployment]` on one node (SingleNodeDeploymentConfig): inference takes the first `num_infer_gpus`
+    GPUs, the trainer the next `num_train_gpus` (data-parallel FSDP when > 1)."""
+
     type: Literal["single_node"] = "single_node"
     gpus_per_node: int = 8
     num_train_gpus: int = Field(1, ge=1)
     num_infer_gpus: int = Field(1, ge=0)
+    """Counted only when `[inference]` is present (prime-rl starts vLLM); 1 by default."""
+
+    @model_validator(mode="after")
+    def fits_the_node(self) -> DeploymentKeys:
+        if self.num_train_gpus + self.num_infer_gpus > self.gpus_per_node:
+            raise ValueError(
+                f"num_train_gpus + num_infer_gpus = {self.num_train_gpus + self.num_infer_gpus} "
+                f"exceeds gpus_per_node = {self.gpus_per_node}"
+            )
+        return self
+
+
+class MultiNodeDeploymentKeys(_Keys):
+    """`[deployment] type = "multi_node"` (MultiNodeDeploymentConfig): whole nodes per role, SLURM only."""
+
+    type: Literal["multi_node"]
+    gpus_per_node: int = 8
+    num_train_nodes: int = Field(ge=1)
+    """Trainer nodes (FSDP across all their GPUs)."""
+    num_infer_nodes: int | None = Field(None, ge=0)
+    """Inference nodes per replica; unset: inferred from `[inference.deployment]` (1 for single-node inference)."""
+    num_infer_replicas: int = Field(1, ge=1)
+    """Independent inference replicas (total inference nodes = num_infer_nodes x num_infer_replicas)."""
+
+
+class SlurmKeys(_Keys):
+    """`[slurm]` (shared.py SlurmConfig): `rl` renders prime-rl's sbatch template into `<run>/rl.sbatch` and
+    submits it. `prime-rl train` fills `project_dir` (the prime-rl checkout) and `pre_run_command` (reinstall
+    our environments after the template's `uv sync`) unless set here."""
+
+    job_name: str = "prime-rl"
+    project_dir: str = "."
+    """The prime-rl checkout on the cluster's shared filesystem (the job `cd`s there and uses its .venv)."""
+    template_path: str | None = None
+    partition: str = "cluster"
+    nodelist: str | None = None
+    exclude: str | None = None
+    account: str | None = None
+    time: str | None = None
+    """Wall-time limit, e.g. "24:00:00"."""
+    pre_run_command: str | None = None
+    cleanup_grace_period: int = Field(3600, ge=0)
+    shared_fs: bool = True
 
 
 class WeightBroadcastKeys(_Keys):
@@ -96,7 +158,8 @@ class TasksetKeys(BaseModel):
 
 class EnvKeys(_Keys):
     taskset: TasksetKeys
-    agent: AgentKeys
+    agent: AgentKeys | None = None
+    """None: the environment package's own default agent (ours: the null harness in a subprocess)."""
 
 
 class SourceKeys(_Keys):
@@ -108,9 +171,43 @@ class SourceKeys(_Keys):
 
 
 class TrainKeys(_Keys):
-    source: list[SourceKeys] = Field(min_length=1)
+    source: list[SourceKeys] = []
+    """prime-rl needs at least one; the local backend defaults to dakota_grammar_translation."""
     sampling: SamplingKeys = SamplingKeys()
     filter_zero_advantages: bool = True
+
+
+class EvalSamplingKeys(_Keys):
+    """EvalSamplingConfig: unset fields inherit from `[orchestrator.eval.sampling]`."""
+
+    temperature: float | None = Field(None, ge=0, le=2.0)
+    max_completion_tokens: int | None = Field(None, ge=1)
+
+
+class EvalSourceKeys(_Keys):
+    """`[[orchestrator.eval.source]]` (EvalSourceConfig): a taskset evaluated every `interval` steps."""
+
+    name: str | None = None
+    env: EnvKeys
+    sampling: EvalSamplingKeys | None = None
+    num_examples: int | None = None
+    """Examples per eval (-1: all); unset inherits `[orchestrator.eval] num_examples`."""
+    group_size: int | None = Field(None, ge=1)
+    """Rollouts per example (pass@k up to k = group_size); unset inherits the group-level value."""
+    interval: int | None = Field(None, ge=1)
+
+
+class EvalKeys(_Keys):
+    """`[orchestrator.eval]` (EvalConfig): online evaluation, logged as `eval/<source>/…`."""
+
+    source: list[EvalSourceKeys] = Field(min_length=1)
+    sampling: EvalSamplingKeys = EvalSamplingKeys()
+    num_examples: int = -1
+    group_size: int = Field(1, ge=1)
+    interval: int = Field(100, ge=1)
+    """Evaluate every this many steps (prime-rl default 100)."""
+    skip_first_step: bool = False
+    """Skip the eval before the first training step (the base model's score)."""
 
 
 class OrchestratorKeys(_Keys):
@@ -118,7 +215,8 @@ class OrchestratorKeys(_Keys):
     group_size: int = Field(1, ge=1)
     seq_len: int | None = None
     algo: AlgoKeys = AlgoKeys()
-    train: TrainKeys
+    train: TrainKeys = TrainKeys()
+    eval: EvalKeys | None = None
 
 
 class OptimKeys(_Keys):
@@ -131,22 +229,6 @@ class TrainerKeys(_Keys):
     optim: OptimKeys = OptimKeys()
 
 
-class RLKeys(_Keys):
-    """`rl @ file.toml` as our configs use it (no [inference]: vLLM is started separately on GPU 0)."""
-
-    max_steps: int | None = Field(None, ge=1)
-    seq_len: int | None = Field(None, ge=1)
-    output_dir: str | None = None
-    run: RunKeys = RunKeys()
-    model: ModelKeys = ModelKeys()
-    deployment: DeploymentKeys = DeploymentKeys()
-    weight_broadcast: WeightBroadcastKeys | None = None
-    ckpt: CheckpointKeys | None = None
-    monitors: MonitorsKeys = MonitorsKeys()
-    orchestrator: OrchestratorKeys
-    trainer: TrainerKeys = TrainerKeys()
-
-
 class ServerKeys(_Keys):
     host: str | None = None
     port: int = 8000
@@ -157,14 +239,77 @@ class VllmKeys(_Keys):
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
     max_model_len: int | None = Field(None, ge=1)
     enforce_eager: bool = False
+    tensor_parallel_size: int = Field(1, ge=1)
+    data_parallel_size: int = Field(1, ge=1)
+    """On one node prime-rl sets it to num_infer_gpus / tensor_parallel_size (one vLLM engine per GPU)."""
+
+
+class RouterKeys(_Keys):
+    """VllmRouterConfig: prime-rl's vllm-router in front of the engines (required on multi-node runs)."""
+
+    type: Literal["vllm-router"] = "vllm-router"
+    policy: str = "consistent_hash"
 
 
 class InferenceKeys(_Keys):
-    """`inference @ file.toml` (InferenceConfig) for the standalone vLLM server."""
+    """`inference @ file.toml` (InferenceConfig) for the standalone vLLM server, or `[inference]` in an rl
+    config (prime-rl starts the server itself; then `router` defaults to vllm-router)."""
 
-    router: Literal["None"] | None = None
+    router: Literal["None"] | RouterKeys | None = None
     server: ServerKeys = ServerKeys()
     vllm: VllmKeys = VllmKeys()
+
+
+def _deployment_type(value: Any) -> str:
+    """prime-rl's `[deployment] type`, single_node when omitted."""
+    return (
+        value.get("type", "single_node") if isinstance(value, dict) else getattr(value, "type", "single_node")
+    )
+
+
+class RLKeys(_Keys):
+    """`rl @ file.toml` as our configs use it, in any of the three layouts (module docstring)."""
+
+    max_steps: int | None = Field(None, ge=1)
+    seq_len: int | None = Field(None, ge=1)
+    output_dir: str | None = None
+    run: RunKeys = RunKeys()
+    model: ModelKeys = ModelKeys()
+    deployment: Annotated[
+        Annotated[DeploymentKeys, Tag("single_node")] | Annotated[MultiNodeDeploymentKeys, Tag("multi_node")],
+        Discriminator(_deployment_type),
+    ] = DeploymentKeys()
+    slurm: SlurmKeys | None = None
+    inference: InferenceKeys | None = None
+    """Present: prime-rl starts vLLM itself (single-node or SLURM layouts). Absent: the one-GPU layout."""
+    weight_broadcast: WeightBroadcastKeys | None = None
+    ckpt: CheckpointKeys | None = None
+    monitors: MonitorsKeys = MonitorsKeys()
+    orchestrator: OrchestratorKeys = OrchestratorKeys()
+    trainer: TrainerKeys = TrainerKeys()
+
+    @field_validator("inference")
+    @classmethod
+    def gpu_split_written_out(cls, value: InferenceKeys | None, info: ValidationInfo) -> InferenceKeys | None:
+        """Our rule: with [inference], the GPUs prime-rl gives vLLM are stated in [deployment]."""
+        deployment = info.data.get("deployment")
+        if value is None or deployment is None:
+            return value
+        explicit = "num_infer_nodes" if isinstance(deployment, MultiNodeDeploymentKeys) else "num_infer_gpus"
+        if explicit not in deployment.model_fields_set:
+            raise ValueError(
+                f"an [inference] table makes prime-rl start vLLM on GPUs of its own: write "
+                f"[deployment] {explicit} out, or remove [inference] for the one-GPU layout"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def multi_node_needs_slurm(self) -> RLKeys:
+        if isinstance(self.deployment, MultiNodeDeploymentKeys) and self.slurm is None:
+            raise ValueError(
+                '[deployment] type = "multi_node" needs [slurm] (prime-rl runs multi-node via SLURM)'
+            )
+        return self
 
 
 def schema_errors(model: type[BaseModel], tree: dict[str, Any]) -> list[str]:

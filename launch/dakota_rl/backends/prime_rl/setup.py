@@ -196,6 +196,26 @@ def import_report(python: Path, modules: Sequence[str]) -> tuple[bool, str]:
     return proc.returncode == 0, text.splitlines()[-1] if text else ""
 
 
+def vf_eval_entry(python: Path) -> str:
+    """The `vf-eval` console script's target in a venv ("" when none)."""
+    code = ("from importlib.metadata import entry_points; "
+            "print(*[e.value for e in entry_points(group='console_scripts', name='vf-eval')][:1])")
+    try:
+        proc = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
+    except OSError:
+        return ""
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
+def legacy_vf_eval_note(entry: str) -> str | None:
+    """What to run instead when a venv's `vf-eval` is verifiers' legacy v0 evaluator (v1's lives in verifiers.v1)."""
+    if not entry or entry.startswith("verifiers.v1."):
+        return None
+    return (f"note: in prime-rl's venv `vf-eval` is verifiers' legacy v0 evaluator ({entry}), which cannot run our "
+            "v1 environments: evaluate with this project's `vf-eval` (.venv, verifiers 0.4.0) or `prime-rl eval "
+            "CKPT`, or inside prime-rl's venv with its v1 CLI `uv run eval dakota_grammar_translation -m ...`")
+
+
 def setup(
     prime_rl_dir: Path | str | None = None,
     *,
@@ -231,5 +251,7 @@ def setup(
         print(f"prime-rl setup: environments do not import in prime-rl's venv: {report}", file=sys.stderr)
         return 1
     print(f"  import check: ok ({', '.join(modules)}; {report})")
+    if note := legacy_vf_eval_note(vf_eval_entry(Checkout(root).python)):
+        print(f"  {note}")
     print("prime-rl setup: ready. Next: prime-rl train @ configs/debug_gpu.toml --dry-run")
     return 0

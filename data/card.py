@@ -1,0 +1,83 @@
+"""The numbers of the data card and the README, as Markdown tables written from the manifest.
+
+    python -m data.card     # print the tables; paste them into data/README.md and README.md
+
+tests/test_data_card.py checks that both documents carry exactly these tables, so they cannot drift from the
+shipped build.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from data.build import DIFFICULTIES, FAMILIES, OUT_DIR
+
+SPLIT_NAMES = {"train": "train", "heldout": "held-out", "attested": "attested (UniMorph)"}
+DERIVED = ("train", "heldout")
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def split_table(manifest: Mapping[str, Any]) -> str:
+    """split × family totals, with the total per split."""
+    lines = ["| split | " + " | ".join(FAMILIES) + " | total |", "|---" * (len(FAMILIES) + 2) + "|"]
+    for split in [s for s in SPLIT_NAMES if s in manifest["counts"]]:
+        counts = manifest["counts"][split]
+        row = [sum(counts[f].values()) for f in FAMILIES]
+        lines.append(
+            f"| {SPLIT_NAMES[split]} | " + " | ".join(_n(v) for v in row) + f" | **{_n(sum(row))}** |"
+        )
+    return "\n".join(lines)
+
+
+def difficulty_table(manifest: Mapping[str, Any]) -> str:
+    """family × difficulty over train + held-out, then the attested split's row."""
+    lines = ["| family | " + " | ".join(DIFFICULTIES) + " | total |", "|---" * (len(DIFFICULTIES) + 2) + "|"]
+    for family in FAMILIES:
+        row = [sum(manifest["counts"][s][family][d] for s in DERIVED) for d in DIFFICULTIES]
+        lines.append(f"| {family} | " + " | ".join(_n(v) for v in row) + f" | {_n(sum(row))} |")
+    if "attested" in manifest["counts"]:
+        row = [manifest["counts"]["attested"]["morphology"][d] for d in DIFFICULTIES]
+        lines.append(
+            "| morphology (attested split) | " + " | ".join(_n(v) for v in row) + f" | {_n(sum(row))} |"
+        )
+    return "\n".join(lines)
+
+
+def provenance_table(manifest: Mapping[str, Any]) -> str:
+    """attested (quoted by a source) vs derived by our rules, per split."""
+    lines = ["| split | tasks | attested | derived by rule |", "|---|---|---|---|"]
+    for split in [s for s in SPLIT_NAMES if s in manifest["attested"]]:
+        counts = manifest["attested"][split]
+        lines.append(
+            f"| {SPLIT_NAMES[split]} | {_n(manifest['totals'][split])} | {_n(counts['attested'])} | "
+            f"{_n(counts['derived'])} |"
+        )
+    return "\n".join(lines)
+
+
+def tables(manifest: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "splits": split_table(manifest),
+        "difficulty": difficulty_table(manifest),
+        "provenance": provenance_table(manifest),
+    }
+
+
+def load_manifest() -> dict[str, Any]:
+    return json.loads((OUT_DIR / "manifest.json").read_text(encoding="utf-8"))
+
+
+def main() -> int:
+    for name, table in tables(load_manifest()).items():
+        print(f"<!-- {name} -->\n{table}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

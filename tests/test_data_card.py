@@ -1,0 +1,20 @@
+"""The data card and the README carry the manifest's numbers (the tables `python -m data.card` prints)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from data.card import load_manifest, tables
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_data_card_and_readme_tables_equal_the_manifest() -> None:
+    table = tables(load_manifest())
+    card = (REPO / "data" / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert table["provenance"] in card and table["difficulty"] in card, (
+        "run `python -m data.card`, update the card"
+    )
+    assert table["splits"] in readme, "run `python -m data.card`, update the README task-set table"
+    assert "| attested (UniMorph) | 3," in table["splits"]
