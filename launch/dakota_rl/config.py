@@ -53,7 +53,16 @@ class SftConfig(BaseConfig):
 
 
 class EvalConfig(BaseConfig):
-    """Held-out evaluation via `serve` + `vf-eval`: `[local.eval]`, and the defaults of `prime-rl eval`."""
+    """Held-out evaluation: in the trainer's process every `interval` steps, and through `serve` + `vf-eval`."""
+
+    interval: int = Field(0, ge=0)
+    """In-loop eval every N GRPO steps, plus step 0 and the last step; 0 turns in-loop eval off."""
+    num_tasks: int = Field(100, ge=1)
+    """In-loop eval: held-out tasks in the fixed, seeded sample (all of them if fewer exist)."""
+    greedy: bool = True
+    """In-loop eval decodes greedily; false samples at `temperature`."""
+    batch_size: int = Field(32, ge=1)
+    """In-loop eval: prompts generated together."""
 
     before: bool = True
     """Evaluate the base model before training (demo)."""
@@ -67,6 +76,34 @@ class EvalConfig(BaseConfig):
     """Sampling temperature for evaluation."""
     max_tokens: int = Field(64, ge=1)
     """Completion cap for evaluation."""
+
+
+class ObjectiveConfig(BaseConfig):
+    """What GRPO optimises: TRL GRPOConfig options that decide the loss (names and values as in TRL 1.16)."""
+
+    loss_type: Literal["grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo"] = "dapo"
+    """Token-loss aggregation: "dapo" normalises by active tokens in the batch (no length bias)."""
+    scale_rewards: Literal["group", "batch", "none"] = "group"
+    """Divide advantages by the reward std of the group, of the batch, or not at all (Dr. GRPO: "none")."""
+    multi_objective_aggregation: Literal["sum_then_normalize", "normalize_then_sum"] = "sum_then_normalize"
+    """Sum weighted components then normalise, or normalise each component per group first (GDPO)."""
+    mask_truncated_completions: bool = False
+    """Leave completions that hit the token cap out of the loss (DAPO)."""
+    num_iterations: int = Field(1, ge=1)
+    """Optimizer passes over each generated batch (μ); > 1 reuses rollouts with ratio clipping."""
+
+
+class CurriculumConfig(BaseConfig):
+    """letter_counting's adaptive tier curriculum, driven by the trainer's group rewards (Atropos rule)."""
+
+    start_tier: int = Field(3, ge=1, le=10)
+    """Tier of the first training prompts."""
+    window: int = Field(150, ge=1)
+    """Groups per decision window."""
+    up: float = Field(0.8, ge=0, le=1)
+    """Move up a tier when the window's success rate is above this."""
+    down: float = Field(0.2, ge=0, le=1)
+    """Move down a tier when it is below this."""
 
 
 class LocalConfig(BaseConfig):
@@ -88,6 +125,10 @@ class LocalConfig(BaseConfig):
     """`[local.sft]`: the optional supervised warm-up."""
     eval: EvalConfig = EvalConfig()
     """`[local.eval]`: held-out evaluation settings."""
+    grpo: ObjectiveConfig = ObjectiveConfig()
+    """`[local.grpo]`: the TRL GRPO objective."""
+    curriculum: CurriculumConfig | None = None
+    """Enable letter_counting's adaptive curriculum with a `[local.curriculum]` table."""
 
 
 class RunConfig(RLKeys):

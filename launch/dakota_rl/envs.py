@@ -47,6 +47,8 @@ class EnvSpec:
     """An object with `update(rewards_of_a_group)` when the taskset adapts to rewards, else None."""
     train_task: Callable[[int], dict[str, Any]] | None = None
     """Train task number `index`, drawn now (follows the curriculum); None when tasks are a fixed list."""
+    corpus_metrics: Callable[[list[Any], list[Mapping[str, Any]]], dict[str, Any]] | None = None
+    """(answers, tasks) → corpus-level metrics for the eval report (parallel_translation: chrF++, BLEU)."""
 
     def component_values(self, scores: Any) -> dict[str, float]:
         """Each component's unweighted value from a Scores object."""

@@ -48,6 +48,12 @@ def train(
         f"batch={settings.batch_size} group={settings.group_size} lr={settings.lr} "
         f"lora={lora} sft_steps={settings.local.sft.steps}"
     )
+    objective = settings.local.grpo
+    print(
+        "objective (TRL GRPOConfig): "
+        + " ".join(f"{k}={v}" for k, v in objective.model_dump().items())
+        + f" beta={settings.local.kl_beta}"
+    )
     if dry_run:
         print("resolved config (prime-rl keys with their defaults, and [local]):")
         print(resolved.dump())

@@ -29,12 +29,16 @@ class RewardBank:
         self.max_completion_tokens = max_completion_tokens
         self.eos_token_ids = set(eos_token_ids)
         self._cache: dict[tuple[str, str, bool], Any] = {}
+        self.observers: list[Callable[[list[str], list[float]], dict[str, float]]] = []
+        """Called once per batch with (task JSON, total reward) per completion; returns metrics to log."""
 
     def is_truncated(self, ids: Sequence[int] | None) -> bool:
         """Hit the token cap without emitting EOS."""
         return bool(ids) and len(ids) >= self.max_completion_tokens and ids[-1] not in self.eos_token_ids
 
-    def scores(self, completions: list[Any], task_json: list[str], completion_ids: list[Any] | None) -> list[Any]:
+    def scores(
+        self, completions: list[Any], task_json: list[str], completion_ids: list[Any] | None
+    ) -> list[Any]:
         out = []
         for i, (completion, task) in enumerate(zip(completions, task_json, strict=True)):
             truncated = self.is_truncated(completion_ids[i] if completion_ids else None)
@@ -62,6 +66,11 @@ class RewardBank:
                 log_metric("format_fail_rate", sum(not s.format_ok for s in scores) / n)
                 log_metric("truncated_rate", sum(bool(s.truncated) for s in scores) / n)
                 log_metric("exact_rate", sum(bool(s.exact) for s in scores) / n)
+            if log_rates:
+                for observe in self.observers:
+                    for key, value in observe(list(task_json), [float(s.total) for s in scores]).items():
+                        if log_metric is not None:
+                            log_metric(key, value)
             return [float(getattr(s, name)) for s in scores]
 
         reward.__name__ = name

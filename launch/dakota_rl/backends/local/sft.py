@@ -3,28 +3,45 @@ before GRPO — without it GRPO gets groups with zero reward variance and no sig
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
+from dakota_rl.backends.local.heldout import HeldoutEval, prompt_messages
 from dakota_rl.backends.local.settings import LocalTrainSettings, peft_lora_config
 from dakota_rl.envs import EnvSpec
 
 
 def sft_warmup(
-    settings: LocalTrainSettings, env: EnvSpec, tasks: list[dict[str, Any]], model_path: Path, out_dir: Path
+    settings: LocalTrainSettings,
+    env: EnvSpec,
+    tasks: list[dict[str, Any]],
+    model_path: Path,
+    out_dir: Path,
+    *,
+    heldout: HeldoutEval | None = None,
+    steps: int | None = None,
+    batch_size: int | None = None,
 ) -> Path:
-    """Fine-tune on (prompt → gold completion) pairs; save and return the merged HF folder."""
+    """Fine-tune on (prompt → gold completion) pairs; save and return the merged HF folder.
+
+    With `heldout`, the model is evaluated once before the first step (`eval/base.jsonl`): the base row of the
+    report. `steps` / `batch_size` override `[local.sft]` (the experiment's SFT arm).
+    """
     from datasets import Dataset
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
     cfg = settings.local.sft
+    needed = (steps or cfg.steps) * (batch_size or cfg.batch_size)
+    if len(tasks) > needed:  # tokenise only the examples the steps can reach, drawn with the run's seed
+        tasks = random.Random(settings.local.seed).sample(tasks, needed)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     rows = [
         {
-            "prompt": [{"role": "system", "content": env.system_prompt}, {"role": "user", "content": t["prompt"]}],
+            "prompt": prompt_messages(env, t),
             "completion": [{"role": "assistant", "content": env.gold_completion(t)}],
         }
         for t in tasks
@@ -32,9 +49,9 @@ def sft_warmup(
     use_cpu = settings.local.device == "cpu" or (settings.local.device == "auto" and not _cuda())
     args = SFTConfig(
         output_dir=str(out_dir / "trainer"),
-        max_steps=cfg.steps,
+        max_steps=steps or cfg.steps,
         learning_rate=cfg.lr,
-        per_device_train_batch_size=cfg.batch_size,
+        per_device_train_batch_size=batch_size or cfg.batch_size,
         logging_steps=1,
         save_strategy="no",
         report_to=[],
@@ -46,8 +63,12 @@ def sft_warmup(
     )
     peft_config = peft_lora_config(settings)
     trainer = SFTTrainer(
-        model=str(model_path), args=args, train_dataset=Dataset.from_list(rows),
-        processing_class=tokenizer, peft_config=peft_config,
+        model=str(model_path),
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=[_base_eval_callback(heldout, tokenizer)] if heldout is not None else None,
     )
     trainer.train()
     model = trainer.model
@@ -57,6 +78,21 @@ def sft_warmup(
     model.save_pretrained(out_dir / "model")
     tokenizer.save_pretrained(out_dir / "model")
     return out_dir / "model"
+
+
+def _base_eval_callback(heldout: HeldoutEval, tokenizer: Any) -> Any:
+    from transformers import TrainerCallback
+
+    class BaseEval(TrainerCallback):
+        def on_train_begin(self, args, state, control, model=None, **kwargs):
+            _, summary = heldout.run(model, tokenizer, "base")
+            print(
+                f"eval base: total={summary['eval/total']:.3f} exact={summary['eval/exact_rate']:.3f} "
+                f"format_fail={summary['eval/format_fail_rate']:.3f} n={summary['eval/n']}",
+                flush=True,
+            )
+
+    return BaseEval()
 
 
 def _cuda() -> bool:

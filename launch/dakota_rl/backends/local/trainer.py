@@ -1,7 +1,8 @@
 """The local backend's run, in the order it happens: tasks → (SFT warm-up) → TRL GRPO → checkpoints → curves.
 
 TRL's GRPOTrainer owns the loop; this module is the adapter: prompts through the chat template with the
-env's system prompt, rewards from the env's scorer, Contract 5 checkpoints and `metrics.jsonl`.
+env's system prompt, rewards from the env's scorer, Contract 5 checkpoints and `metrics.jsonl`, and the
+in-loop held-out evaluation (`heldout.py`) at step 0, every `[local.eval] interval` steps and at the end.
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from dakota_rl.backends.local.checkpoints import disk_full_guard, resume_point, save_hf_checkpoint, step_dirs
+from dakota_rl.backends.local.heldout import (
+    HeldoutEval,
+    heldout_sample,
+    make_heldout_callback,
+    prompt_messages,
+)
 from dakota_rl.backends.local.rewards import RewardBank
 from dakota_rl.backends.local.settings import LocalTrainSettings, peft_lora_config
 from dakota_rl.envs import EnvSpec
@@ -31,6 +38,7 @@ METRIC_NAMES = {
     "truncated_rate": "truncated_rate",
     "exact_rate": "exact_rate",
     "completions/mean_length": "completion_len",
+    "curriculum_tier": "curriculum/tier",
 }
 """TRL log key → Contract 5 name (per-component `rewards/<c>/mean` become `reward/<c>`)."""
 
@@ -45,10 +53,6 @@ def contract_metrics(logs: dict[str, Any], step: int, step_time_s: float) -> dic
             row["reward/" + key.split("/")[1]] = value
     row["step_time_s"] = round(step_time_s, 4)
     return row
-
-
-def prompt_messages(env: EnvSpec, task: dict[str, Any]) -> list[dict[str, str]]:
-    return [{"role": "system", "content": env.system_prompt}, {"role": "user", "content": task["prompt"]}]
 
 
 def make_callbacks(run_dir: Path, settings: LocalTrainSettings, tokenizer: Any) -> list[Any]:
@@ -99,6 +103,7 @@ def grpo_config(
         temperature=settings.temperature,
         beta=local.kl_beta,
         reward_weights=reward_weights,
+        **local.grpo.model_dump(),
         logging_steps=1,
         save_strategy="steps" if settings.ckpt_interval else "no",
         save_steps=settings.ckpt_interval or 500,
@@ -118,11 +123,41 @@ def _cuda() -> bool:
     return torch.cuda.is_available()
 
 
+def heldout_for(settings: LocalTrainSettings, env: EnvSpec, run_dir: Path) -> HeldoutEval | None:
+    """The in-loop evaluator of `[local.eval]`, or None when `interval` is 0."""
+    ev = settings.local.eval
+    if not ev.interval:
+        return None
+    return HeldoutEval(
+        env,
+        heldout_sample(env, ev.num_tasks, settings.local.seed),
+        run_dir / "eval",
+        max_tokens=ev.max_tokens,
+        greedy=ev.greedy,
+        temperature=ev.temperature,
+        batch_size=ev.batch_size,
+    )
+
+
+def train_dataset(
+    settings: LocalTrainSettings, env: EnvSpec, tasks: list[dict[str, Any]], bank: RewardBank
+) -> Any:
+    """Prompts + task JSON; with `[local.curriculum]`, letter_counting tasks drawn at the curriculum's tier."""
+    from datasets import Dataset
+
+    if settings.local.curriculum is not None:
+        from dakota_rl.backends.local.curriculum import curriculum_dataset
+
+        return curriculum_dataset(settings, env, bank)
+    return Dataset.from_list(
+        [{"prompt": prompt_messages(env, t), "task_json": json.dumps(t, ensure_ascii=False)} for t in tasks]
+    )
+
+
 def run_grpo(
     settings: LocalTrainSettings, env: EnvSpec, model_path: Path, run_dir: Path, run_name: str, resume: bool
 ) -> Path:
     """Train; return the final checkpoint folder (`<run>/checkpoints/step_N`)."""
-    from datasets import Dataset
     from transformers import AutoTokenizer
     from trl import GRPOTrainer
 
@@ -138,40 +173,64 @@ def run_grpo(
         tasks = tasks[: settings.local.num_train_tasks]
     if not tasks:
         raise UserError(f"environment {env.id} has no training tasks: check the taskset options")
+    heldout = heldout_for(settings, env, run_dir)
+    timings: dict[str, Any] = {}
     start = resume_point(run_dir) if resume else None
     if settings.local.sft.steps:
         warmed = run_dir / "sft" / "model"
         if start is not None and (warmed / "config.json").is_file():
             model_path = warmed
         elif start is None:
-            model_path = sft_warmup(settings, env, tasks, model_path, run_dir / "sft")
+            started, cpu = time.perf_counter(), time.process_time()
+            model_path = sft_warmup(settings, env, tasks, model_path, run_dir / "sft", heldout=heldout)
+            timings["sft_s"] = time.perf_counter() - started - _eval_seconds(heldout)
+            timings["sft_cpu_s"] = time.process_time() - cpu - _eval_seconds(heldout, cpu=True)
     if settings.wandb_project:
         os.environ.setdefault("WANDB_PROJECT", settings.wandb_project)
-    dataset = Dataset.from_list(
-        [{"prompt": prompt_messages(env, t), "task_json": json.dumps(t, ensure_ascii=False)} for t in tasks]
-    )
     bank = RewardBank(env, settings.max_completion_tokens, _eos_ids(tokenizer, model_path))
     funcs, weights = bank.functions()
-    peft_config = peft_lora_config(settings)
+    callbacks = make_callbacks(run_dir, settings, tokenizer)
+    if heldout is not None:
+        callbacks.append(
+            make_heldout_callback(
+                heldout,
+                settings.local.eval.interval,
+                tokenizer,
+                run_dir / "metrics.jsonl",
+                bool(settings.wandb_project),
+            )
+        )
     trainer = GRPOTrainer(
         model=str(model_path),
         reward_funcs=funcs,
         args=grpo_config(settings, run_dir, weights, run_name),
-        train_dataset=dataset,
+        train_dataset=train_dataset(settings, env, tasks, bank),
         processing_class=tokenizer,
-        peft_config=peft_config,
-        callbacks=make_callbacks(run_dir, settings, tokenizer),
+        peft_config=peft_lora_config(settings),
+        callbacks=callbacks,
     )
+    before, started = _eval_seconds(heldout), time.perf_counter()
+    before_cpu, cpu = _eval_seconds(heldout, cpu=True), time.process_time()
     with disk_full_guard(run_dir):
         trainer.train(resume_from_checkpoint=str(start) if start else None)
-        step = trainer.state.global_step
-        saved = dict(step_dirs(run_dir / "checkpoints"))
-        final = saved.get(step) or save_hf_checkpoint(
-            trainer.model, tokenizer, run_dir, step, settings.ckpt_keep_last
-        )
+    timings["grpo_s"] = time.perf_counter() - started - (_eval_seconds(heldout) - before)
+    timings["grpo_cpu_s"] = time.process_time() - cpu - (_eval_seconds(heldout, cpu=True) - before_cpu)
+    timings["eval_s"] = dict(heldout.seconds) if heldout else {}
+    timings["eval_cpu_s"] = dict(heldout.cpu_seconds) if heldout else {}
+    (run_dir / "timings.json").write_text(json.dumps(timings, indent=2))
+    step = trainer.state.global_step
+    saved = dict(step_dirs(run_dir / "checkpoints"))
+    final = saved.get(step) or save_hf_checkpoint(
+        trainer.model, tokenizer, run_dir, step, settings.ckpt_keep_last
+    )
     plot_training(run_dir / "metrics.jsonl", run_dir / "curves.png")
     write_model_card(final, run_dir, config=settings.model_dump(mode="json"))  # after the last held-out eval
     return final
+
+
+def _eval_seconds(heldout: HeldoutEval | None, cpu: bool = False) -> float:
+    """Seconds spent in in-loop evaluation so far (wall, or this process's CPU time)."""
+    return sum((heldout.cpu_seconds if cpu else heldout.seconds).values()) if heldout else 0.0
 
 
 def _eos_ids(tokenizer: Any, model_path: Path) -> list[int]:

@@ -1,0 +1,272 @@
+"""`prime-rl experiment`: GRPO versus an SFT control from one warm-up checkpoint, with a paired held-out eval.
+
+1. SFT warm-up from the base model (`warmup_steps`), evaluated (`eval/warmup.jsonl`; the base: `eval/base.jsonl`).
+2. For each seed, from the warm-up: arm A continues SFT on training golds, arm B runs GRPO on the env's
+   reward; same steps, same prompts per step (`batch_size / group_size`). Each arm's final model is scored on
+   the same held-out tasks (`eval/seed_S_sft.jsonl`, `eval/seed_S_grpo.jsonl`); its weights are then deleted.
+3. `report/experiment.{md,json,png}`: each arm's mean with a 95% bootstrap CI, and GRPO − SFT paired over
+   tasks (per seed, and pooled: each task's score averaged over seeds), overall and per family.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dakota_rl.config import ConfigError, load_config, read_toml
+
+
+class ExperimentConfig(BaseModel):
+    """The `[experiment]` table of configs/experiments/*.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    configs: list[str]
+    """Training config layers (as for `prime-rl train @ …`) both arms start from."""
+    warmup_steps: int = Field(20, ge=1)
+    """SFT steps of the shared warm-up."""
+    steps: int = Field(30, ge=1)
+    """Steps of each arm."""
+    seeds: list[int] = [0, 1, 2]
+    """One pair of arms per seed."""
+    eval_tasks: int = Field(400, ge=1)
+    """Held-out tasks in the fixed sample."""
+    eval_seed: int = 0
+    """Seed of the held-out sample."""
+    from_run: str | None = None
+    """A local run with in-loop eval and SFT warm-up (e.g. `outputs/demo`) to reuse as the warm-up and as the
+    GRPO arm of its own seed: only the SFT arm runs (from `<run>/sft/model`, for the run's GRPO steps, on the
+    tasks of its `eval/base.jsonl`). It may start while the run's GRPO is still going: the report waits for
+    the run's `timings.json`."""
+
+
+def _value(text: str) -> Any:
+    """An override's value: an int, a float, or the text."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def split_tokens(tokens: list[str]) -> tuple[list[Path], list[tuple[str, list[str]]]]:
+    """`@ file` / `@file` paths and `--key value…` overrides, in order."""
+    files: list[Path] = []
+    overrides: list[tuple[str, list[str]]] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok == "@" and i + 1 < len(tokens):
+            files.append(Path(tokens[i + 1]))
+            i += 2
+        elif tok.startswith("@") and len(tok) > 1:
+            files.append(Path(tok[1:]))
+            i += 1
+        elif tok.startswith("--") and len(tok) > 2:
+            key, _, inline = tok[2:].partition("=")
+            values, i = ([inline] if inline else []), i + 1
+            while not inline and i < len(tokens) and not tokens[i].startswith(("--", "@")):
+                values.append(tokens[i])
+                i += 1
+            overrides.append((key, values))
+        else:
+            raise ConfigError(f"unexpected argument {tok!r}: use `@ file.toml` or `--key value`")
+    return files, overrides
+
+
+def load_experiment(tokens: list[str]) -> ExperimentConfig:
+    """`@ file.toml` (an [experiment] table) then `--key value` overrides."""
+    files, overrides = split_tokens(tokens)
+    if len(files) != 1:
+        raise ConfigError(
+            "experiment needs one config: prime-rl experiment @ configs/experiments/grpo_vs_sft.toml"
+        )
+    table = read_toml(files[0]).get("experiment")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{files[0]}: no [experiment] table")
+    for key, values in overrides:
+        parsed = [_value(v) for v in values]
+        value = parsed if len(parsed) > 1 or key == "seeds" else (parsed[0] if parsed else True)
+        table[key.replace("-", "_")] = value
+    try:
+        return ExperimentConfig.model_validate(table)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise ConfigError(f"[experiment] {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False) -> dict[str, Any]:
+    """Run the warm-up, both arms for every seed, and the report; returns the report's JSON."""
+    from dakota_rl.backends.local.heldout import HeldoutEval, heldout_sample
+    from dakota_rl.backends.local.settings import settings_from
+    from dakota_rl.envs import load_env
+    from dakota_rl.models import resolve_model
+
+    if run_dir.exists() and any(run_dir.iterdir()):
+        if not clean:
+            raise ConfigError(f"run directory {run_dir} is not empty: pass --clean to overwrite")
+        shutil.rmtree(run_dir)
+    resolved = load_config([tok for path in cfg.configs for tok in ("@", path)])
+    settings, _ = settings_from(resolved)
+    env = load_env(settings.env_id, settings.env_options)
+    tasks = env.load_tasks("train")[: settings.local.num_train_tasks or None]
+    ev = settings.local.eval
+    heldout = HeldoutEval(
+        env,
+        heldout_sample(env, cfg.eval_tasks, cfg.eval_seed),
+        run_dir / "eval",
+        max_tokens=ev.max_tokens,
+        batch_size=ev.batch_size,
+    )
+    if cfg.from_run:
+        return _control_for_run(cfg, Path(cfg.from_run), run_dir, settings, env, tasks, heldout)
+    started, timings = time.perf_counter(), {}
+    warm = _timed(
+        timings,
+        "warm-up SFT (with base eval)",
+        lambda: _sft(
+            settings,
+            env,
+            tasks,
+            resolve_model(settings.model),
+            run_dir / "warmup",
+            cfg.warmup_steps,
+            settings.local.sft.batch_size,
+            heldout,
+        ),
+    )
+    _timed(timings, "warm-up eval", lambda: _evaluate(warm, heldout, "warmup"))
+    prompts_per_step = settings.batch_size // settings.group_size
+    for seed in cfg.seeds:
+        arm = settings.model_copy(update={"local": settings.local.model_copy(update={"seed": seed})})
+        folder = run_dir / f"seed_{seed}"
+        sft_model = _timed(
+            timings,
+            f"seed {seed}: SFT arm",
+            lambda a=arm, f=folder: _sft(a, env, tasks, warm, f / "sft", cfg.steps, prompts_per_step, None),
+        )
+        _timed(
+            timings,
+            f"seed {seed}: SFT arm eval",
+            lambda m=sft_model, s=seed: _evaluate(m, heldout, f"seed_{s}_sft"),
+        )
+        grpo_model = _timed(
+            timings,
+            f"seed {seed}: GRPO arm",
+            lambda a=arm, f=folder: _grpo(a, env, warm, f / "grpo", cfg.steps),
+        )
+        _timed(
+            timings,
+            f"seed {seed}: GRPO arm eval",
+            lambda m=grpo_model, s=seed: _evaluate(m, heldout, f"seed_{s}_grpo"),
+        )
+        for path in (sft_model, grpo_model.parent):
+            shutil.rmtree(path, ignore_errors=True)
+    timings["total"] = time.perf_counter() - started
+    from dakota_rl.experiment_report import write_experiment_report
+
+    return write_experiment_report(run_dir, cfg, settings, timings)
+
+
+def _control_for_run(
+    cfg: ExperimentConfig, src: Path, run_dir: Path, settings: Any, env: Any, tasks: list, heldout: Any
+) -> dict[str, Any]:
+    """Only the SFT arm, from a finished run's warm-up; its evals become the warm-up and GRPO-arm files."""
+    from dakota_rl.backends.local.heldout import read_rows, write_rows
+    from dakota_rl.experiment_report import write_experiment_report
+
+    if not (src / "sft" / "model" / "config.json").is_file() or not (src / "eval" / "base.jsonl").is_file():
+        raise ConfigError(
+            f"from_run {src}: needs sft/model and eval/base.jsonl (a run with SFT and in-loop eval)"
+        )
+    by_id = {t["id"]: t for t in env.load_tasks(env.heldout_split)}
+    heldout.tasks = [by_id[r["task_id"]] for r in read_rows(src / "eval" / "base.jsonl")]
+    seed, started, timings = settings.local.seed, time.perf_counter(), {}
+    steps = cfg.steps
+    folder = run_dir / f"seed_{seed}"
+    model = _timed(
+        timings,
+        f"seed {seed}: SFT arm",
+        lambda: _sft(
+            settings,
+            env,
+            tasks,
+            src / "sft" / "model",
+            folder / "sft",
+            steps,
+            settings.batch_size // settings.group_size,
+            None,
+        ),
+    )
+    _timed(timings, f"seed {seed}: SFT arm eval", lambda: _evaluate(model, heldout, f"seed_{seed}_sft"))
+    shutil.rmtree(model, ignore_errors=True)
+    while not (src / "timings.json").is_file():
+        print(f"[experiment] waiting for {src} to finish (its timings.json)", flush=True)
+        time.sleep(30)
+    step_files = sorted((src / "eval").glob("step_*.jsonl"))
+    if int(step_files[-1].stem.split("_")[1]) != steps:
+        raise ConfigError(f"from_run {src} ran {step_files[-1].stem}; set --steps to its GRPO steps")
+    for name, source in (
+        ("base", "base.jsonl"),
+        ("warmup", step_files[0].name),
+        (f"seed_{seed}_grpo", step_files[-1].name),
+    ):
+        write_rows(read_rows(src / "eval" / source), heldout.out_dir / f"{name}.jsonl")
+    timings["total (SFT arm only; the run's own times are in its timings.json)"] = (
+        time.perf_counter() - started
+    )
+    cfg = cfg.model_copy(
+        update={"seeds": [seed], "eval_tasks": len(heldout.tasks), "warmup_steps": settings.local.sft.steps}
+    )
+    return write_experiment_report(run_dir, cfg, settings, timings)
+
+
+def _timed(timings: dict[str, float], name: str, fn: Any) -> Any:
+    started = time.perf_counter()
+    out = fn()
+    timings[name] = round(time.perf_counter() - started, 1)
+    print(f"[experiment] {name}: {timings[name]:.0f} s", flush=True)
+    return out
+
+
+def _sft(
+    settings: Any, env: Any, tasks: list, model: Path, out: Path, steps: int, batch: int, heldout: Any
+) -> Path:
+    from dakota_rl.backends.local.sft import sft_warmup
+
+    return sft_warmup(settings, env, tasks, model, out, heldout=heldout, steps=steps, batch_size=batch)
+
+
+def _grpo(settings: Any, env: Any, model: Path, out: Path, steps: int) -> Path:
+    from dakota_rl.backends.local.trainer import run_grpo
+
+    local = settings.local.model_copy(
+        update={
+            "sft": settings.local.sft.model_copy(update={"steps": 0}),
+            "eval": settings.local.eval.model_copy(update={"interval": 0}),
+        }
+    )
+    arm = settings.model_copy(update={"max_steps": steps, "ckpt_interval": None, "local": local})
+    out.mkdir(parents=True, exist_ok=True)
+    return run_grpo(arm, env, model, out, out.name, False)
+
+
+def _evaluate(model_path: Path, heldout: Any, label: str) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    _, summary = heldout.run(AutoModelForCausalLM.from_pretrained(model_path), tokenizer, label)
+    print(
+        f"[experiment] eval {label}: total={summary['eval/total']:.3f} exact={summary['eval/exact_rate']:.3f} "
+        f"format_fail={summary['eval/format_fail_rate']:.3f}",
+        flush=True,
+    )
+    (heldout.out_dir / f"{label}.summary.json").write_text(json.dumps(summary, indent=2))

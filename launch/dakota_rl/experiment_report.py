@@ -1,0 +1,177 @@
+"""The GRPO-vs-SFT report: md + json + png under `<run>/report/`, from the experiment's per-task eval files."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+from dakota_rl.backends.local.heldout import read_rows
+from dakota_rl.stages import verdict
+from dakota_rl.stats import bootstrap_mean_ci, paired_bootstrap_diff_ci
+
+METRICS = ("total", "exact", "format_ok")
+
+
+def _pooled(per_seed: list[list[dict[str, Any]]], metric: str) -> list[float]:
+    """Each task's metric averaged over seeds (rows are in the same task order in every file)."""
+    return [sum(float(rows[i][metric]) for rows in per_seed) / len(per_seed) for i in range(len(per_seed[0]))]
+
+
+def analyse(eval_dir: Path, seeds: list[int]) -> dict[str, Any]:
+    """Means with CIs per arm, and GRPO − SFT paired differences per seed, pooled, and per family (pooled)."""
+    warm = read_rows(eval_dir / "warmup.jsonl")
+    arms = {arm: [read_rows(eval_dir / f"seed_{s}_{arm}.jsonl") for s in seeds] for arm in ("sft", "grpo")}
+    for rows in arms["sft"] + arms["grpo"]:
+        if [r["task_id"] for r in rows] != [r["task_id"] for r in warm]:
+            raise ValueError("arms were evaluated on different tasks")
+    out: dict[str, Any] = {
+        "n_tasks": len(warm),
+        "seeds": seeds,
+        "means": {},
+        "grpo_minus_sft": {},
+        "per_seed": {},
+        "per_family": {},
+        "vs_warmup": {},
+    }
+    base = eval_dir / "base.jsonl"
+    rows_by_label = {"warm-up (start of both arms)": [warm]} | {
+        f"SFT arm (A){'' if len(seeds) == 1 else ', mean of seeds'}": arms["sft"],
+        f"GRPO arm (B){'' if len(seeds) == 1 else ', mean of seeds'}": arms["grpo"],
+    }
+    if base.is_file():
+        rows_by_label = {"base model": [read_rows(base)]} | rows_by_label
+    for label, per_seed in rows_by_label.items():
+        out["means"][label] = {m: bootstrap_mean_ci(_pooled(per_seed, m)) for m in METRICS}
+    for m in METRICS:
+        a, b = _pooled(arms["sft"], m), _pooled(arms["grpo"], m)
+        out["grpo_minus_sft"][m] = paired_bootstrap_diff_ci(a, b)
+        w = [float(r[m]) for r in warm]
+        out["vs_warmup"][m] = {
+            "SFT arm − warm-up": paired_bootstrap_diff_ci(w, a),
+            "GRPO arm − warm-up": paired_bootstrap_diff_ci(w, b),
+        }
+    for i, seed in enumerate(seeds):
+        out["per_seed"][seed] = {
+            m: paired_bootstrap_diff_ci(
+                [float(r[m]) for r in arms["sft"][i]], [float(r[m]) for r in arms["grpo"][i]]
+            )
+            for m in METRICS
+        }
+    families = sorted({str(r["family"]) for r in warm})
+    a, b = _pooled(arms["sft"], "total"), _pooled(arms["grpo"], "total")
+    for family in families:
+        idx = [i for i, r in enumerate(warm) if str(r["family"]) == family]
+        out["per_family"][family] = {
+            "n": len(idx),
+            "sft": sum(a[i] for i in idx) / len(idx),
+            "grpo": sum(b[i] for i in idx) / len(idx),
+            "diff": paired_bootstrap_diff_ci([a[i] for i in idx], [b[i] for i in idx]),
+        }
+    return out
+
+
+def _ci(ci: tuple[float, float, float] | list[float], signed: bool = False) -> str:
+    f = "{:+.3f}" if signed else "{:.3f}"
+    return f"{f.format(ci[0])} [{f.format(ci[1])}, {f.format(ci[2])}]"
+
+
+def markdown(a: dict[str, Any], cfg: Any, settings: Any, timings: dict[str, float]) -> str:
+    d = a["grpo_minus_sft"]
+    lines = [
+        "# GRPO versus an SFT control",
+        "",
+        f"{a['n_tasks']} fixed held-out tasks, greedy decoding; seeds {a['seeds']}; each arm {cfg.steps} steps "
+        f"from one {cfg.warmup_steps}-step SFT warm-up of {settings.model}; mean [95% bootstrap CI].",
+        "",
+        "**Result:** compared with continuing SFT on the same prompts for the same steps, GRPO "
+        f"{verdict(d['total'])} the held-out reward (GRPO − SFT {_ci(d['total'], True)}) and "
+        f"{verdict(d['exact'])} exact match ({_ci(d['exact'], True)}).",
+        "",
+        "| model | reward | exact | format ok |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {label} | " + " | ".join(_ci(m[k]) for k in METRICS) + " |" for label, m in a["means"].items()
+    ]
+    lines += [
+        "",
+        "## Paired differences (same tasks)",
+        "",
+        "| difference | reward | exact | format ok |",
+        "|---|---|---|---|",
+        "| GRPO − SFT, pooled | " + " | ".join(_ci(d[k], True) for k in METRICS) + " |",
+    ]
+    lines += [
+        f"| GRPO − SFT, seed {s} | " + " | ".join(_ci(v[k], True) for k in METRICS) + " |"
+        for s, v in a["per_seed"].items()
+    ]
+    for name in ("SFT arm − warm-up", "GRPO arm − warm-up"):
+        lines.append(f"| {name} | " + " | ".join(_ci(a["vs_warmup"][k][name], True) for k in METRICS) + " |")
+    lines += [
+        "",
+        "## Per family (reward; GRPO − SFT paired)",
+        "",
+        "| family | n | SFT | GRPO | GRPO − SFT |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {f} | {v['n']} | {v['sft']:.3f} | {v['grpo']:.3f} | {_ci(v['diff'], True)} |"
+        for f, v in a["per_family"].items()
+    ]
+    lines += [
+        "",
+        "## Run",
+        "",
+        f"- machine: {platform.machine()}, {os.cpu_count()} CPU(s), {platform.system()}",
+        f"- configs: {' '.join('@ ' + c for c in cfg.configs)}",
+        f"- prompts per step: {settings.batch_size // settings.group_size}; GRPO completions per prompt: "
+        f"{settings.group_size}; GRPO lr {settings.lr}; SFT lr {settings.local.sft.lr}; "
+        f"kl_beta {settings.local.kl_beta}",
+    ]
+    lines += [f"- {name}: {secs:.0f} s" for name, secs in timings.items()]
+    return "\n".join(lines) + "\n"
+
+
+def plot(a: dict[str, Any], out: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = ["overall"] + list(a["per_family"])
+    cis = [a["grpo_minus_sft"]["total"]] + [v["diff"] for v in a["per_family"].values()]
+    fig, ax = plt.subplots(figsize=(1.2 * len(labels) + 2, 3.4))
+    ax.errorbar(
+        range(len(labels)),
+        [c[0] for c in cis],
+        yerr=[[c[0] - c[1] for c in cis], [c[2] - c[0] for c in cis]],
+        fmt="o",
+        capsize=4,
+    )
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
+    ax.set_ylabel("held-out reward, GRPO − SFT")
+    ax.set_title(f"GRPO − SFT control, 95% paired bootstrap CI ({a['n_tasks']} tasks)")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def write_experiment_report(
+    run_dir: Path, cfg: Any, settings: Any, timings: dict[str, float]
+) -> dict[str, Any]:
+    """Write `report/experiment.{md,json,png}`; return the analysis."""
+    a = analyse(run_dir / "eval", list(cfg.seeds))
+    a["timings"] = timings
+    a["config"] = cfg.model_dump()
+    out = run_dir / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "experiment.md").write_text(markdown(a, cfg, settings, timings), encoding="utf-8")
+    (out / "experiment.json").write_text(json.dumps(a, indent=2), encoding="utf-8")
+    plot(a, out / "experiment.png")
+    print((out / "experiment.md").read_text())
+    return a

@@ -1,0 +1,108 @@
+"""Held-out results by training stage (base → after SFT → after GRPO) with paired-bootstrap 95% intervals.
+
+Every stage is scored on the same fixed tasks (`<run>/eval/*.jsonl` from the in-loop evaluation), so a
+change between stages is a paired difference over those tasks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dakota_rl.backends.local.heldout import read_rows
+from dakota_rl.stats import bootstrap_mean_ci, paired_bootstrap_diff_ci
+
+METRICS = {"total": "total", "exact": "exact", "format_ok": "format ok", "truncated": "truncated"}
+
+
+def stage_files(run_dir: Path) -> dict[str, Path]:
+    """{"base", "after SFT", "after GRPO"} → eval file, for those that exist (no SFT: step 0 is the base)."""
+    eval_dir = run_dir / "eval"
+    steps = sorted(eval_dir.glob("step_*.jsonl"))
+    found: dict[str, Path] = {}
+    if (eval_dir / "base.jsonl").is_file():
+        found["base"] = eval_dir / "base.jsonl"
+        if steps:
+            found["after SFT"] = steps[0]
+    elif steps:
+        found["base"] = steps[0]
+    if len(steps) > 1:
+        found["after GRPO"] = steps[-1]
+    return found
+
+
+def stage_table(stages: dict[str, list[dict[str, Any]]], *, seed: int = 0) -> dict[str, Any]:
+    """Per stage: mean and 95% CI of each metric; per consecutive pair: the paired difference and its CI."""
+    labels = list(stages)
+    ids = [r["task_id"] for r in stages[labels[0]]]
+    for label in labels:
+        if [r["task_id"] for r in stages[label]] != ids:
+            raise ValueError(f"stage {label!r} was evaluated on different tasks")
+    table: dict[str, Any] = {"n": len(ids), "stages": {}, "changes": {}}
+    for label in labels:
+        table["stages"][label] = {
+            m: bootstrap_mean_ci([float(r[m]) for r in stages[label]], seed=seed) for m in METRICS
+        }
+    for before, after in zip(labels, labels[1:], strict=False):
+        table["changes"][f"{after} − {before}"] = {
+            m: paired_bootstrap_diff_ci(
+                [float(r[m]) for r in stages[before]], [float(r[m]) for r in stages[after]], seed=seed
+            )
+            for m in METRICS
+        }
+    return table
+
+
+def _cell(ci: tuple[float, float, float], signed: bool = False) -> str:
+    fmt = "{:+.3f}" if signed else "{:.3f}"
+    return f"{fmt.format(ci[0])} [{fmt.format(ci[1])}, {fmt.format(ci[2])}]"
+
+
+def verdict(ci: tuple[float, float, float]) -> str:
+    """ "raised" / "lowered" when the 95% interval excludes 0, else "did not measurably change"."""
+    if ci[1] > 0:
+        return "raised"
+    if ci[2] < 0:
+        return "lowered"
+    return "did not measurably change"
+
+
+def stage_markdown(table: dict[str, Any]) -> str:
+    """The three-row table, the paired changes, and one plain sentence per change."""
+    lines = [
+        f"Held-out: {table['n']} fixed tasks, greedy decoding; mean [95% bootstrap CI].",
+        "",
+        "| stage | " + " | ".join(METRICS.values()) + " |",
+        "|---|" + "---|" * len(METRICS),
+    ]
+    for label, cis in table["stages"].items():
+        lines.append(f"| {label} | " + " | ".join(_cell(cis[m]) for m in METRICS) + " |")
+    if table["changes"]:
+        lines += [
+            "",
+            "Paired differences over the same tasks:",
+            "",
+            "| change | " + " | ".join(METRICS.values()) + " |",
+            "|---|" + "---|" * len(METRICS),
+        ]
+        for label, cis in table["changes"].items():
+            lines.append(f"| {label} | " + " | ".join(_cell(cis[m], signed=True) for m in METRICS) + " |")
+        lines.append("")
+        for label, cis in table["changes"].items():
+            step = label.split(" − ")[0].removeprefix("after ")
+            lines.append(
+                f"- {step} {verdict(cis['total'])} the held-out reward ({_cell(cis['total'], True)}), "
+                f"{verdict(cis['exact'])} exact match ({_cell(cis['exact'], True)}) and "
+                f"{verdict(cis['format_ok'])} the share of well-formed answers "
+                f"({_cell(cis['format_ok'], True)})."
+            )
+    return "\n".join(lines) + "\n"
+
+
+def stage_report(run_dir: Path, *, seed: int = 0) -> tuple[dict[str, Any], str] | None:
+    """(table, markdown) for a run's in-loop eval files, or None when it has none."""
+    files = stage_files(run_dir)
+    if not files:
+        return None
+    table = stage_table({label: read_rows(path) for label, path in files.items()}, seed=seed)
+    return table, stage_markdown(table)

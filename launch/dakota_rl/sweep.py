@@ -1,0 +1,195 @@
+"""Sweeps over `prime-rl train` overrides: one run per grid point, from W&B's agent or locally.
+
+    wandb sweep sweeps/parallel_translation.yaml && wandb agent ENTITY/PROJECT/SWEEP_ID
+        → the agent calls `python -m dakota_rl.sweep run CONFIG.toml --key value …` once per point
+    python -m dakota_rl.sweep grid sweeps/parallel_translation.yaml [--output-dir DIR] [-- EXTRA OVERRIDES]
+        → the same grid without a W&B server: each run logged offline, a summary table at the end
+
+Parameter names are dotted prime-rl config keys (`trainer.optim.lr`, `local.lora.r`); each run is named
+after its values, so runs never share a folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from dakota_rl.config import ConfigError
+
+SUMMARY_KEYS = ("reward/total", "reward/chrf", "reward/special", "reward/sanity", "kl")
+
+
+def load_sweep(path: Path) -> dict[str, Any]:
+    """The sweep YAML, checked for what both `wandb sweep` and the local grid need."""
+    import yaml
+
+    if not path.is_file():
+        raise ConfigError(f"sweep file not found: {path}")
+    try:
+        sweep = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: invalid YAML: {err}") from None
+    if not isinstance(sweep, dict) or sweep.get("method") not in ("grid", "random", "bayes"):
+        raise ConfigError(f"{path}: needs `method: grid` (or random/bayes for W&B)")
+    params = sweep.get("parameters")
+    if not isinstance(params, dict) or not params:
+        raise ConfigError(f"{path}: needs a `parameters` table")
+    for name, spec in params.items():
+        if not isinstance(spec, dict) or not isinstance(
+            spec.get("values", spec.get("value")), list | int | float | str
+        ):
+            raise ConfigError(f"{path}: parameter {name!r} needs `values: [...]` or `value: x`")
+    return sweep
+
+
+def grid(sweep: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every combination of the parameters' values, in YAML order."""
+    names = list(sweep["parameters"])
+    choices = [spec.get("values", [spec.get("value")]) for spec in sweep["parameters"].values()]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*choices)]
+
+
+def run_name(params: dict[str, Any]) -> str:
+    """A folder-safe name from the values: `lr2e-05_r16` for trainer.optim.lr / local.lora.r."""
+    short = {"trainer.optim.lr": "lr", "local.lora.r": "r"}
+    return "_".join(f"{short.get(k, k.rsplit('.', 1)[-1])}{v}" for k, v in params.items())
+
+
+def parse_agent_args(args: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """Split the agent's `--key value` pairs (W&B's `${args_no_equals}`) into parameters and other tokens."""
+    params: dict[str, Any] = {}
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token.startswith("--") and i + 1 < len(args) and not args[i + 1].startswith(("--", "@")):
+            params[token[2:]] = _scalar(args[i + 1])
+            i += 2
+        else:
+            rest.append(token)
+            i += 1
+    return params, rest
+
+
+def _scalar(text: str) -> Any:
+    """ "8" → 8, "1e-05" → 1e-05, anything else stays a string."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def train_once(config: str, params: dict[str, Any], extra: list[str], output_dir: Path | None) -> Path:
+    """One `prime-rl train` in this process, named after its parameters; returns the run folder."""
+    from dakota_rl.cli import run
+
+    name = run_name(params)
+    # The grid point's values come last, so they win over the same keys in `extra`.
+    argv = [
+        "train",
+        "@",
+        config,
+        *extra,
+        *[t for k, v in params.items() for t in (f"--{k}", str(v))],
+        "--run.name",
+        name,
+    ]
+    if output_dir is not None:
+        argv += ["--output-dir", str(output_dir)]
+    code = run(argv)
+    _finish_wandb()
+    if code != 0:
+        raise RuntimeError(f"run {name} exited {code}")
+    return Path(output_dir or "outputs") / name
+
+
+def _finish_wandb() -> None:
+    """Close the W&B run TRL opened, so the next grid point gets its own."""
+    if "wandb" in sys.modules and sys.modules["wandb"].run is not None:
+        sys.modules["wandb"].finish()
+
+
+def summarize(run_dir: Path) -> dict[str, Any]:
+    """The last step's reward components (and the run's steps) from metrics.jsonl."""
+    path = run_dir / "metrics.jsonl"
+    rows = (
+        [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+    )
+    if not rows:
+        return {"status": "no metrics"}
+    last = rows[-1]
+    return {"status": "ok", "steps": last["step"], **{k: last[k] for k in SUMMARY_KEYS if k in last}}
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """Markdown: one row per grid point with its parameters, final reward components and wall time."""
+    params = list(results[0]["params"]) if results else []
+    cols = params + ["status", "steps", *SUMMARY_KEYS, "wall_s"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in results:
+        cells = {**r["params"], **r["summary"], "wall_s": r["wall_s"]}
+        lines.append("| " + " | ".join(_cell(cells.get(c, "")) for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def run_grid(sweep_path: Path, output_dir: Path, extra: list[str]) -> list[dict[str, Any]]:
+    """Run every grid point offline; write summary.json and summary.md under `output_dir`."""
+    sweep = load_sweep(sweep_path)
+    config = str(sweep.get("program") or "")
+    if not config.endswith(".toml"):
+        raise ConfigError(f"{sweep_path}: `program` must name the prime-rl config (a .toml file)")
+    os.environ["WANDB_MODE"] = "offline"
+    os.environ.setdefault("WANDB_PROJECT", str(sweep.get("project") or "dakota-rl-sweep"))
+    results = []
+    for params in grid(sweep):
+        started = time.perf_counter()
+        try:
+            summary = summarize(train_once(config, params, extra, output_dir))
+        except (RuntimeError, ConfigError) as err:
+            summary = {"status": f"failed: {err}"}
+        results.append(
+            {"params": params, "summary": summary, "wall_s": round(time.perf_counter() - started, 1)}
+        )
+        print(f"sweep: {run_name(params)} → {summary}", flush=True)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "summary.json").write_text(json.dumps(results, indent=2))
+    (output_dir / "summary.md").write_text(table(results) + "\n")
+    print(table(results))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dakota_rl.sweep", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("run", help="one grid point (what `wandb agent` calls)")
+    one.add_argument("config")
+    local = sub.add_parser("grid", help="the whole grid locally, W&B offline, summary table at the end")
+    local.add_argument("sweep", type=Path)
+    local.add_argument("--output-dir", type=Path, default=Path("outputs/sweep"))
+    args, rest = parser.parse_known_args(argv)
+    try:
+        if args.command == "run":
+            params, extra = parse_agent_args(rest)
+            train_once(args.config, params, extra, None)
+        else:
+            run_grid(args.sweep, args.output_dir, [t for t in rest if t != "--"])
+    except (ConfigError, RuntimeError) as err:
+        print(f"sweep: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

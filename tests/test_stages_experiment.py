@@ -1,0 +1,84 @@
+"""Stage tables (base → SFT → GRPO) and the GRPO-vs-SFT analysis, from per-task rows scored by the real scorer."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from dakota_rl.backends.local.heldout import HeldoutEval, write_rows
+from dakota_rl.config import ConfigError
+from dakota_rl.envs import load_env
+from dakota_rl.experiment import load_experiment
+from dakota_rl.experiment_report import analyse, write_experiment_report
+from dakota_rl.stages import stage_report
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    """Rows for 40 held-out tasks answered three ways: no tags, gold on even tasks, gold everywhere."""
+    env = load_env("dakota_grammar_translation")
+    heldout = HeldoutEval(env, env.load_tasks("heldout")[:40], tmp_path_factory.mktemp("e"))
+    answers = {
+        "none": [("I do not know", False) for _ in heldout.tasks],
+        "half": [
+            (f"<answer>{t['answer']}</answer>" if i % 2 == 0 else "<answer>x</answer>", False)
+            for i, t in enumerate(heldout.tasks)
+        ],
+        "gold": [(f"<answer>{t['answer']}</answer>", False) for t in heldout.tasks],
+    }
+    return {name: heldout.score(texts) for name, texts in answers.items()}
+
+
+def test_stage_report_pairs_stages_and_says_what_changed(scored, tmp_path):
+    for name, label in (("none", "base"), ("half", "step_000000"), ("gold", "step_000020")):
+        write_rows(scored[name], tmp_path / "eval" / f"{label}.jsonl")
+    table, text = stage_report(tmp_path)
+    assert list(table["stages"]) == ["base", "after SFT", "after GRPO"] and table["n"] == 40
+    assert table["stages"]["base"]["format_ok"][0] == 0.0
+    sft = table["changes"]["after SFT − base"]
+    assert sft["format_ok"][1] > 0 and sft["exact"][0] == pytest.approx(0.5)
+    grpo = table["changes"]["after GRPO − after SFT"]["exact"]
+    assert grpo[0] == pytest.approx(0.5) and grpo[1] > 0
+    assert "SFT raised the held-out reward" in text and "| after GRPO |" in text
+
+
+def test_experiment_analysis_pools_seeds_per_task(scored, tmp_path):
+    eval_dir = tmp_path / "eval"
+    files = {
+        "warmup": "half",
+        "seed_0_sft": "half",
+        "seed_1_sft": "none",
+        "seed_0_grpo": "gold",
+        "seed_1_grpo": "half",
+    }
+    for label, name in files.items():
+        write_rows(scored[name], eval_dir / f"{label}.jsonl")
+    a = analyse(eval_dir, [0, 1])
+    pooled = [
+        (g["total"] + h["total"]) / 2 - (h["total"] + n["total"]) / 2
+        for g, h, n in zip(scored["gold"], scored["half"], scored["none"], strict=True)
+    ]
+    assert a["grpo_minus_sft"]["total"][0] == pytest.approx(sum(pooled) / len(pooled))
+    assert sum(f["n"] for f in a["per_family"].values()) == 40
+    assert a["per_seed"][0]["exact"][0] == pytest.approx(0.5)
+    cfg = load_experiment(["@", "configs/experiments/grpo_vs_sft.toml", "--seeds", "0", "1", "--steps", "3"])
+    settings = SimpleNamespace(
+        model="m",
+        batch_size=16,
+        group_size=4,
+        lr=5e-6,
+        local=SimpleNamespace(sft=SimpleNamespace(lr=5e-5), kl_beta=0.0),
+    )
+    write_experiment_report(tmp_path, cfg, settings, {"total": 1.0})
+    report = json.loads((tmp_path / "report" / "experiment.json").read_text())
+    assert report["config"]["steps"] == 3 and (tmp_path / "report" / "experiment.png").stat().st_size > 1000
+    assert "GRPO raised the held-out reward" in (tmp_path / "report" / "experiment.md").read_text()
+
+
+def test_experiment_config_errors_are_one_line(tmp_path):
+    with pytest.raises(ConfigError, match="steps"):
+        load_experiment(["@", "configs/experiments/grpo_vs_sft.toml", "--steps", "0"])
+    with pytest.raises(ConfigError, match="unknown|extra|Extra"):
+        load_experiment(["@", "configs/experiments/grpo_vs_sft.toml", "--stepz", "3"])
