@@ -76,6 +76,13 @@ def test_one_typed_tree_for_every_config_file():
     for path in [*sorted((REPO / "configs").glob("*.toml")), *sorted((REPO / "configs").glob("*/*.toml"))]:
         if path.name.startswith("inference"):
             continue
+        if path.parent.name == "experiments":  # an [experiment] table, read by `prime-rl experiment`
+            from dakota_rl.experiment import load_experiment
+
+            experiment = load_experiment(["@", str(path)])
+            for layer in experiment.configs:
+                assert isinstance(load_config(["@", str(REPO / layer)]).config, RunConfig), layer
+            continue
         assert isinstance(load_config(["@", str(path)]).config, RunConfig), path
 
 
