@@ -37,7 +37,11 @@ def test_vf_eval_end_to_end(tmp_path):
 
     with ScriptedOpenAI(reply) as server:
         episodes = run_vf_eval(
-            "dakota_grammar_translation", server.base_url, tmp_path / "out", N_TASKS, ROLLOUTS,
+            "dakota_grammar_translation",
+            server.base_url,
+            tmp_path / "out",
+            N_TASKS,
+            ROLLOUTS,
             ["--env.taskset.split", "heldout"],
         )
         requests = list(server.requests)

@@ -18,15 +18,26 @@ def env():
 
 def rollout(env, task, text, truncated=False):
     scores = env.score(text, task, truncated)
-    return Rollout(task_id=task["id"], groups={k: task[k] for k in env.group_keys}, completion=text,
-                   truncated=truncated, scores=scores, components=env.component_values(scores),
-                   total=float(scores.total), recorded_total=float(scores.total))
+    return Rollout(
+        task_id=task["id"],
+        groups={k: task[k] for k in env.group_keys},
+        completion=text,
+        truncated=truncated,
+        scores=scores,
+        components=env.component_values(scores),
+        total=float(scores.total),
+        recorded_total=float(scores.total),
+    )
 
 
 def test_summary_counts_exact_format_truncation_and_pass_at_k(env):
     a, b = env.load_tasks("heldout")[:2]
-    rows = [rollout(env, a, f"<answer>{a['answer']}</answer>"), rollout(env, a, "no tags here"),
-            rollout(env, b, "<answer>zzz</answer>"), rollout(env, b, "<answer>zz", truncated=True)]
+    rows = [
+        rollout(env, a, f"<answer>{a['answer']}</answer>"),
+        rollout(env, a, "no tags here"),
+        rollout(env, b, "<answer>zzz</answer>"),
+        rollout(env, b, "<answer>zz", truncated=True),
+    ]
     s = summarize(rows, env, rollouts=2)
     assert s["n"] == 4 and s["tasks"] == 2
     assert s["exact"] == 0.25
@@ -53,9 +64,11 @@ def test_two_checkpoints_side_by_side(env, tmp_path):
 
 def test_failed_rollouts_fail_loudly():
     with pytest.raises(EvalFailed, match="1/2 rollouts failed; first: upstream stream ended"):
-        check_episodes([
-            {"ok": True, "errors": [], "traces": [{"ok": True, "errors": [], "calls": []}]},
-            {"ok": False, "errors": ["upstream stream ended before its terminal event"], "traces": []},
-        ])
+        check_episodes(
+            [
+                {"ok": True, "errors": [], "traces": [{"ok": True, "errors": [], "calls": []}]},
+                {"ok": False, "errors": ["upstream stream ended before its terminal event"], "traces": []},
+            ]
+        )
     with pytest.raises(EvalFailed, match="no episodes"):
         check_episodes([])

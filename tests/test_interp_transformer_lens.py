@@ -18,7 +18,7 @@ def test_bridge_entropies_equal_hf_hooks(tiny_qwen3: Path):
     from dakota_interp.tl_bridge import entropy_via_bridge, load_bridge
 
     model, tok = load(str(tiny_qwen3))
-    task = {"prompt": "Dakota verb: ḳu (to give).\nInflect it for: subject \"we\" (more than two)."}
+    task = {"prompt": 'Dakota verb: ḳu (to give).\nInflect it for: subject "we" (more than two).'}
     encs = [encode(tok, chat_text(tok, task)), encode(tok, chat_text(tok, {"prompt": "Compute 24 + 5."}))]
     ours = torch.tensor(attention.attention_summary(model, encs)["entropy_norm"])
     bridge = load_bridge(str(tiny_qwen3))  # its own model copy: the bridge mutates the model it wraps

@@ -43,9 +43,22 @@ kl_beta = 0.05
 num_train_tasks = 16
 """
 
-CONTRACT_KEYS = {"step", "reward/total", "reward/character", "reward/morphology", "reward/semantic", "kl", "entropy",
-                 "frac_zero_std_groups", "format_fail_rate", "truncated_rate", "exact_rate", "step_time_s", "loss",
-                 "lr"}
+CONTRACT_KEYS = {
+    "step",
+    "reward/total",
+    "reward/character",
+    "reward/morphology",
+    "reward/semantic",
+    "kl",
+    "entropy",
+    "frac_zero_std_groups",
+    "format_fail_rate",
+    "truncated_rate",
+    "exact_rate",
+    "step_time_s",
+    "loss",
+    "lr",
+}
 
 
 @pytest.fixture
@@ -91,8 +104,9 @@ def test_grpo_full_finetune_checkpoints_and_resumes(tmp_path, model_dir):
     assert [r["step"] for r in rows] == [1, 2]
     assert rows[0].keys() >= CONTRACT_KEYS
     for r in rows:
-        weighted = sum(getattr(DEFAULT_WEIGHTS, c) * r[f"reward/{c}"] for c in ("character", "morphology",
-                                                                                   "semantic"))
+        weighted = sum(
+            getattr(DEFAULT_WEIGHTS, c) * r[f"reward/{c}"] for c in ("character", "morphology", "semantic")
+        )
         assert r["reward/total"] == pytest.approx(weighted, abs=1e-5)
         assert 0 <= r["frac_zero_std_groups"] <= 1
     ckpts = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
@@ -103,8 +117,10 @@ def test_grpo_full_finetune_checkpoints_and_resumes(tmp_path, model_dir):
 
     with pytest.raises(ConfigError, match="not empty"):
         train(load_config(["@", str(cfg)]), output_dir=out, run_name="full")
-    assert train(load_config(["@", str(cfg), "--max-steps", "3"]), output_dir=out, run_name="full",
-                 resume=True) == 0
+    assert (
+        train(load_config(["@", str(cfg), "--max-steps", "3"]), output_dir=out, run_name="full", resume=True)
+        == 0
+    )
     assert [r["step"] for r in metrics(run_dir)] == [1, 2, 3]
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["step_3"]
 
@@ -117,8 +133,12 @@ def test_grpo_full_finetune_checkpoints_and_resumes(tmp_path, model_dir):
 
 def test_resume_without_checkpoint_fails_loudly(tmp_path, model_dir):
     with pytest.raises(ConfigError, match="nothing to resume"):
-        train(load_config(["@", str(config(tmp_path, model_dir, 1))]), output_dir=tmp_path / "o", run_name="r",
-              resume=True)
+        train(
+            load_config(["@", str(config(tmp_path, model_dir, 1))]),
+            output_dir=tmp_path / "o",
+            run_name="r",
+            resume=True,
+        )
 
 
 def test_grpo_lora_with_sft_warmup_saves_merged_model_and_adapter(tmp_path, model_dir):

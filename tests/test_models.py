@@ -41,4 +41,4 @@ def test_smollm2_alias_builds_a_working_chat_model_offline():
     messages = [{"role": "user", "content": "What is the capital of France? Answer in one word."}]
     ids = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
     out = model.generate(**ids, max_new_tokens=8, do_sample=False)
-    assert "Paris" in tok.decode(out[0][ids["input_ids"].shape[1]:])
+    assert "Paris" in tok.decode(out[0][ids["input_ids"].shape[1] :])

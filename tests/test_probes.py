@@ -9,8 +9,15 @@ from dakota_grammar_translation.rewards import score
 from dakota_grammar_translation.tasks import load_tasks, tasks_path
 
 REQUIRED_HACKS = {
-    "empty", "prompt_copy", "special_char_spam", "anagram", "gold_in_reasoning", "affix_wrong_stem",
-    "english_for_dakota", "long_answer_with_gold", "gold_repeated",
+    "empty",
+    "prompt_copy",
+    "special_char_spam",
+    "anagram",
+    "gold_in_reasoning",
+    "affix_wrong_stem",
+    "english_for_dakota",
+    "long_answer_with_gold",
+    "gold_repeated",
 }
 REQUIRED_CONTROLS = {"gold", "gold_nfd", "gold_variant_orthography", "gold_other_case"}
 

@@ -40,6 +40,7 @@ def ablate(model: Any, heads: Iterable[Head], means: torch.Tensor | None = None)
                 cut = slice(head * head_dim, (head + 1) * head_dim)
                 z[..., cut] = 0.0 if means is None else means[layer, head].to(z.dtype)
             return (z, *args[1:])
+
         return hook
 
     blocks = layers(model)
@@ -61,6 +62,7 @@ def head_means(model: Any, batch: GoldBatch) -> torch.Tensor:
     def pre_hook(layer: int):
         def hook(_module: Any, args: tuple) -> None:
             sums[layer] += (args[0].float() * real).sum((0, 1))
+
         return hook
 
     handles = [b.self_attn.o_proj.register_forward_pre_hook(pre_hook(i)) for i, b in enumerate(layers(model))]
@@ -107,8 +109,13 @@ def gold_logprob(model: Any, batch: GoldBatch) -> torch.Tensor:
 
 
 @torch.no_grad()
-def proxy_scan(model: Any, batch: GoldBatch, means: torch.Tensor | None = None,
-               heads: Iterable[Head] | None = None, progress: bool = True) -> torch.Tensor:
+def proxy_scan(
+    model: Any,
+    batch: GoldBatch,
+    means: torch.Tensor | None = None,
+    heads: Iterable[Head] | None = None,
+    progress: bool = True,
+) -> torch.Tensor:
     """Mean change in gold log-probability when each head alone is ablated: [layers, heads]
     (negative = the head helps). Only `heads` are measured when given (the rest stay NaN)."""
     from tqdm import tqdm
@@ -166,8 +173,9 @@ def reward(task: Mapping[str, Any], completion: str) -> float:
 
 
 @torch.no_grad()
-def generate_answers(model: Any, tokenizer: Any, tasks: Sequence[Mapping[str, Any]],
-                     max_new_tokens: int = 24) -> list[str]:
+def generate_answers(
+    model: Any, tokenizer: Any, tasks: Sequence[Mapping[str, Any]], max_new_tokens: int = 24
+) -> list[str]:
     """Greedy completions after the answer prefix, returned as `<answer>…</answer>` (the first line of
     what the model wrote, up to its closing tag)."""
     texts = [chat_text(tokenizer, t) for t in tasks]
@@ -179,14 +187,20 @@ def generate_answers(model: Any, tokenizer: Any, tasks: Sequence[Mapping[str, An
         enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
     finally:
         tokenizer.padding_side = side
-    out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
-                         pad_token_id=tokenizer.pad_token_id)
-    raw = tokenizer.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+    out = model.generate(
+        **enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id
+    )
+    raw = tokenizer.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
     return [f"{ANSWER_PREFIX}{r.split('</answer>')[0].split(chr(10))[0].strip()}</answer>" for r in raw]
 
 
-def mean_reward(model: Any, tokenizer: Any, tasks: Sequence[Mapping[str, Any]],
-                heads: Iterable[Head] = (), means: torch.Tensor | None = None) -> tuple[float, list[float]]:
+def mean_reward(
+    model: Any,
+    tokenizer: Any,
+    tasks: Sequence[Mapping[str, Any]],
+    heads: Iterable[Head] = (),
+    means: torch.Tensor | None = None,
+) -> tuple[float, list[float]]:
     """Mean reward of greedy answers with `heads` ablated (none: the intact model), and the per-task list."""
     with ablate(model, list(heads), means):
         answers = generate_answers(model, tokenizer, tasks)
@@ -216,8 +230,15 @@ def dissociation(dakota: torch.Tensor, math: torch.Tensor, k: int = 5) -> dict[s
 
     def top(diff: torch.Tensor) -> list[dict]:
         values, indices = diff.flatten().topk(min(k, diff.numel()))
-        return [{"layer": i // n_heads, "head": i % n_heads, "dakota": float(dakota.flatten()[i]),
-                 "math": float(math.flatten()[i])} for v, i in zip(values.tolist(), indices.tolist(), strict=True)
-                if v > 0]
+        return [
+            {
+                "layer": i // n_heads,
+                "head": i % n_heads,
+                "dakota": float(dakota.flatten()[i]),
+                "math": float(math.flatten()[i]),
+            }
+            for v, i in zip(values.tolist(), indices.tolist(), strict=True)
+            if v > 0
+        ]
 
     return {"dakota_not_math": top(a - b), "math_not_dakota": top(b - a)}

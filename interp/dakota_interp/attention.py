@@ -21,7 +21,7 @@ from dakota_interp.model import Encoded, head_layout, layers
 def token_classes(enc: Encoded) -> dict[str, torch.Tensor]:
     """Boolean masks over the tokens: `dakota_special` (covers a non-ASCII letter), `byte_fragment`,
     `digit` (covers a digit)."""
-    spans = [enc.text[p.start:p.end] for p in enc.pieces]
+    spans = [enc.text[p.start : p.end] for p in enc.pieces]
     return {
         "dakota_special": torch.tensor([any(c.isalpha() and not c.isascii() for c in s) for s in spans]),
         "byte_fragment": torch.tensor([p.fragment for p in enc.pieces]),
@@ -70,16 +70,20 @@ class AttentionRecorder:
         def hook(_module: Any, _args: Any, output: Any) -> None:
             weights = output[1] if isinstance(output, tuple) and len(output) > 1 else None
             if weights is None:
-                raise RuntimeError("attention weights are not returned: load the model with attn_implementation='eager'")
+                raise RuntimeError(
+                    "attention weights are not returned: load the model with attn_implementation='eager'"
+                )
             for b in range(weights.shape[0]):
                 for key, value in pattern_stats(weights[b].detach(), self.classes).items():
                     acc = self.sums.setdefault(key, torch.zeros(self.n_layers, *value.shape))
                     acc[layer] += value
+
         return hook
 
     def __enter__(self) -> AttentionRecorder:
-        self._handles = [layer.self_attn.register_forward_hook(self._hook(i))
-                         for i, layer in enumerate(layers(self.model))]
+        self._handles = [
+            layer.self_attn.register_forward_hook(self._hook(i)) for i, layer in enumerate(layers(self.model))
+        ]
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -57,8 +57,12 @@ def weight_changes(base: Any, other: Any) -> dict[str, Any]:
         mlp[i] = _rel([b - a for a, b in zip(pa, pb, strict=True)], pa)
         params = list(zip(la.parameters(), lb.parameters(), strict=True))
         changed[i] = sum(int((a != b).sum()) for a, b in params) / sum(a.numel() for a, _ in params)
-    return {"head_rel_change": heads.tolist(), "kv_group_rel_change": kv.tolist(),
-            "mlp_rel_change": mlp.tolist(), "changed_fraction": changed.tolist()}
+    return {
+        "head_rel_change": heads.tolist(),
+        "kv_group_rel_change": kv.tolist(),
+        "mlp_rel_change": mlp.tolist(),
+        "changed_fraction": changed.tolist(),
+    }
 
 
 def linear_cka(x: torch.Tensor, y: torch.Tensor) -> float:
@@ -75,8 +79,9 @@ def residuals(model: Any, encoded: Sequence[Encoded]) -> list[torch.Tensor]:
     """Per layer (embeddings first) the residual stream of every token of every prompt: [tokens, hidden]."""
     per_layer: list[list[torch.Tensor]] = []
     for enc in encoded:
-        states = model(input_ids=enc.input_ids, output_hidden_states=True, use_cache=False,
-                       logits_to_keep=1).hidden_states
+        states = model(
+            input_ids=enc.input_ids, output_hidden_states=True, use_cache=False, logits_to_keep=1
+        ).hidden_states
         for i, h in enumerate(states):
             if len(per_layer) <= i:
                 per_layer.append([])
@@ -86,4 +91,6 @@ def residuals(model: Any, encoded: Sequence[Encoded]) -> list[torch.Tensor]:
 
 def cka_per_layer(base: Any, other: Any, encoded: Sequence[Encoded]) -> list[float]:
     """Linear CKA between the two models' residual streams, per layer (index 0 = embeddings)."""
-    return [linear_cka(a, b) for a, b in zip(residuals(base, encoded), residuals(other, encoded), strict=True)]
+    return [
+        linear_cka(a, b) for a, b in zip(residuals(base, encoded), residuals(other, encoded), strict=True)
+    ]

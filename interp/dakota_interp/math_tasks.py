@@ -48,12 +48,19 @@ def _expression(rng: random.Random, difficulty: str) -> tuple[str, int]:
             text = rng.choice([f"{a} * {b} + {c}", f"{a} * {b} - {c}", f"{a} + {c} - {b}"])
         elif difficulty == "hard":
             a, b, c, d = rng.randint(11, 99), rng.randint(11, 99), rng.randint(2, 12), rng.randint(2, 99)
-            text = rng.choice([f"({a} + {b}) * {c} - {d}", f"({a} - {b}) * {c} + {d}", f"{a} * {c} - ({b} + {d})"])
+            text = rng.choice(
+                [f"({a} + {b}) * {c} - {d}", f"({a} - {b}) * {c} + {d}", f"{a} * {c} - ({b} + {d})"]
+            )
         else:
             b, q = rng.randint(2, 12), rng.randint(12, 99)
             a, c, d, e = b * q, rng.randint(101, 999), rng.randint(3, 19), rng.randint(11, 99)
-            text = rng.choice([f"{a} / {b} + {c} - {d} * {e}", f"({c} - {a} / {b}) * {d} + {e}",
-                               f"{c} + {d} * {e} - {a} / {b}"])
+            text = rng.choice(
+                [
+                    f"{a} / {b} + {c} - {d} * {e}",
+                    f"({c} - {a} / {b}) * {d} + {e}",
+                    f"{c} + {d} * {e} - {a} / {b}",
+                ]
+            )
         value = eval(text.replace("/", "//"), {"__builtins__": {}})  # our own digits and operators only
         if value >= 0:
             return text.replace("*", "×").replace("/", "÷"), value
@@ -69,23 +76,29 @@ def _word_problem(rng: random.Random, difficulty: str) -> tuple[str, int, str]:
         return text, a + b, f"{a} + {b}"
     if difficulty == "medium":
         a, b, c = rng.randint(3, 12), rng.randint(3, 12), rng.randint(2, 20)
-        text = (f"{name} buys {a} bags with {b} {item} in each bag, then gives {c} {item} to {other}. "
-                f"How many {item} does {name} have left?")
+        text = (
+            f"{name} buys {a} bags with {b} {item} in each bag, then gives {c} {item} to {other}. "
+            f"How many {item} does {name} have left?"
+        )
         if a * b - c < 0:
             return _word_problem(rng, difficulty)
         return text, a * b - c, f"{a} * {b} - {c}"
     if difficulty == "hard":
         a, b, c, d = rng.randint(4, 15), rng.randint(4, 15), rng.randint(2, 9), rng.randint(2, 30)
-        text = (f"{name} has {a} boxes of {item} and {other} has {b} boxes. Each box holds {c} {item}. "
-                f"They use {d} {item}. How many {item} are left?")
+        text = (
+            f"{name} has {a} boxes of {item} and {other} has {b} boxes. Each box holds {c} {item}. "
+            f"They use {d} {item}. How many {item} are left?"
+        )
         if (a + b) * c - d < 0:
             return _word_problem(rng, difficulty)
         return text, (a + b) * c - d, f"({a} + {b}) * {c} - {d}"
     groups, per = rng.randint(3, 9), rng.randint(12, 40)
     total, extra, price = groups * per, rng.randint(5, 60), rng.randint(2, 9)
-    text = (f"{name} shares {total} {item} equally among {groups} friends. {other} is one of them, adds "
-            f"{extra} {item} to that share and sells the whole lot for {price} dollars each. "
-            f"How many dollars does {other} get?")
+    text = (
+        f"{name} shares {total} {item} equally among {groups} friends. {other} is one of them, adds "
+        f"{extra} {item} to that share and sells the whole lot for {price} dollars each. "
+        f"How many dollars does {other} get?"
+    )
     return text, (total // groups + extra) * price, f"({total} / {groups} + {extra}) * {price}"
 
 
@@ -98,8 +111,15 @@ def make_task(split: str, difficulty: str, family: str, rng: random.Random) -> d
         prompt, value, expression = _word_problem(rng, difficulty)
     steps = sum(expression.count(f" {op} ") for op in "+-*/×÷")
     task_id = "math-" + hashlib.sha256(f"{family}\n{prompt}".encode()).hexdigest()[:12]
-    return {"id": task_id, "split": split, "family": family, "difficulty": difficulty, "prompt": prompt,
-            "answer": str(value), "meta": {"expression": expression, "operations": steps}}
+    return {
+        "id": task_id,
+        "split": split,
+        "family": family,
+        "difficulty": difficulty,
+        "prompt": prompt,
+        "answer": str(value),
+        "meta": {"expression": expression, "operations": steps},
+    }
 
 
 def generate() -> dict[str, list[dict]]:
@@ -137,8 +157,12 @@ def write(out_dir: Path) -> dict:
         (out_dir / name).write_bytes(blob)
         files[name] = hashlib.sha256(blob).hexdigest()
         counts[split] = dict(sorted(Counter(f"{t['difficulty']}/{t['family']}" for t in tasks).items()))
-    manifest = {"generator": "dakota_interp.math_tasks", "generator_version": GENERATOR_VERSION,
-                "counts": counts, "sha256": files}
+    manifest = {
+        "generator": "dakota_interp.math_tasks",
+        "generator_version": GENERATOR_VERSION,
+        "counts": counts,
+        "sha256": files,
+    }
     (out_dir / "math_manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
 
@@ -148,8 +172,11 @@ def check(data_dir: Path = DATA_DIR) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         manifest = write(Path(tmp))
         names = [*manifest["sha256"], "math_manifest.json"]
-        return [n for n in names if not (data_dir / n).is_file()
-                or (data_dir / n).read_bytes() != (Path(tmp) / n).read_bytes()]
+        return [
+            n
+            for n in names
+            if not (data_dir / n).is_file() or (data_dir / n).read_bytes() != (Path(tmp) / n).read_bytes()
+        ]
 
 
 def load_math_tasks(split: str = "heldout") -> list[dict]:
@@ -180,18 +207,28 @@ def score_math(completion: str | None, task: Mapping) -> float:
 
 def _summary(manifest: dict, print_fn: Callable[[str], None] = print) -> None:
     for split, counts in manifest["counts"].items():
-        print_fn(f"{split}: {sum(counts.values())} tasks  " + "  ".join(f"{k}={v}" for k, v in counts.items()))
+        print_fn(
+            f"{split}: {sum(counts.values())} tasks  " + "  ".join(f"{k}={v}" for k, v in counts.items())
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dakota_interp.math_tasks", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="rebuild in a temp dir and compare with the shipped files")
-    parser.add_argument("--out", type=Path, default=DATA_DIR, help="output folder (default: the package data)")
+    parser = argparse.ArgumentParser(
+        prog="python -m dakota_interp.math_tasks", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="rebuild in a temp dir and compare with the shipped files"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DATA_DIR, help="output folder (default: the package data)"
+    )
     args = parser.parse_args(argv)
     if args.check:
         differ = check(args.out)
         if differ:
-            print(f"math tasks differ from a rebuild: {', '.join(differ)}; run python -m dakota_interp.math_tasks")
+            print(
+                f"math tasks differ from a rebuild: {', '.join(differ)}; run python -m dakota_interp.math_tasks"
+            )
             return 1
         print("math tasks: rebuild is byte-identical")
         return 0

@@ -71,8 +71,9 @@ def chat_text(tokenizer: Any, task: Mapping[str, Any]) -> str:
     """The chat-formatted prompt ending in the assistant's answer prefix (thinking disabled where the
     template supports it)."""
     messages = [{"role": "user", "content": user_prompt(task)}]
-    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True,
-                                         enable_thinking=False)
+    text = tokenizer.apply_chat_template(
+        messages, tokenize=False, add_generation_prompt=True, enable_thinking=False
+    )
     return text + ANSWER_PREFIX
 
 
@@ -89,8 +90,10 @@ def encode_with_gold(tokenizer: Any, task: Mapping[str, Any]) -> tuple[Encoded, 
     prefix), so no token straddles the boundary; None when the answer has no tokens."""
     prompt = chat_text(tokenizer, task)
     head = pieces(tokenizer, prompt)
-    tail = [Piece(p.token_id, p.start + len(prompt), p.end + len(prompt), p.fragment)
-            for p in pieces(tokenizer, task["answer"])]
+    tail = [
+        Piece(p.token_id, p.start + len(prompt), p.end + len(prompt), p.fragment)
+        for p in pieces(tokenizer, task["answer"])
+    ]
     if not tail:
         return None
     toks = head + tail

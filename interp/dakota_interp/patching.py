@@ -57,7 +57,9 @@ def minimal_pairs(tokenizer: Any, tasks: Sequence[Mapping[str, Any]], limit: int
     return pairs
 
 
-def _align(tokenizer: Any, a: Mapping[str, Any], b: Mapping[str, Any], affixes: tuple[str, str]) -> Pair | None:
+def _align(
+    tokenizer: Any, a: Mapping[str, Any], b: Mapping[str, Any], affixes: tuple[str, str]
+) -> Pair | None:
     ea, eb = encode_with_gold(tokenizer, a), encode_with_gold(tokenizer, b)
     if ea is None or eb is None or ea[1] != eb[1]:
         return None
@@ -92,18 +94,33 @@ def _capture(model: Any, ids: torch.Tensor, register: Callable[[Any, list], Any]
 
 
 def _layer_outputs(model: Any, ids: torch.Tensor) -> list[torch.Tensor]:
-    return _capture(model, ids, lambda block, sink: block.register_forward_hook(
-        lambda _m, _a, out: sink.append((out[0] if isinstance(out, tuple) else out).detach())))
+    return _capture(
+        model,
+        ids,
+        lambda block, sink: block.register_forward_hook(
+            lambda _m, _a, out: sink.append((out[0] if isinstance(out, tuple) else out).detach())
+        ),
+    )
 
 
 def _head_inputs(model: Any, ids: torch.Tensor) -> list[torch.Tensor]:
-    return _capture(model, ids, lambda block, sink: block.self_attn.o_proj.register_forward_pre_hook(
-        lambda _m, args: sink.append(args[0].detach())))
+    return _capture(
+        model,
+        ids,
+        lambda block, sink: block.self_attn.o_proj.register_forward_pre_hook(
+            lambda _m, args: sink.append(args[0].detach())
+        ),
+    )
 
 
 @torch.no_grad()
-def patch_residual(model: Any, clean: torch.Tensor, corrupt: torch.Tensor, targets: tuple[int, int],
-                   groups: Sequence[Sequence[int]]) -> torch.Tensor:
+def patch_residual(
+    model: Any,
+    clean: torch.Tensor,
+    corrupt: torch.Tensor,
+    targets: tuple[int, int],
+    groups: Sequence[Sequence[int]],
+) -> torch.Tensor:
     """Logit difference of the corrupt run with one layer's output at a group of positions taken from the
     clean run: [layers, len(groups)]."""
     cached = _layer_outputs(model, clean)
@@ -111,10 +128,12 @@ def patch_residual(model: Any, clean: torch.Tensor, corrupt: torch.Tensor, targe
     out = torch.zeros(len(blocks), len(groups))
     for layer, block in enumerate(blocks):
         for j, group in enumerate(groups):
+
             def hook(_m: Any, _a: Any, output: Any, layer: int = layer, group: tuple = tuple(group)) -> Any:
                 hidden = (output[0] if isinstance(output, tuple) else output).clone()
                 hidden[:, list(group)] = cached[layer][:, list(group)]
                 return (hidden, *output[1:]) if isinstance(output, tuple) else hidden
+
             handle = block.register_forward_hook(hook)
             try:
                 out[layer, j] = logit_diff(model, corrupt, targets)
@@ -124,8 +143,13 @@ def patch_residual(model: Any, clean: torch.Tensor, corrupt: torch.Tensor, targe
 
 
 @torch.no_grad()
-def patch_heads(model: Any, clean: torch.Tensor, corrupt: torch.Tensor, targets: tuple[int, int],
-                heads: Sequence[tuple[int, int]] | None = None) -> torch.Tensor:
+def patch_heads(
+    model: Any,
+    clean: torch.Tensor,
+    corrupt: torch.Tensor,
+    targets: tuple[int, int],
+    heads: Sequence[tuple[int, int]] | None = None,
+) -> torch.Tensor:
     """Logit difference of the corrupt run with one head's output (all positions) from the clean run:
     [layers, heads]; only `heads` when given (the rest NaN)."""
     n_layers, n_heads, _, head_dim = head_layout(model)
@@ -134,14 +158,15 @@ def patch_heads(model: Any, clean: torch.Tensor, corrupt: torch.Tensor, targets:
     todo = heads if heads is not None else [(i, h) for i in range(n_layers) for h in range(n_heads)]
     for layer, head in todo:
         means = torch.zeros(n_layers, n_heads, clean.shape[1], head_dim)
-        means[layer, head] = cached[layer][0, :, head * head_dim:(head + 1) * head_dim]
+        means[layer, head] = cached[layer][0, :, head * head_dim : (head + 1) * head_dim]
         with ablate(model, [(layer, head)], means):
             out[layer, head] = logit_diff(model, corrupt, targets)
     return out
 
 
-def attribution_patch_heads(model: Any, clean: torch.Tensor, corrupt: torch.Tensor,
-                            targets: tuple[int, int]) -> torch.Tensor:
+def attribution_patch_heads(
+    model: Any, clean: torch.Tensor, corrupt: torch.Tensor, targets: tuple[int, int]
+) -> torch.Tensor:
     """First-order estimate of `patch_heads` for every head from one backward pass on the corrupt run:
     logit_diff(corrupt) + (z_clean − z_corrupt) · ∂logit_diff/∂z, per head: [layers, heads]."""
     n_layers, n_heads, _, head_dim = head_layout(model)
@@ -183,12 +208,21 @@ def patch_pair(model: Any, pair: Pair, exact_heads: int | None = None) -> dict[s
             estimate = normalised(attribution_patch_heads(model, clean, corrupt, targets), c, k)
             screened.append(estimate)
             n_heads = estimate.shape[1]
-            chosen = [(int(i) // n_heads, int(i) % n_heads) for i in estimate.abs().flatten().topk(exact_heads).indices]
+            chosen = [
+                (int(i) // n_heads, int(i) % n_heads)
+                for i in estimate.abs().flatten().topk(exact_heads).indices
+            ]
         heads.append(normalised(patch_heads(model, clean, corrupt, targets, chosen), c, k))
         gaps.append(c - k)
-    result = {"tasks": list(pair.task_ids), "affixes": list(pair.affixes), "differing_positions": differ,
-              "residual_columns": ["differing positions", "last position"], "logit_gap": gaps,
-              "residual": ((resid[0] + resid[1]) / 2).tolist(), "heads": torch.stack(heads).nanmean(0).tolist()}
+    result = {
+        "tasks": list(pair.task_ids),
+        "affixes": list(pair.affixes),
+        "differing_positions": differ,
+        "residual_columns": ["differing positions", "last position"],
+        "logit_gap": gaps,
+        "residual": ((resid[0] + resid[1]) / 2).tolist(),
+        "heads": torch.stack(heads).nanmean(0).tolist(),
+    }
     if screened:
         result["heads_attribution"] = ((screened[0] + screened[1]) / 2).tolist()
     return result

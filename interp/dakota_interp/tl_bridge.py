@@ -23,8 +23,9 @@ def load_bridge(name_or_path: str) -> Any:
     try:
         from transformer_lens.model_bridge import TransformerBridge
     except ImportError:
-        raise UserError("TransformerLens is not installed: pip install 'dakota-rl[interp]' "
-                         "(transformer-lens>=4.3,<5)") from None
+        raise UserError(
+            "TransformerLens is not installed: pip install 'dakota-rl[interp]' (transformer-lens>=4.3,<5)"
+        ) from None
     return TransformerBridge.boot_transformers(resolve(name_or_path), dtype=torch.float32)
 
 
@@ -42,8 +43,8 @@ def entropy_via_bridge(bridge: Any, encoded: Sequence[Encoded]) -> torch.Tensor:
         return pattern
 
     for enc in encoded:
-        bridge.run_with_hooks(enc.input_ids, fwd_hooks=[(lambda name: name.endswith("attn.hook_pattern"), hook)])
+        bridge.run_with_hooks(
+            enc.input_ids, fwd_hooks=[(lambda name: name.endswith("attn.hook_pattern"), hook)]
+        )
         queries += enc.input_ids.shape[1] - 1
     return sums / queries
-
-

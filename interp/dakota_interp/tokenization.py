@@ -40,8 +40,10 @@ def is_byte_fragment(tokenizer: Any, token_id: int) -> bool:
 def pieces(tokenizer: Any, text: str) -> list[Piece]:
     """The tokens of `text` (no special tokens) with character offsets."""
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    return [Piece(i, s, e, is_byte_fragment(tokenizer, i)) for i, (s, e) in
-            zip(enc["input_ids"], enc["offset_mapping"], strict=True)]
+    return [
+        Piece(i, s, e, is_byte_fragment(tokenizer, i))
+        for i, (s, e) in zip(enc["input_ids"], enc["offset_mapping"], strict=True)
+    ]
 
 
 def letter_split(text: str, toks: Sequence[Piece], index: int) -> tuple[str, int]:
@@ -49,7 +51,7 @@ def letter_split(text: str, toks: Sequence[Piece], index: int) -> tuple[str, int
     touching = [p for p in toks if p.start <= index < p.end]
     if len(touching) != 1:
         return "fragments", len(touching)
-    span = text[touching[0].start:touching[0].end].strip()
+    span = text[touching[0].start : touching[0].end].strip()
     return ("whole" if span == text[index] else "merged"), 1
 
 
@@ -87,9 +89,15 @@ def corpus_stats(tokenizer: Any, lines: Sequence[str]) -> dict[str, float]:
     n = sum(len(t) for t in toks)
     frags = sum(p.fragment for t in toks for p in t)
     return {
-        "lines": len(lines), "words": words, "chars": chars, "bytes": nbytes, "tokens": n,
-        "tokens_per_word": n / max(words, 1), "tokens_per_char": n / max(chars, 1),
-        "chars_per_token": chars / max(n, 1), "bytes_per_token": nbytes / max(n, 1),
+        "lines": len(lines),
+        "words": words,
+        "chars": chars,
+        "bytes": nbytes,
+        "tokens": n,
+        "tokens_per_word": n / max(words, 1),
+        "tokens_per_char": n / max(chars, 1),
+        "chars_per_token": chars / max(n, 1),
+        "bytes_per_token": nbytes / max(n, 1),
         "fragment_share": frags / max(n, 1),
     }
 
@@ -142,8 +150,9 @@ def strip_diacritics(text: str) -> str:
     return folded.translate(str.maketrans({"ŋ": "n", "Ŋ": "N", "\u02bc": "'"}))
 
 
-def fertility_report(tokenizer: Any, corpora: dict[str, list[str]], letters: Sequence[str],
-                     dakota_key: str = "dakota") -> dict[str, Any]:
+def fertility_report(
+    tokenizer: Any, corpora: dict[str, list[str]], letters: Sequence[str], dakota_key: str = "dakota"
+) -> dict[str, Any]:
     """Everything the fertility section reports, as plain JSON-able data.
 
     `corpora` maps names (e.g. dakota, english_gloss, math) to lines; NFD (normaliser removed) and
@@ -157,8 +166,11 @@ def fertility_report(tokenizer: Any, corpora: dict[str, list[str]], letters: Seq
     if raw is not None:
         stats["dakota_nfd_no_normalizer"] = corpus_stats(raw, nfd)
     stats["dakota_nfd_with_normalizer"] = corpus_stats(tokenizer, nfd)
-    roundtrip = sum(tokenizer.decode(tokenizer(x, add_special_tokens=False)["input_ids"]) ==
-                    unicodedata.normalize("NFC", x) for x in nfd)
+    roundtrip = sum(
+        tokenizer.decode(tokenizer(x, add_special_tokens=False)["input_ids"])
+        == unicodedata.normalize("NFC", x)
+        for x in nfd
+    )
     return {
         "tokenizer": getattr(tokenizer, "name_or_path", type(tokenizer).__name__),
         "vocab_size": len(tokenizer),
