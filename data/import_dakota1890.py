@@ -1,15 +1,17 @@
 """Import the original Dakota1890 task format into our task schema, dropping what cannot be scored honestly.
 
-    python -m data.import_dakota1890 grammar_tasks_complete_v2.jsonl --out imported.jsonl [--report report.json]
+    python -m data.import_dakota1890 grammar_tasks_complete_v2.jsonl \\
+        --out imported.jsonl [--report report.json]
 
 Input rows are `{"prompt", "answer", "info": {"task_type", "rule_id", "difficulty", "source_pages", ...}}`.
 Prompt and answer are NFC-normalised and put in the canonical orthography. A row is dropped, with its reason
-recorded in the report, when its gold is a placeholder ("[apply first affix]", "[verb] šni"), when the gold can
-be copied from the prompt (circular: in "Examples:", "Note: Example of X", "Pattern:", "Context:", "Gloss:", or
-the rule description that opens the prompt), when a reverse translation's "Dakota" gold is English, or when
-the same prompt has different golds (every row of the group is dropped). Exact duplicates keep their first row.
-A malformed row (not JSON, nested too deeply, `info` not an object, `source_pages` not a list, invalid UTF-8 or
-a lone surrogate) is dropped with its reason and the import goes on.
+recorded in the report, when its gold is a placeholder ("[apply first affix]", "[verb] šni"),
+when the gold can be copied from the prompt (circular: in "Examples:", "Note: Example of X", "Pattern:",
+"Context:", "Gloss:", or the rule description that opens the prompt), when a reverse translation's "Dakota"
+gold is English, or when the same prompt has different golds (every row of the group is dropped). Exact
+duplicates keep their first row. A malformed row (not JSON, nested too deeply, `info` not an object,
+`source_pages` not a list, invalid UTF-8 or a lone surrogate) is dropped with its reason and the import
+goes on.
 """
 
 from __future__ import annotations
@@ -146,7 +148,8 @@ def to_record(row: dict[str, Any], family: str, prompt: str, answer: str, split:
             "rule_ids": [str(info["rule_id"])] if info.get("rule_id") else [],
             "lexeme_ids": [],
             "attested": False,
-            "source": f"Dakota1890 (HarleyCoops/Dakota1890) {info.get('task_type', '?')}; Riggs 1890 pages {pages or '?'}",
+            "source": f"Dakota1890 (HarleyCoops/Dakota1890) {info.get('task_type', '?')}; "
+            f"Riggs 1890 pages {pages or '?'}",
             "review_status": "unverified",
             "gloss": "",
         },

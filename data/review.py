@@ -3,17 +3,18 @@
     python -m data.review export --out review.csv
     python -m data.review import review.csv            # updates data/riggs/lexicon.yaml and rules.yaml
 
-A reviewer fills `verdict` (approved | corrected | rejected, or leaves it empty), `correction` (the right form,
-required for `corrected`) and `comment`. Import updates `review_status`, replaces a corrected form (a lexicon
-entry's `form`; a rule's `operation.form`, or its `description` when the rule has no form) and records the old
-value in `history`; comments go to `notes`. Nothing is ever deleted: rejected entries stay, marked rejected.
-A malformed CSV is refused as a whole with a one-line error naming the row and column.
+A reviewer fills `verdict` (approved | corrected | rejected, or leaves it empty),
+`correction` (the right form, required for `corrected`) and `comment`. Import updates `review_status`,
+replaces a corrected form (a lexicon entry's `form`; a rule's `operation.form`,
+or its `description` when the rule has no form) and records the old value in `history`;
+comments go to `notes`. Nothing is ever deleted: rejected entries stay,
+marked rejected. A malformed CSV is refused as a whole with a one-line error naming the row and column.
 
 Spreadsheet safety: export prefixes a cell that a spreadsheet would run as a formula (leading `=`, `+`, `-`,
 `@`, tab or CR) with `'`, and import strips that one `'` again. Import refuses a correction or comment that
-still looks like a formula (`=`, `+`, `@`, or `-` not followed by a letter as in the suffix `-pi`), any control
-character, a file that is not UTF-8 (Excel's plain "CSV" is Windows-1252: save as "CSV UTF-8"), and an id
-listed twice.
+still looks like a formula (`=`, `+`, `@`, or `-` not followed by a letter as in the suffix `-pi`),
+any control character, a file that is not UTF-8 (Excel's plain "CSV" is Windows-1252: save as "CSV UTF-8"),
+and an id listed twice.
 """
 
 from __future__ import annotations
