@@ -21,7 +21,8 @@ TABLE_PATH = Path(__file__).parent / "data" / "orthography.json"
 TABLE_VERSION = 1
 MODIFIER_APOSTROPHE = "\u02bc"
 INVISIBLE_MARKS = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-"""Zero-width, soft-hyphen and bidi marks: invisible, never part of a Dakota form, removed by `canonicalize`."""
+"""Zero-width, soft-hyphen and bidi marks: invisible, never part of a Dakota form,
+removed by `canonicalize`."""
 
 
 def _nfc(text: str) -> str:
@@ -156,8 +157,9 @@ def canonical_letters() -> list[str]:
 
 
 # -- Riggs ⇄ modern Santee-Sisseton spelling (data/README.md, "Riggs and modern spelling") ------------------
-# One row per correspondence: (Riggs 1852, modern). Riggs writes no aspiration, so modern čh kh ph th (and kȟ pȟ
-# tȟ) all become Riggs's plain letters, and Riggs → modern cannot restore it. Longest modern spelling first.
+# One row per correspondence: (Riggs 1852, modern). Riggs writes no aspiration,
+# so modern čh kh ph th (and kȟ pȟ tȟ) all become Riggs's plain letters,
+# and Riggs → modern cannot restore it. Longest modern spelling first.
 RIGGS_MODERN = (
     ("ċ", "č'"),
     ("ḳ", "k'"),
@@ -192,10 +194,11 @@ def to_modern(text: str) -> str:
 
 
 def to_riggs(text: str) -> str:
-    """Modern Santee-Sisseton letters → Riggs's letters (š → ś, k' → ḳ, kh → k, bd → md, ob → om, …), canonical.
+    """Modern Santee-Sisseton letters → Riggs's letters (š → ś, k' → ḳ, kh → k, bd → md, ob → om, …),
+    canonical.
 
-    An apostrophe after c/č/k/p/t is read as the modern ejective mark (Riggs's ċ ḳ ṗ ṭ); elsewhere it stays the
-    hiatus mark ʼ. Only meant for Dakota text: English "th" would lose its h."""
+    An apostrophe after c/č/k/p/t is read as the modern ejective mark (Riggs's ċ ḳ ṗ ṭ);
+    elsewhere it stays the hiatus mark ʼ. Only meant for Dakota text: English "th" would lose its h."""
     text = _nfc(text)
     pairs: list[tuple[str, str]] = []
     for riggs, modern in RIGGS_MODERN[:4]:

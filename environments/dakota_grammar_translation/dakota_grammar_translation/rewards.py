@@ -45,7 +45,8 @@ RefGrams = tuple[tuple[tuple[str, ...], tuple[tuple[str, int], ...], int], ...]
 
 
 def ref_grams(ref: str) -> RefGrams:
-    """The cached side of chrF: a reference's character n-grams (sacrebleu's extraction, whitespace removed)."""
+    """The cached side of chrF: a reference's character n-grams (sacrebleu's extraction,
+    whitespace removed)."""
     return tuple(
         (
             tuple(g for g, c in grams.items() if c == 1),
@@ -207,9 +208,9 @@ def _count_up_to(text: str, gram: str, limit: int) -> int:
 
 
 def chrf(hyp: str, ref: RefGrams, beta: float = CHRF_BETA) -> float:
-    """Sentence chrF in [0, 1]: sacrebleu's CHRF formula (character n-grams without whitespace, effective-order
-    averaging). Matches are counted per reference n-gram, clipped at its count, so the cost does not grow with
-    the length of a rambling hypothesis."""
+    """Sentence chrF in [0, 1]: sacrebleu's CHRF formula (character n-grams without whitespace,
+    effective-order averaging). Matches are counted per reference n-gram, clipped at its count,
+    so the cost does not grow with the length of a rambling hypothesis."""
     text = "".join(hyp.split())
     avg_precision = avg_recall = 0.0
     orders = 0
@@ -295,8 +296,8 @@ def score_in_orthography(
     truncated: bool = False,
 ) -> Scores:
     """`score`, reading a Dakota answer in Riggs's letters (`riggs`, the default: exactly `score`), in modern
-    Santee-Sisseton spelling converted first (`modern`: k' → ḳ, kh → k, bd → md), or the better of both (`either`).
-    English answers are always scored as they are."""
+    Santee-Sisseton spelling converted first (`modern`: k' → ḳ, kh → k, bd → md),
+    or the better of both (`either`). English answers are always scored as they are."""
     if orthography not in ORTHOGRAPHIES:
         raise ValueError(f"orthography must be one of {', '.join(ORTHOGRAPHIES)}, not {orthography!r}")
     riggs = score(completion, task, weights, truncated=truncated)

@@ -1,4 +1,5 @@
-"""Scoring (pure: no verifiers, torch or TRL). Every trainer, the verifiers Task and the benchmark call `score`.
+"""Scoring (pure: no verifiers, torch or TRL). Every trainer, the verifiers Task and the benchmark call
+`score`.
 
 Modes:
 - `partial` (default): 0 for a format failure, else 0.1 + 0.9 × (fraction of target letters counted exactly).
@@ -19,7 +20,8 @@ RewardMode = Literal["partial", "binary"]
 REWARD_MODES: tuple[str, ...] = ("partial", "binary")
 WELL_FORMED_FLOOR = 0.1
 MAX_COMPLETION_CHARS = 20_000
-"""Longer completions are a format failure without parsing (far beyond any sampled answer; bounds scoring time)."""
+"""Longer completions are a format failure without parsing (far beyond any sampled answer;
+bounds scoring time)."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The parallel corpus: read rows, split them, turn them into translation tasks. Pure (datasets only for hub ids).
+"""The parallel corpus: read rows, split them, turn them into translation tasks. Pure (datasets only for hub
+ids).
 
 A row is either a chat triple `{"messages": [system, user, assistant]}` (the user text is the source, the
 assistant text the target; a `source_pattern` regex can cut the sentence out of an instruction) or a record
@@ -254,9 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"corpus: error: {err}", file=sys.stderr)
         return 2
     print(", ".join(f"{s}: {len(t)} tasks" for s, t in splits.items()))
-    print(
-        f"special letters of {args.language}: {splits['train'][0]['orthography']['special'] if args.corpus_direction == 'into' else '(see out_of tasks)'}"
-    )
+    into = args.corpus_direction == "into"
+    special = splits["train"][0]["orthography"]["special"] if into else "(see out_of tasks)"
+    print(f"special letters of {args.language}: {special}")
     for task in splits["train"][: args.show]:
         print(json.dumps({k: task[k] for k in ("direction", "prompt", "answer")}, ensure_ascii=False))
     return 0

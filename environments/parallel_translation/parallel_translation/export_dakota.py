@@ -1,4 +1,5 @@
-"""Export the embedded default corpus: the Dakota ⇄ English sentence pairs of the Dakota task set, as chat rows.
+"""Export the embedded default corpus: the Dakota ⇄ English sentence pairs of the Dakota task set,
+as chat rows.
 
 Pure and deterministic. The pairs are the `translation` (Dakota → English) and `reverse_translation`
 (English → Dakota) tasks that `python -m data.build` generates from Riggs's grammar (both of its splits);
@@ -41,7 +42,8 @@ def _task_files() -> list[Path]:
 
 
 def _sentence(prompt: str) -> str | None:
-    """The sentence of a "Translate …: SENTENCE" prompt, without the vocabulary line; None for other prompts."""
+    """The sentence of a "Translate …: SENTENCE" prompt, without the vocabulary line;
+    None for other prompts."""
     match = _SENTENCE.match(prompt)
     return match.group(1).strip() if match else None
 
@@ -115,7 +117,7 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--check", action="store_true", help="exit 1 unless the files match a rebuild")
     args = parser.parse_args(argv)
     corpus, manifest = render(build_rows())

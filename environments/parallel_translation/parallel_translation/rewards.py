@@ -1,6 +1,7 @@
 """The multi-signal translation reward. Pure: sacrebleu only, plus an optional learned signal passed in.
 
-    total = w_chrf · chrF++ + w_special · chrF++ · special + w_sanity · chrF++ · sanity [+ w_learned · learned]
+    total = w_chrf · chrF++ + w_special · chrF++ · special + w_sanity · chrF++ · sanity
+            [+ w_learned · learned]
 
 - `chrf`: sentence chrF++ (sacrebleu `CHRF(word_order=2)`) against the best reference, on canonical text;
   1.0 for an exact match (canonical, case-folded, end punctuation stripped).
@@ -75,7 +76,8 @@ class Scores:
 
 
 def parse_answer(completion: str | None) -> str | None:
-    """Reasoning removed; the last closed `<answer>…</answer>` if any, else the whole text; None if empty/open."""
+    """Reasoning removed; the last closed `<answer>…</answer>` if any, else the whole text;
+    None if empty/open."""
     text = _THINK.sub("", completion or "")
     if "<think>" in text:
         return None
