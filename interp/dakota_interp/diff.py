@@ -36,7 +36,8 @@ def check_same_architecture(base: Any, other: Any) -> None:
 
 @torch.no_grad()
 def weight_changes(base: Any, other: Any) -> dict[str, Any]:
-    """Relative weight change per query head, per KV group, per layer MLP; changed-entry fraction per layer."""
+    """Relative weight change per query head, per KV group, per layer MLP;
+    changed-entry fraction per layer."""
     check_same_architecture(base, other)
     n_layers, n_heads, n_kv, head_dim = head_layout(base)
     heads = torch.zeros(n_layers, n_heads)

@@ -227,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         differ = check(args.out)
         if differ:
             print(
-                f"math tasks differ from a rebuild: {', '.join(differ)}; run python -m dakota_interp.math_tasks"
+                f"math tasks differ from a rebuild: {', '.join(differ)}; "
+                "run python -m dakota_interp.math_tasks"
             )
             return 1
         print("math tasks: rebuild is byte-identical")

@@ -248,7 +248,8 @@ def ablation_section(
         + (
             f"all {n_layers * n_heads} heads measured exactly."
             if heads is None
-            else f"all {n_layers * n_heads} heads screened by attribution patching, the {len(heads)} strongest "
+            else f"all {n_layers * n_heads} heads screened by attribution patching, "
+            f"the {len(heads)} strongest "
             f"candidates ({exact} per domain) measured exactly."
         )
     ]
@@ -385,7 +386,8 @@ def patching_section(
         f"- Patching the residual stream at the final position restores more than half of the clean logit "
         f"difference from layer {layer} on."
         if layer is not None
-        else "- Patching the residual stream at the final position never restores half of the logit difference.",
+        else "- Patching the residual stream at the final position never restores half of the "
+        "logit difference.",
         f"- Patching the differing prompt tokens restores {differing[0]:+.2f} of it after layer 0, "
         f"{differing[len(differing) // 2]:+.2f} at mid-depth and {differing[-1]:+.2f} after the last layer"
         + (f" (below half from layer {early} on)." if early is not None and early > 0 else "."),

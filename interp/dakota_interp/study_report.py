@@ -68,7 +68,8 @@ def _ci(x: Sequence[float]) -> str:
 
 def _table(nums: Mapping[str, Any]) -> list[str]:
     head = (
-        "| model | domain | tasks | reward | answer tagged | lens top-1 at output | first top-1 layer | entropy (norm.) | "
+        "| model | domain | tasks | reward | answer tagged | lens top-1 at output | first top-1 layer | "
+        "entropy (norm.) | "
         "sink | content share (I×G) | reasoning share (I×G) | content share (rollout) |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
@@ -79,9 +80,11 @@ def _table(nums: Mapping[str, Any]) -> list[str]:
                 continue
             first = c["lens_first_top1_layer"]
             lines.append(
-                f"| {label} | {domain} | {c['tasks']} | {_ci(c['reward'])} | {100 * c['answer_tagged']:.0f}% | "
+                f"| {label} | {domain} | {c['tasks']} | {_ci(c['reward'])} | "
+                f"{100 * c['answer_tagged']:.0f}% | "
                 f"{100 * (c['lens_final_top1'] or 0):.0f}% | {'–' if first is None else f'{first:.1f}'} | "
-                f"{c['entropy_norm_mean']:.3f} | {c['sink_mass_mean']:.3f} | {_ci(c['input_x_grad_content'])} | "
+                f"{c['entropy_norm_mean']:.3f} | {c['sink_mass_mean']:.3f} | "
+                f"{_ci(c['input_x_grad_content'])} | "
                 f"{_ci(c['input_x_grad_reasoning'])} | {_ci(c['rollout_content'])} |"
             )
     return lines
@@ -103,7 +106,8 @@ def _spans(nums: Mapping[str, Any]) -> list[str]:
 
 
 def _contrasts(results: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Paired-by-task differences: trained (RL, else SFT) − base for models of one training domain, on each task domain."""
+    """Paired-by-task differences: trained (RL, else SFT) − base for models of one training domain,
+    on each task domain."""
     by_cell = {(r["domain"], r["stage"]): r for r in results if r["domain"]}
     lines = []
     for domain in ("dakota", "math"):

@@ -86,7 +86,8 @@ def generate(model: Any, tokenizer: Any, prompt: str, max_new_tokens: int) -> li
 def trace_task(
     model: Any, tokenizer: Any, task: Mapping[str, Any], max_new_tokens: int = 64
 ) -> dict[str, Any]:
-    """Generate on one task and attribute its answer: tokens, span labels, per-token shares and span shares."""
+    """Generate on one task and attribute its answer: tokens, span labels,
+    per-token shares and span shares."""
     prompt = trace_prompt(tokenizer, task)
     enc = tokenizer(prompt, add_special_tokens=False, return_offsets_mapping=True)
     prompt_ids, prompt_offsets = enc["input_ids"], [tuple(o) for o in enc["offset_mapping"]]
