@@ -53,7 +53,8 @@ class SftConfig(BaseConfig):
 
 
 class EvalConfig(BaseConfig):
-    """Held-out evaluation: in the trainer's process every `interval` steps, and through `serve` + `vf-eval`."""
+    """Held-out evaluation: in the trainer's process every `interval` steps,
+    and through `serve` + `vf-eval`."""
 
     interval: int = Field(0, ge=0)
     """In-loop eval every N GRPO steps, plus step 0 and the last step; 0 turns in-loop eval off."""

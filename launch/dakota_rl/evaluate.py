@@ -37,7 +37,8 @@ class EvalSettings(EvalConfig):
     port: int | None = None
     seed: int = 0
     env_options: dict[str, Any] = {}
-    """Taskset options (as in `[orchestrator.train.source.env.taskset]`); the env decides which apply to eval."""
+    """Taskset options (as in `[orchestrator.train.source.env.taskset]`);
+    the env decides which apply to eval."""
 
 
 @dataclass

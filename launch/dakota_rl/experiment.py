@@ -1,6 +1,7 @@
 """`prime-rl experiment`: GRPO versus an SFT control from one warm-up checkpoint, with a paired held-out eval.
 
-1. SFT warm-up from the base model (`warmup_steps`), evaluated (`eval/warmup.jsonl`; the base: `eval/base.jsonl`).
+1. SFT warm-up from the base model (`warmup_steps`), evaluated (`eval/warmup.jsonl`; the base:
+   `eval/base.jsonl`).
 2. For each seed, from the warm-up: arm A continues SFT on training golds, arm B runs GRPO on the env's
    reward; same steps, same prompts per step (`batch_size / group_size`). Each arm's final model is scored on
    the same held-out tasks (`eval/seed_S_sft.jsonl`, `eval/seed_S_grpo.jsonl`); its weights are then deleted.
@@ -265,7 +266,8 @@ def _evaluate(model_path: Path, heldout: Any, label: str) -> None:
         tokenizer.pad_token = tokenizer.eos_token
     _, summary = heldout.run(AutoModelForCausalLM.from_pretrained(model_path), tokenizer, label)
     print(
-        f"[experiment] eval {label}: total={summary['eval/total']:.3f} exact={summary['eval/exact_rate']:.3f} "
+        f"[experiment] eval {label}: total={summary['eval/total']:.3f} "
+        f"exact={summary['eval/exact_rate']:.3f} "
         f"format_fail={summary['eval/format_fail_rate']:.3f}",
         flush=True,
     )

@@ -1,4 +1,5 @@
-"""The GRPO-vs-SFT report: md + json + png under `<run>/report/`, from the experiment's per-task eval files."""
+"""The GRPO-vs-SFT report: md + json + png under `<run>/report/`, from the experiment's per-task eval
+files."""
 
 from __future__ import annotations
 
@@ -83,7 +84,8 @@ def markdown(a: dict[str, Any], cfg: Any, settings: Any, timings: dict[str, floa
     lines = [
         "# GRPO versus an SFT control",
         "",
-        f"{a['n_tasks']} fixed held-out tasks, greedy decoding; seeds {a['seeds']}; each arm {cfg.steps} steps "
+        f"{a['n_tasks']} fixed held-out tasks, greedy decoding; seeds {a['seeds']}; "
+        f"each arm {cfg.steps} steps "
         f"from one {cfg.warmup_steps}-step SFT warm-up of {settings.model}; mean [95% bootstrap CI].",
         "",
         "**Result:** compared with continuing SFT on the same prompts for the same steps, GRPO "

@@ -7,7 +7,8 @@ from pathlib import Path
 
 
 def read_metrics(path: Path) -> list[dict]:
-    """The rows of a metrics.jsonl merged by step (training and eval rows); later values win (after a resume)."""
+    """The rows of a metrics.jsonl merged by step (training and eval rows);
+    later values win (after a resume)."""
     rows: dict[int, dict] = {}
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if line.strip():

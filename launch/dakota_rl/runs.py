@@ -1,4 +1,5 @@
-"""Run folders: where a run lives, how we recognise one of ours, how `--clean` may delete it, one run at a time.
+"""Run folders: where a run lives, how we recognise one of ours, how `--clean` may delete it,
+one run at a time.
 
 - `resolve_run_dir` keeps every run inside its output directory: a name is one plain path component
   (no `..`, `.`, absolute paths or separators) and the resolved folder, symlinks followed, must sit inside.

@@ -70,7 +70,8 @@ def remove_partial_saves(run_dir: Path) -> list[str]:
 
 
 def truncate_metrics(metrics_path: Path, last_step: int) -> int:
-    """Keep only whole `metrics.jsonl` rows with step <= `last_step` (replayed steps log again); rows dropped."""
+    """Keep only whole `metrics.jsonl` rows with step <= `last_step` (replayed steps log again);
+    rows dropped."""
     if not metrics_path.is_file():
         return 0
     lines = metrics_path.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -88,7 +89,8 @@ def truncate_metrics(metrics_path: Path, last_step: int) -> int:
 
 
 def resume_point(run_dir: Path) -> Path | None:
-    """Clean partial saves, pick the newest complete checkpoint and cut metrics back to it; print each choice."""
+    """Clean partial saves, pick the newest complete checkpoint and cut metrics back to it;
+    print each choice."""
     for note in remove_partial_saves(run_dir):
         print(f"resume: {note}")
     start = latest_trainer_state(run_dir)
@@ -110,7 +112,8 @@ def _folder_bytes(folder: Path | None) -> int:
 
 
 def is_disk_full(err: BaseException, run_dir: Path, need: int) -> bool:
-    """ENOSPC as an OSError, as safetensors' error text, or as torch.save's bare RuntimeError on a full disk."""
+    """ENOSPC as an OSError, as safetensors' error text, or as torch.save's bare RuntimeError on a full
+    disk."""
     if isinstance(err, OSError):
         return err.errno in (errno.ENOSPC, errno.EDQUOT)
     text = str(err)
@@ -133,7 +136,8 @@ def _save_sizes(run_dir: Path) -> tuple[int, int]:
 
 @contextmanager
 def disk_full_guard(run_dir: Path) -> Iterator[None]:
-    """Turn a full disk during training into RunFailed: one line naming the path, the space needed and free."""
+    """Turn a full disk during training into RunFailed: one line naming the path,
+    the space needed and free."""
     try:
         yield
     except Exception as err:

@@ -1,9 +1,10 @@
-"""Held-out evaluation inside the trainer's process: a fixed, seeded sample, batched generation, the env's scorer.
+"""Held-out evaluation inside the trainer's process: a fixed, seeded sample, batched generation,
+the env's scorer.
 
-The prompt is built exactly as for training (the env's system prompt through the tokenizer's chat template), the
-completion is scored by `env.score`, and each evaluation writes `<run>/eval/step_NNNNNN.jsonl` (one line per
-task) plus one `eval/…` row in `metrics.jsonl`. `HeldoutCallback` runs it at step 0, every `interval` steps and
-at the last step of a TRL trainer.
+The prompt is built exactly as for training (the env's system prompt through the tokenizer's chat template),
+the completion is scored by `env.score`, and each evaluation writes `<run>/eval/step_NNNNNN.jsonl` (one line
+per task) plus one `eval/…` row in `metrics.jsonl`. `HeldoutCallback` runs it at step 0,
+every `interval` steps and at the last step of a TRL trainer.
 """
 
 from __future__ import annotations
