@@ -6,7 +6,7 @@
 | same id in the local backend / `prime-rl eval --env` | refused only because unknown | refused as not a package name (identifier), exit 2 |
 | list value `["morphology", "--push", "--client.base-url", …]` | became flags after `--no-push` | data in `@ taskset.json`; safety flags last |
 | taskset option key `x --push` | became a flag name | exit 2: not an identifier |
-"""
+"""  # noqa: E501 (markdown table rows)
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@
 | cp1252 (Excel "CSV") file | UnicodeDecodeError traceback | exit 2, one line: save as CSV UTF-8 |
 | export of a form starting `=`/`-` | a live formula cell | `'`-prefixed text, stripped again on import |
 | importer: `info` a string, numeric `source_pages`, lone surrogate, deep nesting, bad bytes | whole file aborted | row dropped with its reason, the rest imported |
-"""
+"""  # noqa: E501 (markdown table rows)
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@
 | `limit = "abc"`, `tier = "hard"` | traceback | exit 2, names the key |
 | `reward_mode = "weird"` | traceback mid-training | exit 2, names `task.reward_mode` |
 | a Latin-1 TOML file | UnicodeDecodeError traceback | exit 2: "not UTF-8" |
-"""
+"""  # noqa: E501 (markdown table rows)
 
 from __future__ import annotations
 

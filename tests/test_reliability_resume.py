@@ -6,7 +6,7 @@
 | kill -9 during the HF save (`step_N.tmp` left) | 90 MB `.tmp` left behind | `.tmp` removed on resume |
 | resume after a kill | metrics.jsonl repeated the replayed steps | each step exactly once |
 | disk full during a save | traceback, disk left full | one line naming the path and size, partial save removed |
-"""
+"""  # noqa: E501 (markdown table rows)
 
 from __future__ import annotations
 
@@ -80,7 +80,8 @@ def kill_when(
     resumed: bool,
     timeout: float = 1200,
 ) -> str:
-    """SIGKILL `proc` mid-save, or at a random moment after its next complete checkpoint; returns what was hit.
+    """SIGKILL `proc` mid-save, or at a random moment after its next complete checkpoint;
+    returns what was hit.
 
     Waits first until the run has started and cleaned what the previous kill left (a leftover partial save is
     not this run's save)."""

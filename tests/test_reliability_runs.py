@@ -1,5 +1,5 @@
-"""Faults the run folder survives: hostile run names, `--clean` on things that are not ours, a mistyped model with
-`--clean`, and two runs launched with the same name at once.
+"""Faults the run folder survives: hostile run names, `--clean` on things that are not ours,
+a mistyped model with `--clean`, and two runs launched with the same name at once.
 
 | case | before | after |
 |---|---|---|

@@ -5,7 +5,7 @@
 | SIGTERM to `prime-rl serve` | server kept running under PID 1, port held | server stopped, port free, exit 130 |
 | SIGHUP to `prime-rl eval` mid-run | server and vf-eval survived | all children gone, port free |
 | SIGKILL to the parent of a child we started | child orphaned | child gets SIGTERM from the kernel (PDEATHSIG) |
-"""
+"""  # noqa: E501 (markdown table rows)
 
 from __future__ import annotations
 
@@ -143,7 +143,8 @@ def test_a_child_dies_when_its_parent_is_killed(tmp_path):
     """The parent starts a sleeping child with our options, then dies by SIGKILL (no cleanup code runs)."""
     code = (
         "import subprocess, sys, time\nfrom dakota_rl.processes import child_options\n"
-        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], **child_options())\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], "
+        "**child_options())\n"
         "print(child.pid, flush=True); time.sleep(120)"
     )
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

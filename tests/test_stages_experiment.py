@@ -1,4 +1,5 @@
-"""Stage tables (base → SFT → GRPO) and the GRPO-vs-SFT analysis, from per-task rows scored by the real scorer."""
+"""Stage tables (base → SFT → GRPO) and the GRPO-vs-SFT analysis, from per-task rows scored by the real
+scorer."""
 
 from __future__ import annotations
 
