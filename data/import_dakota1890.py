@@ -22,7 +22,7 @@ import json
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +183,43 @@ def parse_row(line: str) -> tuple[dict[str, Any], str | None]:
     return row, None
 
 
+def _drop_reason(
+    task_type: str, family: str | None, prompt: str, answer: str, match_key: Callable[[str], str]
+) -> str | None:
+    """Why a parsed row cannot be scored honestly (unknown type, placeholder, circular, English), or None."""
+    if family is None:
+        return f"unknown task_type {task_type!r}"
+    if not answer or PLACEHOLDER.search(answer):
+        return "placeholder gold"
+    reason = circular_reason(prompt, answer, match_key)
+    if reason is None and family == "reverse_translation" and looks_english(answer):
+        reason = "english as dakota"
+    return reason
+
+
+def _dedupe(
+    candidates: list[tuple[int, dict[str, Any]]],
+    drops: list[dict[str, Any]],
+    match_key: Callable[[str], str],
+) -> list[dict[str, Any]]:
+    """The first record of each prompt; duplicates and conflicting groups are appended to `drops`."""
+    groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for lineno, rec in candidates:
+        groups.setdefault(match_key(rec["prompt"].replace("\n", " ")), []).append((lineno, rec))
+    kept: list[dict[str, Any]] = []
+    for group in groups.values():
+        golds = {match_key(rec["answer"]) for _, rec in group}
+        if len(golds) > 1:
+            drops.extend(
+                {"line": n, "reason": "conflicting duplicate", "answer": rec["answer"][:80]}
+                for n, rec in group
+            )
+            continue
+        kept.append(group[0][1])
+        drops.extend({"line": n, "reason": "duplicate"} for n, _ in group[1:])
+    return kept
+
+
 def import_rows(lines: Iterable[str], split: str = "train") -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Records kept and a report {rows, kept, dropped: {reason: n}, rows_dropped: [{line, reason, ...}]}."""
     from dakota_grammar_translation.orthography import canonicalize, match_key
@@ -203,33 +240,12 @@ def import_rows(lines: Iterable[str], split: str = "train") -> tuple[list[dict[s
         prompt = "\n".join(canonicalize(p) for p in row["prompt"].strip().split("\n")).strip()
         prompt = re.sub(r"\n{3,}", "\n\n", prompt)
         answer = canonicalize(row["answer"])
-        reason = None
-        if family is None:
-            reason = f"unknown task_type {task_type!r}"
-        elif not answer or PLACEHOLDER.search(answer):
-            reason = "placeholder gold"
-        else:
-            reason = circular_reason(prompt, answer, match_key)
-            if reason is None and family == "reverse_translation" and looks_english(answer):
-                reason = "english as dakota"
+        reason = _drop_reason(task_type, family, prompt, answer, match_key)
         if reason:
             drops.append({"line": lineno, "reason": reason, "task_type": task_type, "answer": answer[:80]})
             continue
         candidates.append((lineno, to_record(row, family, prompt, answer, split)))
-    groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for lineno, rec in candidates:
-        groups.setdefault(match_key(rec["prompt"].replace("\n", " ")), []).append((lineno, rec))
-    kept: list[dict[str, Any]] = []
-    for group in groups.values():
-        golds = {match_key(rec["answer"]) for _, rec in group}
-        if len(golds) > 1:
-            drops.extend(
-                {"line": n, "reason": "conflicting duplicate", "answer": rec["answer"][:80]}
-                for n, rec in group
-            )
-            continue
-        kept.append(group[0][1])
-        drops.extend({"line": n, "reason": "duplicate"} for n, _ in group[1:])
+    kept = _dedupe(candidates, drops, match_key)
     drops.sort(key=lambda d: d["line"])
     report = {
         "rows": rows,

@@ -112,35 +112,44 @@ def parse_csv(text: str) -> list[dict[str, str]]:
     for n, values in enumerate(reader, 2):
         if not any(v.strip() for v in values):
             continue
-        if len(values) != len(COLUMNS):
-            raise ReviewError(
-                f"row {n}, column {COLUMNS[min(len(values), len(COLUMNS) - 1)]}: expected "
-                f"{len(COLUMNS)} columns, found {len(values)}"
-            )
-        row = {c: v.strip() for c, v in zip(COLUMNS, values, strict=True)}
-        if row["kind"] not in ("lexicon", "rule"):
-            raise ReviewError(f"row {n}, column kind: {row['kind']!r} is not lexicon or rule")
-        if not row["id"]:
-            raise ReviewError(f"row {n}, column id: empty")
-        if (row["kind"], row["id"]) in seen:
-            raise ReviewError(
-                f"row {n}, column id: {row['id']!r} is listed twice (rows {seen[row['kind'], row['id']]} "
-                f"and {n}): keep one verdict per entry"
-            )
-        seen[row["kind"], row["id"]] = n
-        for column in ("correction", "comment"):
-            row[column] = _checked_text(row[column], n, column)
+        row = _checked_row(values, n, seen)
         if not row["verdict"]:
             continue
-        if row["verdict"] not in VERDICTS:
-            raise ReviewError(
-                f"row {n}, column verdict: {row['verdict']!r} is not one of {', '.join(VERDICTS)}"
-            )
-        if row["verdict"] == "corrected" and not row["correction"]:
-            raise ReviewError(f"row {n}, column correction: required when the verdict is corrected")
+        _check_verdict(row, n)
         row["row"] = str(n)
         rows.append(row)
     return rows
+
+
+def _checked_row(values: list[str], n: int, seen: dict[tuple[str, str], int]) -> dict[str, str]:
+    """Row `n` as a dict with checked kind, id and text columns; records its (kind, id) in `seen`."""
+    if len(values) != len(COLUMNS):
+        raise ReviewError(
+            f"row {n}, column {COLUMNS[min(len(values), len(COLUMNS) - 1)]}: expected "
+            f"{len(COLUMNS)} columns, found {len(values)}"
+        )
+    row = {c: v.strip() for c, v in zip(COLUMNS, values, strict=True)}
+    if row["kind"] not in ("lexicon", "rule"):
+        raise ReviewError(f"row {n}, column kind: {row['kind']!r} is not lexicon or rule")
+    if not row["id"]:
+        raise ReviewError(f"row {n}, column id: empty")
+    if (row["kind"], row["id"]) in seen:
+        raise ReviewError(
+            f"row {n}, column id: {row['id']!r} is listed twice (rows {seen[row['kind'], row['id']]} "
+            f"and {n}): keep one verdict per entry"
+        )
+    seen[row["kind"], row["id"]] = n
+    for column in ("correction", "comment"):
+        row[column] = _checked_text(row[column], n, column)
+    return row
+
+
+def _check_verdict(row: dict[str, str], n: int) -> None:
+    """ReviewError unless the verdict is known and a `corrected` verdict carries its correction."""
+    if row["verdict"] not in VERDICTS:
+        raise ReviewError(f"row {n}, column verdict: {row['verdict']!r} is not one of {', '.join(VERDICTS)}")
+    if row["verdict"] == "corrected" and not row["correction"]:
+        raise ReviewError(f"row {n}, column correction: required when the verdict is corrected")
 
 
 def _checked_text(value: str, n: int, column: str) -> str:
