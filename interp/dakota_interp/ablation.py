@@ -150,8 +150,8 @@ def head_input_grads(model: Any, run: Any) -> tuple[list[torch.Tensor], list[tor
 
 
 def attribution_scan(model: Any, batch: GoldBatch, means: torch.Tensor | None = None) -> torch.Tensor:
-    """First-order estimate of `proxy_scan` for every head from one forward and backward pass: [layers,
-    heads]."""
+    """First-order estimate of `proxy_scan` for every head from one forward and backward pass:
+    [layers, heads]."""
     n_layers, n_heads, _, head_dim = head_layout(model)
     zs, grads = head_input_grads(model, lambda m: gold_logprob(m, batch).mean())
     out = torch.zeros(n_layers, n_heads)

@@ -70,8 +70,8 @@ def attribute(model: Any, input_ids: torch.Tensor, answer: Sequence[int]) -> dic
     each > 0) over every position, from one forward and one backward pass.
 
     Returns per-position vectors [T]: `rollout` (mean over answer tokens of the rollout row of the position
-    that predicts each of them), `input_x_grad` (signed), and `answer_logprob` (the summed
-    log-probability)."""
+    that predicts each of them), `input_x_grad` (signed),
+    and `answer_logprob` (the summed log-probability)."""
     if not answer or min(answer) < 1:
         raise ValueError("answer positions must be non-empty and after the first token")
     params = [p for p in model.parameters() if p.requires_grad]

@@ -76,8 +76,8 @@ _DAKOTA_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("stem", re.compile(r"to say \"[^\"]*\": (?P<s>[^\n]*)")),
     ("stem", re.compile(r"(?m)^(?P<s>\S.* → .*)$")),
 )
-"""(span, pattern): the named group `s` of each match is labelled; later rules do not overwrite earlier
-ones."""
+"""(span, pattern): the named group `s` of each match is labelled;
+later rules do not overwrite earlier ones."""
 
 
 def domain_of(task: Mapping[str, Any]) -> str:

@@ -1,5 +1,5 @@
-"""The GRPO-vs-SFT report: md + json + png under `<run>/report/`, from the experiment's per-task eval
-files."""
+"""The GRPO-vs-SFT report: md + json + png under `<run>/report/`,
+from the experiment's per-task eval files."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 CPU (or no vLLM): `transformers serve` through `serve_launcher` (adds `data: [DONE]`),
 with sampling switched on through the served folder's generation_config (`do_sample: true`;
-a request temperature alone never enables it). GPU with vLLM installed:
-`vllm serve`. The model is served under a name printed for `-m`: the checkpoint's path,
+a request temperature alone never enables it). GPU with vLLM installed: `vllm serve`.
+The model is served under a name printed for `-m`: the checkpoint's path,
 or `name` (`prime-rl serve CKPT --name checkpoint` serves CKPT as `checkpoint`,
 so that `vf-eval dakota_grammar_translation -m checkpoint` with PRIME_INFERENCE_URL set evaluates CKPT).
 """
@@ -71,8 +71,8 @@ def free_port() -> int:
 
 
 def sampling_folder(model_dir: Path, scratch: Path) -> Path:
-    """`model_dir` itself when its generation_config samples; else a linked copy whose generation_config
-    does."""
+    """`model_dir` itself when its generation_config samples; else a linked copy
+    whose generation_config does."""
     gen_path = model_dir / "generation_config.json"
     gen = json.loads(gen_path.read_text()) if gen_path.is_file() else {}
     if gen.get("do_sample") is True:
@@ -159,8 +159,8 @@ def serving(
     timeout_s: float = 300,
     name: str | None = None,
 ) -> Iterator[Server]:
-    """Start a server for `checkpoint` (as model `name`, default its path), wait for /health, yield it,
-    stop it."""
+    """Start a server for `checkpoint` (as model `name`, default its path), wait for /health,
+    yield it, stop it."""
     check_model_name(name)
     model_dir = resolve_model(checkpoint).resolve()
     scratch = Path(tempfile.mkdtemp(prefix="dakota-serve-"))

@@ -1,5 +1,5 @@
-"""Scoring (pure: no verifiers, torch or TRL). Every trainer, the verifiers Task and the benchmark call
-`score`.
+"""Scoring (pure: no verifiers, torch or TRL).
+Every trainer, the verifiers Task and the benchmark call `score`.
 
 Modes:
 - `partial` (default): 0 for a format failure, else 0.1 + 0.9 × (fraction of target letters counted exactly).

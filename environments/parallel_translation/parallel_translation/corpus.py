@@ -1,5 +1,5 @@
-"""The parallel corpus: read rows, split them, turn them into translation tasks. Pure (datasets only for hub
-ids).
+"""The parallel corpus: read rows, split them, turn them into translation tasks.
+Pure (datasets only for hub ids).
 
 A row is either a chat triple `{"messages": [system, user, assistant]}` (the user text is the source, the
 assistant text the target; a `source_pattern` regex can cut the sentence out of an instruction) or a record

@@ -66,8 +66,8 @@ def mauve(
     seed: int = 0,
 ) -> dict[str, Any]:
     """MAUVE between model answers and references. `features` = (answer_features, reference_features) skips
-    the featurizer model (e.g. embeddings from a local model); otherwise `featurizer` is loaded from the
-    hub."""
+    the featurizer model (e.g. embeddings from a local model);
+    otherwise `featurizer` is loaded from the hub."""
     try:
         import mauve as mauve_lib
     except ImportError:

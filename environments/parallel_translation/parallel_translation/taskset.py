@@ -25,8 +25,8 @@ SYSTEM_PROMPT = (
 
 
 class TranslationData(vf.TaskData):
-    """One pair in one direction: everything scoring needs travels here (the env server never calls
-    `load()`)."""
+    """One pair in one direction: everything scoring needs travels here
+    (the env server never calls `load()`)."""
 
     answer: str
     """Reference translation."""

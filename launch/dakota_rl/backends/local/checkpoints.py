@@ -112,8 +112,8 @@ def _folder_bytes(folder: Path | None) -> int:
 
 
 def is_disk_full(err: BaseException, run_dir: Path, need: int) -> bool:
-    """ENOSPC as an OSError, as safetensors' error text, or as torch.save's bare RuntimeError on a full
-    disk."""
+    """ENOSPC as an OSError, as safetensors' error text, or as torch.save's bare RuntimeError
+    on a full disk."""
     if isinstance(err, OSError):
         return err.errno in (errno.ENOSPC, errno.EDQUOT)
     text = str(err)
