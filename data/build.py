@@ -302,6 +302,21 @@ def dump_jsonl(records: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
 
 
+def split_counts(
+    splits: dict[str, list[dict[str, Any]]],
+) -> tuple[dict[str, dict[str, dict[str, int]]], dict[str, dict[str, int]]]:
+    """Per split: tasks by family and difficulty, and how many are attested or derived."""
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    attested_counts: dict[str, dict[str, int]] = {}
+    for split, records in splits.items():
+        counts[split] = {f: {d: 0 for d in DIFFICULTIES} for f in FAMILIES}
+        attested_counts[split] = {"attested": 0, "derived": 0}
+        for r in records:
+            counts[split][r["family"]][r["difficulty"]] += 1
+            attested_counts[split]["attested" if r["meta"]["attested"] else "derived"] += 1
+    return counts, attested_counts
+
+
 def build(out_dir: Path, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
     """Generate every output file into `out_dir`; return the manifest."""
     from dakota_grammar_translation.orthography import write_table
@@ -332,14 +347,7 @@ def build(out_dir: Path, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
     splits, dropped = finalise(drafts, grammar, attested, canonicalize, match_key)
     for split, records in splits.items():
         (out_dir / f"tasks_{split}.jsonl").write_text(dump_jsonl(records), encoding="utf-8", newline="\n")
-    counts: dict[str, dict[str, dict[str, int]]] = {}
-    attested_counts: dict[str, dict[str, int]] = {}
-    for split, records in splits.items():
-        counts[split] = {f: {d: 0 for d in DIFFICULTIES} for f in FAMILIES}
-        attested_counts[split] = {"attested": 0, "derived": 0}
-        for r in records:
-            counts[split][r["family"]][r["difficulty"]] += 1
-            attested_counts[split]["attested" if r["meta"]["attested"] else "derived"] += 1
+    counts, attested_counts = split_counts(splits)
     manifest = {
         "generator": "data/build.py",
         "generator_version": GENERATOR_VERSION,

@@ -678,15 +678,7 @@ def sentence_tasks(
     sentence in English with a synonym of a verb (accepted alternatives, with she/it for he)."""
     if any(p is None for p in parts) or not grammar.has(*extra_rules):
         return []
-    form = Form(words=[])
-    for part in parts:
-        assert part is not None
-        form.words.extend(part.words)
-        for r in part.rule_ids:
-            form.use(r)
-        form.affixes.extend(part.affixes)
-    for r in extra_rules:
-        form.use(r)
+    form = _joined_form(parts, extra_rules)
     alternatives = [sentence_case(v) for e in [english, *synonyms] for v in [e, *english_alternatives(e)]]
     english = sentence_case(english)
     alternatives = [a for a in dict.fromkeys(alternatives) if a != english]
@@ -719,26 +711,47 @@ def sentence_tasks(
             text,
         ),
     ]
+    word_order = _word_order_draft(form, english, verb, lexes)
+    if word_order is not None:
+        drafts.append(word_order)
+    return drafts
+
+
+def _joined_form(parts: list[Form | None], extra_rules: list[str]) -> Form:
+    """One sentence form from its parts (words, rules and affixes in order), plus the sentence's own rules."""
+    form = Form(words=[])
+    for part in parts:
+        assert part is not None
+        form.words.extend(part.words)
+        for r in part.rule_ids:
+            form.use(r)
+        form.affixes.extend(part.affixes)
+    for r in extra_rules:
+        form.use(r)
+    return form
+
+
+def _word_order_draft(form: Form, english: str, verb: Lexeme, lexes: list[Lexeme]) -> Draft | None:
+    """The word-order task of 3+ distinct words (shown sorted; reversed if already sorted)."""
+    text = form.text
     words = text.split(" ")
     shuffled = sorted(words)
-    if len(set(words)) == len(words) > 2:
-        if shuffled == words:
-            shuffled.reverse()
-        drafts.append(
-            Draft(
-                "syntax",
-                f'Put these Dakota words in the right order to say "{english}": {", ".join(shuffled)}',
-                text,
-                [],
-                "dakota",
-                form,
-                verb.form,
-                lexes,
-                english,
-                text,
-            )
-        )
-    return drafts
+    if not len(set(words)) == len(words) > 2:
+        return None
+    if shuffled == words:
+        shuffled.reverse()
+    return Draft(
+        "syntax",
+        f'Put these Dakota words in the right order to say "{english}": {", ".join(shuffled)}',
+        text,
+        [],
+        "dakota",
+        form,
+        verb.form,
+        lexes,
+        english,
+        text,
+    )
 
 
 def gloss_meanings(lex: Lexeme) -> list[str]:
