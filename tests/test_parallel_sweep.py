@@ -45,6 +45,9 @@ def test_bad_sweep_files_are_one_line_errors(tmp_path, capsys):
 @pytest.mark.slow
 def test_two_by_two_grid_runs_locally_with_a_summary(tmp_path, tiny_qwen3, monkeypatch):
     monkeypatch.setenv("WANDB_DIR", str(tmp_path))
+    import wandb
+
+    wandb.teardown()  # W&B reads WANDB_DIR once per process: forget what an earlier test's run set up
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(
         f"program: {REPO / 'configs/parallel_lora_grpo.toml'}\nmethod: grid\nparameters:\n"
