@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from dakota_grammar_translation.tasks import DIFFICULTIES, FAMILIES
 from data.grammar import Grammar
 from data.sources import SourceError, load_lexicon, load_rules
 from data.templates import (
@@ -55,8 +56,7 @@ FAMILY_TAG = {
     "syntax": "syn",
     "pattern": "pat",
 }
-DIFFICULTIES = ("easy", "medium", "hard", "advanced")
-FAMILIES = tuple(FAMILY_TAG)
+assert tuple(FAMILY_TAG) == FAMILIES, "FAMILY_TAG must list tasks.FAMILIES in order"
 STATUS_RANK = {"unverified": 0, "unreviewed": 1, "corrected": 2, "approved": 3}
 FAMILY_CAP = {
     "morphology": 3000,

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from dakota_grammar_translation.tasks import DIFFICULTIES
 from data.build import FAMILY_TAG, leaks
 
 FAMILY_OF = {
@@ -40,7 +41,6 @@ FAMILY_OF = {
     "positive_negative_evidence": "pattern",
     "exception_trigger": "pattern",
 }
-DIFFICULTIES = ("easy", "medium", "hard", "advanced")
 PLACEHOLDER = re.compile(r"\[[^\]]*\]")
 SECTION = re.compile(r"^\s*(Examples|Note|Pattern|Context|Gloss)\s*:", re.MULTILINE)
 RULE_PREFIX = "apply this dakota grammar rule:"

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from dakota_rl.backends.prime_rl import PINNED_COMMIT, train
-from dakota_rl.backends.prime_rl.checkout import REPO_ROOT, Checkout, PrimeRLError
+from dakota_rl.backends.prime_rl.checkout import Checkout, PrimeRLError
 from dakota_rl.backends.prime_rl.launcher import slurm_overrides
 from dakota_rl.backends.prime_rl.layout import choose_layout
 from dakota_rl.backends.prime_rl.plan import build_upstream_plan
 from dakota_rl.backends.prime_rl.preflight import Gpu, Machine, preflight, python_imports
 from dakota_rl.config import load_config
+from dakota_rl.paths import REPO_ROOT
 
 CONFIGS = REPO_ROOT / "configs"
 H100 = [Gpu(i, "NVIDIA H100 80GB HBM3", 81559, 80800) for i in range(8)]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from dakota_interp.math_tasks import load_math_tasks
+from dakota_rl.paths import LEXICON
 
-LEXICON = Path(__file__).resolve().parents[2] / "data" / "riggs" / "lexicon.yaml"
 ANSWER_INSTRUCTION = "Put the final answer inside <answer></answer>."
 """Appended to every prompt (Dakota and math alike) so both domains ask for the same answer format."""
 

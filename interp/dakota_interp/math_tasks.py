@@ -21,9 +21,10 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from dakota_grammar_translation.tasks import DIFFICULTIES  # the same four bands as the Dakota tasks
+
 GENERATOR_VERSION = "1"
 DATA_DIR = Path(__file__).parent / "data"
-DIFFICULTIES = ("easy", "medium", "hard", "advanced")
 FAMILIES = ("arithmetic", "word_problem")
 COUNTS = {
     "heldout": {"easy": 438, "medium": 416, "hard": 337, "advanced": 601},

@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from dakota_rl.config import load_config
+from dakota_rl.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 TARGET_RATIO = 1.5
 
 

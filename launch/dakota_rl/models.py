@@ -8,6 +8,7 @@ HF cache (or downloaded when the hub is reachable).
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from pathlib import Path
 
@@ -24,6 +25,18 @@ class ModelNotFoundError(UserError):
 def is_local_alias(name: str) -> bool:
     """True for names only this launcher resolves (not hub ids: vLLM and prime-rl cannot load them)."""
     return "/" not in str(name) and str(name).lower() in SMOLLM2_ALIASES
+
+
+def write_sampling_generation_config(src_dir: Path, out_dir: Path) -> None:
+    """Write `out_dir/generation_config.json`: `src_dir`'s (if any) with `do_sample: true`.
+
+    The one place a checkpoint folder is made to sample: `vf-eval` and prime-rl expect sampling, and a base
+    model's greedy generation config would silently make every rollout of a group the same.
+    """
+    src = src_dir / "generation_config.json"
+    generation = json.loads(src.read_text()) if src.is_file() else {}
+    generation["do_sample"] = True
+    (out_dir / "generation_config.json").write_text(json.dumps(generation, indent=2) + "\n")
 
 
 def cache_dir() -> Path:

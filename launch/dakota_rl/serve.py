@@ -27,7 +27,7 @@ from pathlib import Path
 
 from dakota_rl.config import ConfigError
 from dakota_rl.errors import RunFailed
-from dakota_rl.models import resolve_model
+from dakota_rl.models import resolve_model, write_sampling_generation_config
 from dakota_rl.processes import child_options, stop_group
 
 
@@ -82,8 +82,7 @@ def sampling_folder(model_dir: Path, scratch: Path) -> Path:
     for item in model_dir.iterdir():
         if item.name != "generation_config.json" and not (shadow / item.name).exists():
             (shadow / item.name).symlink_to(item.resolve())
-    gen["do_sample"] = True
-    (shadow / "generation_config.json").write_text(json.dumps(gen, indent=2))
+    write_sampling_generation_config(model_dir, shadow)
     return shadow
 
 

@@ -17,7 +17,14 @@ from pydantic import BaseModel, Field, model_validator
 from verifiers.v1.harnesses.null import NullHarnessConfig
 
 from dakota_grammar_translation.rewards import DEFAULT_WEIGHTS, Scores, Weights, score, score_in_orthography
-from dakota_grammar_translation.tasks import load_tasks, read_tasks, validate_record
+from dakota_grammar_translation.tasks import (
+    DIFFICULTIES,
+    FAMILIES,
+    Split,
+    load_tasks,
+    read_tasks,
+    validate_record,
+)
 
 SYSTEM_PROMPT = (
     "You are learning the Dakota language from Stephen R. Riggs's grammar and dictionary. "
@@ -26,8 +33,8 @@ SYSTEM_PROMPT = (
     "stress accents á é í ó ú, and ʼ for a hiatus."
 )
 
-Family = Literal["morphology", "translation", "reverse_translation", "syntax", "pattern"]
-Difficulty = Literal["easy", "medium", "hard", "advanced"]
+Family = Literal[FAMILIES]  # the vocabulary lives in tasks.py (Contract 1)
+Difficulty = Literal[DIFFICULTIES]
 
 
 class DakotaData(vf.TaskData):
@@ -154,7 +161,7 @@ class DakotaTasksetConfig(vf.TasksetConfig):
     """Which tasks load (`--env.taskset.*`); `system_prompt` (a file) overrides the system prompt."""
 
     task: DakotaTaskConfig = DakotaTaskConfig()
-    split: Literal["train", "heldout", "attested"] = "train"
+    split: Split = "train"
     """Packaged split to load: train, heldout (lexeme-disjoint), or attested (UniMorph Dakota verb forms,
     lemma-disjoint from both; CC BY-SA 3.0)."""
     data_file: Path | None = None

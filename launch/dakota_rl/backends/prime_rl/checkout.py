@@ -14,8 +14,6 @@ PINNED_COMMIT = "559b44772e471d1538537b8805cc77f3824a5e64"
 """prime-rl main @ 559b447 (2026-08-21, version 0.8.0): the config schema our TOMLs are written for."""
 PRIME_RL_URL = "https://github.com/PrimeIntellect-ai/prime-rl.git"
 DEFAULT_DIR = Path("~/.cache/dakota-rl/prime-rl")
-REPO_ROOT = Path(__file__).resolve().parents[4]
-"""The dakota-rl repository (this file is launch/dakota_rl/backends/prime_rl/checkout.py)."""
 
 
 class PrimeRLError(UserError):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dakota_rl.backends.prime_rl.checkout import PrimeRLError
 from dakota_rl.model_card import write_model_card
+from dakota_rl.models import write_sampling_generation_config
 
 BASE_FILES = (
     "config.json",
@@ -149,11 +150,7 @@ def export_step(run_dir: Path, step: int, base_dir: Path, base_model: str, out: 
     for name in BASE_FILES:
         if (base_dir / name).is_file() and name != "generation_config.json":
             shutil.copyfile(base_dir / name, out / name)
-    generation = {}
-    if (base_dir / "generation_config.json").is_file():
-        generation = json.loads((base_dir / "generation_config.json").read_text())
-    generation["do_sample"] = True
-    (out / "generation_config.json").write_text(json.dumps(generation, indent=2) + "\n")
+    write_sampling_generation_config(base_dir, out)
     for src in weights:
         _link_or_copy(src, out / src.name)
     manifest = {

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from dakota_rl.backends.prime_rl.checkout import REPO_ROOT, Checkout, PrimeRLError, default_prime_rl_dir
+from dakota_rl.backends.prime_rl.checkout import Checkout, PrimeRLError, default_prime_rl_dir
 from dakota_rl.backends.prime_rl.layout import Layout, choose_layout
 from dakota_rl.backends.prime_rl.plan import (
     ProcessPlan,
@@ -39,6 +39,7 @@ from dakota_rl.backends.prime_rl.preflight import (
     visible_gpus,
 )
 from dakota_rl.backends.prime_rl.setup import env_dependencies
+from dakota_rl.paths import REPO_ROOT
 
 DEFAULT_INFERENCE_CONFIG = REPO_ROOT / "configs" / "inference_gpu0.toml"
 STOP_GRACE_S = 20.0

@@ -28,11 +28,11 @@ from packaging.utils import canonicalize_name
 from dakota_rl.backends.prime_rl.checkout import (
     PINNED_COMMIT,
     PRIME_RL_URL,
-    REPO_ROOT,
     Checkout,
     PrimeRLError,
     default_prime_rl_dir,
 )
+from dakota_rl.paths import REPO_ROOT
 
 SUBMODULES = ("deps/verifiers", "deps/renderers", "deps/prime-envs", "deps/pydantic-config")
 ENV_DIRS = (
