@@ -48,16 +48,44 @@ def run_demo(
     from dakota_rl.backends.local import run_dir_for, train
     from dakota_rl.backends.local.checkpoints import step_dirs
     from dakota_rl.backends.local.settings import settings_from
-    from dakota_rl.evaluate import EvalSettings, evaluate_checkpoint
-    from dakota_rl.report import write_report
-    from dakota_rl.stages import stage_report
 
     started = time.perf_counter()
     resolved = load_config(tokens)
     settings, _ = settings_from(resolved)
     run_dir, _ = run_dir_for(resolved, output_dir, run_name)
     ev = resolved.local.eval
-    eval_settings = EvalSettings(
+    eval_settings = _eval_settings(resolved, settings)
+    if dry_run:
+        return train(resolved, dry_run=True, output_dir=output_dir, run_name=run_name)
+    _check_run_dir(run_dir, resume=resume, clean=clean)
+    results: dict[str, dict] = {}
+    timings: dict[str, float] = {}
+    scratch = Path(tempfile.mkdtemp(prefix="dakota-demo-"))
+    if ev.before:
+        results["before"] = _timed_eval(settings.model, eval_settings, scratch / "before", timings, "before")
+    train(resolved, output_dir=output_dir, run_name=run_name, resume=resume, clean=clean)
+    _keep_before_eval(scratch, run_dir, keep=ev.before)
+    final = step_dirs(run_dir / "checkpoints")[-1][1]
+    if ev.after:
+        results["after"] = _timed_eval(final, eval_settings, run_dir / "vf-eval" / "after", timings, "after")
+    timings["total"] = time.perf_counter() - started
+    _write_demo_report(
+        run_dir,
+        f"prime-rl demo: {settings.model} on {settings.env_id}",
+        resolved.local.seed,
+        final,
+        timings,
+        results,
+    )
+    return 0
+
+
+def _eval_settings(resolved, settings):
+    """The serve + vf-eval settings of `[local.eval]`, on the run's env and seed."""
+    from dakota_rl.evaluate import EvalSettings
+
+    ev = resolved.local.eval
+    return EvalSettings(
         env_id=settings.env_id,
         num_examples=ev.num_examples,
         rollouts=ev.rollouts,
@@ -66,34 +94,45 @@ def run_demo(
         seed=resolved.local.seed,
         env_options=settings.env_options,
     )
-    if dry_run:
-        return train(resolved, dry_run=True, output_dir=output_dir, run_name=run_name)
+
+
+def _check_run_dir(run_dir: Path, *, resume: bool, clean: bool) -> None:
+    """A ConfigError for --resume with --clean, or for a non-empty run directory without either."""
     if resume and clean:
         raise ConfigError("--resume and --clean contradict each other: pick one")
     if run_dir.exists() and any(run_dir.iterdir()) and not (resume or clean):
         raise ConfigError(
             f"run directory {run_dir} is not empty: pass --resume to continue or --clean to overwrite"
         )
-    results: dict[str, dict] = {}
-    timings: dict[str, float] = {}
-    scratch = Path(tempfile.mkdtemp(prefix="dakota-demo-"))
-    if ev.before:
-        t = time.perf_counter()
-        results["before"] = evaluate_checkpoint(settings.model, eval_settings, scratch / "before")
-        timings["vf-eval before"] = time.perf_counter() - t
-    train(resolved, output_dir=output_dir, run_name=run_name, resume=resume, clean=clean)
-    if ev.before:
+
+
+def _timed_eval(model, eval_settings, out: Path, timings: dict[str, float], label: str) -> dict:
+    """Serve + vf-eval `model` into `out`, recording its wall time as `vf-eval <label>`."""
+    from dakota_rl.evaluate import evaluate_checkpoint
+
+    t = time.perf_counter()
+    result = evaluate_checkpoint(model, eval_settings, out)
+    timings[f"vf-eval {label}"] = time.perf_counter() - t
+    return result
+
+
+def _keep_before_eval(scratch: Path, run_dir: Path, *, keep: bool) -> None:
+    """Move the before-training eval out of scratch into `<run>/vf-eval/before` (the run may have been
+    cleaned meanwhile), then drop scratch."""
+    if keep:
         shutil.rmtree(run_dir / "vf-eval" / "before", ignore_errors=True)
         shutil.move(scratch / "before", run_dir / "vf-eval" / "before")
     shutil.rmtree(scratch, ignore_errors=True)
-    final = step_dirs(run_dir / "checkpoints")[-1][1]
-    if ev.after:
-        t = time.perf_counter()
-        results["after"] = evaluate_checkpoint(final, eval_settings, run_dir / "vf-eval" / "after")
-        timings["vf-eval after"] = time.perf_counter() - t
-    timings["total"] = time.perf_counter() - started
-    title = f"prime-rl demo: {settings.model} on {settings.env_id}"
-    staged = stage_report(run_dir, seed=resolved.local.seed)
+
+
+def _write_demo_report(
+    run_dir: Path, title: str, seed: int, final: Path, timings: dict[str, float], results: dict[str, dict]
+) -> None:
+    """`<run>/report/report.md` (stage table, run files, stage times) and `report.json`; print the report."""
+    from dakota_rl.report import write_report
+    from dakota_rl.stages import stage_report
+
+    staged = stage_report(run_dir, seed=seed)
     body = [f"# {title}", ""] + ([staged[1]] if staged else ["(in-loop eval off: set [local.eval] interval)"])
     body += [
         "",
@@ -120,4 +159,3 @@ def run_demo(
     )
     print((out / "report.md").read_text())
     print(f"report: {out / 'report.md'}")
-    return 0

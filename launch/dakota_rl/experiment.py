@@ -104,30 +104,61 @@ def load_experiment(tokens: list[str]) -> ExperimentConfig:
 
 def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False) -> dict[str, Any]:
     """Run the warm-up, both arms for every seed, and the report; returns the report's JSON."""
-    from dakota_rl.backends.local.heldout import HeldoutEval, heldout_sample
     from dakota_rl.backends.local.settings import settings_from
     from dakota_rl.envs import load_env
-    from dakota_rl.models import resolve_model
 
-    if run_dir.exists() and any(run_dir.iterdir()):
-        if not clean:
-            raise ConfigError(f"run directory {run_dir} is not empty: pass --clean to overwrite")
-        shutil.rmtree(run_dir)
+    _clear_run_dir(run_dir, clean=clean)
     resolved = load_config([tok for path in cfg.configs for tok in ("@", path)])
     settings, _ = settings_from(resolved)
     env = load_env(settings.env_id, settings.env_options)
     tasks = env.load_tasks("train")[: settings.local.num_train_tasks or None]
+    heldout = _experiment_heldout(cfg, settings, env, run_dir)
+    if cfg.from_run:
+        return _control_for_run(cfg, Path(cfg.from_run), run_dir, settings, env, tasks, heldout)
+    started, timings = time.perf_counter(), {}
+    warm = _warm_up(cfg, settings, env, tasks, run_dir, heldout, timings)
+    for seed in cfg.seeds:
+        _run_arms(cfg, seed, settings, env, tasks, warm, run_dir, heldout, timings)
+    timings["total"] = time.perf_counter() - started
+    from dakota_rl.experiment_report import write_experiment_report
+
+    return write_experiment_report(run_dir, cfg, settings, timings)
+
+
+def _clear_run_dir(run_dir: Path, *, clean: bool) -> None:
+    """Remove a non-empty run directory with `clean`; otherwise refuse it."""
+    if run_dir.exists() and any(run_dir.iterdir()):
+        if not clean:
+            raise ConfigError(f"run directory {run_dir} is not empty: pass --clean to overwrite")
+        shutil.rmtree(run_dir)
+
+
+def _experiment_heldout(cfg: ExperimentConfig, settings: Any, env: Any, run_dir: Path) -> Any:
+    """The held-out evaluator every stage is scored with: `eval_tasks` tasks drawn with `eval_seed`."""
+    from dakota_rl.backends.local.heldout import HeldoutEval, heldout_sample
+
     ev = settings.local.eval
-    heldout = HeldoutEval(
+    return HeldoutEval(
         env,
         heldout_sample(env, cfg.eval_tasks, cfg.eval_seed),
         run_dir / "eval",
         max_tokens=ev.max_tokens,
         batch_size=ev.batch_size,
     )
-    if cfg.from_run:
-        return _control_for_run(cfg, Path(cfg.from_run), run_dir, settings, env, tasks, heldout)
-    started, timings = time.perf_counter(), {}
+
+
+def _warm_up(
+    cfg: ExperimentConfig,
+    settings: Any,
+    env: Any,
+    tasks: list,
+    run_dir: Path,
+    heldout: Any,
+    timings: dict[str, float],
+) -> Path:
+    """The shared warm-up SFT from the base model (base evaluated first), then its eval; the warm model."""
+    from dakota_rl.models import resolve_model
+
     warm = _timed(
         timings,
         "warm-up SFT (with base eval)",
@@ -143,36 +174,38 @@ def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False)
         ),
     )
     _timed(timings, "warm-up eval", lambda: _evaluate(warm, heldout, "warmup"))
-    prompts_per_step = settings.batch_size // settings.group_size
-    for seed in cfg.seeds:
-        arm = settings.model_copy(update={"local": settings.local.model_copy(update={"seed": seed})})
-        folder = run_dir / f"seed_{seed}"
-        sft_model = _timed(
-            timings,
-            f"seed {seed}: SFT arm",
-            lambda a=arm, f=folder: _sft(a, env, tasks, warm, f / "sft", cfg.steps, prompts_per_step, None),
-        )
-        _timed(
-            timings,
-            f"seed {seed}: SFT arm eval",
-            lambda m=sft_model, s=seed: _evaluate(m, heldout, f"seed_{s}_sft"),
-        )
-        grpo_model = _timed(
-            timings,
-            f"seed {seed}: GRPO arm",
-            lambda a=arm, f=folder: _grpo(a, env, warm, f / "grpo", cfg.steps),
-        )
-        _timed(
-            timings,
-            f"seed {seed}: GRPO arm eval",
-            lambda m=grpo_model, s=seed: _evaluate(m, heldout, f"seed_{s}_grpo"),
-        )
-        for path in (sft_model, grpo_model.parent):
-            shutil.rmtree(path, ignore_errors=True)
-    timings["total"] = time.perf_counter() - started
-    from dakota_rl.experiment_report import write_experiment_report
+    return warm
 
-    return write_experiment_report(run_dir, cfg, settings, timings)
+
+def _run_arms(
+    cfg: ExperimentConfig,
+    seed: int,
+    settings: Any,
+    env: Any,
+    tasks: list,
+    warm: Path,
+    run_dir: Path,
+    heldout: Any,
+    timings: dict[str, float],
+) -> None:
+    """One seed: the SFT arm and the GRPO arm from the warm model, each evaluated; then their weights go."""
+    prompts_per_step = settings.batch_size // settings.group_size
+    arm = settings.model_copy(update={"local": settings.local.model_copy(update={"seed": seed})})
+    folder = run_dir / f"seed_{seed}"
+    sft_model = _timed(
+        timings,
+        f"seed {seed}: SFT arm",
+        lambda: _sft(arm, env, tasks, warm, folder / "sft", cfg.steps, prompts_per_step, None),
+    )
+    _timed(timings, f"seed {seed}: SFT arm eval", lambda: _evaluate(sft_model, heldout, f"seed_{seed}_sft"))
+    grpo_model = _timed(
+        timings, f"seed {seed}: GRPO arm", lambda: _grpo(arm, env, warm, folder / "grpo", cfg.steps)
+    )
+    _timed(
+        timings, f"seed {seed}: GRPO arm eval", lambda: _evaluate(grpo_model, heldout, f"seed_{seed}_grpo")
+    )
+    for path in (sft_model, grpo_model.parent):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _control_for_run(

@@ -30,37 +30,18 @@ def sft_warmup(
     """
     from datasets import Dataset
     from transformers import AutoTokenizer
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTTrainer
 
     cfg = settings.local.sft
-    needed = (steps or cfg.steps) * (batch_size or cfg.batch_size)
+    steps, batch_size = steps or cfg.steps, batch_size or cfg.batch_size
+    needed = steps * batch_size
     if len(tasks) > needed:  # tokenise only the examples the steps can reach, drawn with the run's seed
         tasks = random.Random(settings.local.seed).sample(tasks, needed)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    rows = [
-        {
-            "prompt": prompt_messages(env, t),
-            "completion": [{"role": "assistant", "content": env.gold_completion(t)}],
-        }
-        for t in tasks
-    ]
-    use_cpu = settings.local.device == "cpu" or (settings.local.device == "auto" and not _cuda())
-    args = SFTConfig(
-        output_dir=str(out_dir / "trainer"),
-        max_steps=steps or cfg.steps,
-        learning_rate=cfg.lr,
-        per_device_train_batch_size=batch_size or cfg.batch_size,
-        logging_steps=1,
-        save_strategy="no",
-        report_to=[],
-        seed=settings.local.seed,
-        use_cpu=use_cpu,
-        bf16=not use_cpu,
-        max_length=settings.seq_len,
-        gradient_checkpointing=settings.local.gradient_checkpointing,
-    )
+    rows = _sft_rows(env, tasks)
+    args = _sft_config(settings, out_dir, steps, batch_size)
     peft_config = peft_lora_config(settings)
     trainer = SFTTrainer(
         model=str(model_path),
@@ -71,7 +52,43 @@ def sft_warmup(
         callbacks=[_base_eval_callback(heldout, tokenizer)] if heldout is not None else None,
     )
     trainer.train()
-    model = trainer.model
+    return _save_merged(trainer.model, tokenizer, out_dir)
+
+
+def _sft_rows(env: EnvSpec, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One conversational (prompt, gold completion) example per task."""
+    return [
+        {
+            "prompt": prompt_messages(env, t),
+            "completion": [{"role": "assistant", "content": env.gold_completion(t)}],
+        }
+        for t in tasks
+    ]
+
+
+def _sft_config(settings: LocalTrainSettings, out_dir: Path, steps: int, batch_size: int) -> Any:
+    """TRL's SFTConfig: `[local.sft]`'s lr, the run's seed and device, no saving or reporting mid-run."""
+    from trl import SFTConfig
+
+    use_cpu = settings.local.device == "cpu" or (settings.local.device == "auto" and not _cuda())
+    return SFTConfig(
+        output_dir=str(out_dir / "trainer"),
+        max_steps=steps,
+        learning_rate=settings.local.sft.lr,
+        per_device_train_batch_size=batch_size,
+        logging_steps=1,
+        save_strategy="no",
+        report_to=[],
+        seed=settings.local.seed,
+        use_cpu=use_cpu,
+        bf16=not use_cpu,
+        max_length=settings.seq_len,
+        gradient_checkpointing=settings.local.gradient_checkpointing,
+    )
+
+
+def _save_merged(model: Any, tokenizer: Any, out_dir: Path) -> Path:
+    """Merge the LoRA adapter (if any) into the weights; save model and tokenizer to `<out_dir>/model`."""
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
     out_dir.mkdir(parents=True, exist_ok=True)

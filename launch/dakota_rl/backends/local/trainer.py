@@ -159,37 +159,82 @@ def run_grpo(
     settings: LocalTrainSettings, env: EnvSpec, model_path: Path, run_dir: Path, run_name: str, resume: bool
 ) -> Path:
     """Train; return the final checkpoint folder (`<run>/checkpoints/step_N`)."""
-    from transformers import AutoTokenizer
     from trl import GRPOTrainer
 
-    from dakota_rl.backends.local.sft import sft_warmup
-    from dakota_rl.model_card import write_model_card
-    from dakota_rl.plots import plot_training
+    tokenizer = _load_tokenizer(model_path)
+    tasks = _training_tasks(settings, env)
+    heldout = heldout_for(settings, env, run_dir)
+    timings: dict[str, Any] = {}
+    start = resume_point(run_dir) if resume else None
+    if settings.local.sft.steps:
+        model_path = _sft_warm_start(settings, env, tasks, model_path, run_dir, start, heldout, timings)
+    if settings.wandb_project:
+        os.environ.setdefault("WANDB_PROJECT", settings.wandb_project)
+    bank = RewardBank(env, settings.max_completion_tokens, _eos_ids(tokenizer, model_path))
+    funcs, weights = bank.functions()
+    callbacks = _grpo_callbacks(settings, run_dir, tokenizer, heldout)
+    trainer = GRPOTrainer(
+        model=str(model_path),
+        reward_funcs=funcs,
+        args=grpo_config(settings, run_dir, weights, run_name),
+        train_dataset=train_dataset(settings, env, tasks, bank),
+        processing_class=tokenizer,
+        peft_config=peft_lora_config(settings),
+        callbacks=callbacks,
+    )
+    _train_timed(trainer, run_dir, start, heldout, timings)
+    return _save_final(trainer, tokenizer, settings, run_dir)
+
+
+def _load_tokenizer(model_path: Path) -> Any:
+    """The model's tokenizer, padding with EOS when it has no pad token."""
+    from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def _training_tasks(settings: LocalTrainSettings, env: EnvSpec) -> list[dict[str, Any]]:
+    """The env's train split, cut to `num_train_tasks`; a UserError when it is empty."""
     tasks = env.load_tasks("train")
     if settings.local.num_train_tasks:
         tasks = tasks[: settings.local.num_train_tasks]
     if not tasks:
         raise UserError(f"environment {env.id} has no training tasks: check the taskset options")
-    heldout = heldout_for(settings, env, run_dir)
-    timings: dict[str, Any] = {}
-    start = resume_point(run_dir) if resume else None
-    if settings.local.sft.steps:
-        warmed = run_dir / "sft" / "model"
-        if start is not None and (warmed / "config.json").is_file():
-            model_path = warmed
-        elif start is None:
-            started, cpu = time.perf_counter(), time.process_time()
-            model_path = sft_warmup(settings, env, tasks, model_path, run_dir / "sft", heldout=heldout)
-            timings["sft_s"] = time.perf_counter() - started - _eval_seconds(heldout)
-            timings["sft_cpu_s"] = time.process_time() - cpu - _eval_seconds(heldout, cpu=True)
-    if settings.wandb_project:
-        os.environ.setdefault("WANDB_PROJECT", settings.wandb_project)
-    bank = RewardBank(env, settings.max_completion_tokens, _eos_ids(tokenizer, model_path))
-    funcs, weights = bank.functions()
+    return tasks
+
+
+def _sft_warm_start(
+    settings: LocalTrainSettings,
+    env: EnvSpec,
+    tasks: list[dict[str, Any]],
+    model_path: Path,
+    run_dir: Path,
+    start: Path | None,
+    heldout: HeldoutEval | None,
+    timings: dict[str, Any],
+) -> Path:
+    """The model GRPO starts from: the warmed-up one on resume, a fresh SFT warm-up (timed, eval time left
+    out) on a new run, else `model_path` unchanged."""
+    from dakota_rl.backends.local.sft import sft_warmup
+
+    warmed = run_dir / "sft" / "model"
+    if start is not None and (warmed / "config.json").is_file():
+        return warmed
+    if start is None:
+        started, cpu = time.perf_counter(), time.process_time()
+        model_path = sft_warmup(settings, env, tasks, model_path, run_dir / "sft", heldout=heldout)
+        timings["sft_s"] = time.perf_counter() - started - _eval_seconds(heldout)
+        timings["sft_cpu_s"] = time.process_time() - cpu - _eval_seconds(heldout, cpu=True)
+    return model_path
+
+
+def _grpo_callbacks(
+    settings: LocalTrainSettings, run_dir: Path, tokenizer: Any, heldout: HeldoutEval | None
+) -> list[Any]:
+    """The Contract 5 callbacks, plus the in-loop held-out evaluation when there is one."""
     callbacks = make_callbacks(run_dir, settings, tokenizer)
     if heldout is not None:
         callbacks.append(
@@ -201,15 +246,13 @@ def run_grpo(
                 bool(settings.wandb_project),
             )
         )
-    trainer = GRPOTrainer(
-        model=str(model_path),
-        reward_funcs=funcs,
-        args=grpo_config(settings, run_dir, weights, run_name),
-        train_dataset=train_dataset(settings, env, tasks, bank),
-        processing_class=tokenizer,
-        peft_config=peft_lora_config(settings),
-        callbacks=callbacks,
-    )
+    return callbacks
+
+
+def _train_timed(
+    trainer: Any, run_dir: Path, start: Path | None, heldout: HeldoutEval | None, timings: dict[str, Any]
+) -> None:
+    """Run (or resume) GRPO inside the disk-full guard; write `timings.json` with eval time left out."""
     before, started = _eval_seconds(heldout), time.perf_counter()
     before_cpu, cpu = _eval_seconds(heldout, cpu=True), time.process_time()
     with disk_full_guard(run_dir):
@@ -219,6 +262,13 @@ def run_grpo(
     timings["eval_s"] = dict(heldout.seconds) if heldout else {}
     timings["eval_cpu_s"] = dict(heldout.cpu_seconds) if heldout else {}
     (run_dir / "timings.json").write_text(json.dumps(timings, indent=2))
+
+
+def _save_final(trainer: Any, tokenizer: Any, settings: LocalTrainSettings, run_dir: Path) -> Path:
+    """The last step's checkpoint (saved now if the trainer did not), then the curves and the model card."""
+    from dakota_rl.model_card import write_model_card
+    from dakota_rl.plots import plot_training
+
     step = trainer.state.global_step
     saved = dict(step_dirs(run_dir / "checkpoints"))
     final = saved.get(step) or save_hf_checkpoint(

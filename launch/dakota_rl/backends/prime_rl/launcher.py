@@ -493,31 +493,15 @@ def _train_upstream(
     clean: bool,
 ) -> int:
     """`rl` alone: prime-rl starts vLLM, env servers, orchestrator and trainer itself, or submits to SLURM."""
-    from dakota_rl.config import write_prime_rl_files
-
     merged = resolved.merged
-    gmu = float(_get(merged, "inference.vllm.gpu_memory_utilization", VLLM_DEFAULT_UTILIZATION))
-    problems = preflight(
-        merged, checkout, gpu_memory_utilization=gmu, dry_run=dry_run, machine=machine, layout=layout
+    problems = _upstream_problems(
+        merged, layout, run, checkout, machine, dry_run=dry_run, resume=resume, clean=clean
     )
-    if not dry_run:
-        problems += check_run_dir(run.run_dir, resume=resume, clean=clean)
     if problems:
         return _report(problems)
 
     print(f"prime-rl: layout {layout.describe()}", flush=True)
-    rl_configs = [*write_prime_rl_files(resolved, run.launcher_dir)]
-    if layout.add_inference_table:
-        (run.launcher_dir / "layout.toml").write_text(
-            "# Added by prime-rl train: [deployment] asks for inference GPUs, so prime-rl starts vLLM\n"
-            "# with its defaults. Add your own [inference] table to tune it.\n[inference]\n"
-        )
-        rl_configs.append(run.launcher_dir / "layout.toml")
-        print(
-            "prime-rl: [deployment] asks for inference GPUs and the config has no [inference]: prime-rl "
-            "starts vLLM with its defaults",
-            flush=True,
-        )
+    rl_configs = _write_rl_configs(resolved, layout, run)
     common = dict(
         layout=layout,
         rl_configs=tuple(rl_configs),
@@ -536,11 +520,59 @@ def _train_upstream(
     (run.launcher_dir / "plan.json").write_text(plan.to_json())
     print(f"prime-rl: starting run {run.run_dir}\n{plan.describe()}", flush=True)
     code = run_plan(plan)
-    if code != 0:
-        outcome = f"stopped (exit {code})"
-    elif layout.kind == "slurm":
-        outcome = f"job submitted; it writes {run.run_dir}/job_<id>.log (squeue shows it)"
-    else:
-        outcome = f"run finished; logs in {run.run_dir}/logs"
-    print(f"prime-rl: {outcome}. Make HF checkpoints with `prime-rl export {run.run_dir}`.", flush=True)
+    print(
+        f"prime-rl: {_upstream_outcome(code, layout, run)}. "
+        f"Make HF checkpoints with `prime-rl export {run.run_dir}`.",
+        flush=True,
+    )
     return code
+
+
+def _upstream_problems(
+    merged: dict[str, Any],
+    layout: Layout,
+    run: RunPaths,
+    checkout: Checkout,
+    machine: Machine,
+    *,
+    dry_run: bool,
+    resume: bool,
+    clean: bool,
+) -> list[Problem]:
+    """Preflight's findings, plus the run directory's (--resume / --clean) unless this is a dry run."""
+    gmu = float(_get(merged, "inference.vllm.gpu_memory_utilization", VLLM_DEFAULT_UTILIZATION))
+    problems = preflight(
+        merged, checkout, gpu_memory_utilization=gmu, dry_run=dry_run, machine=machine, layout=layout
+    )
+    if not dry_run:
+        problems += check_run_dir(run.run_dir, resume=resume, clean=clean)
+    return problems
+
+
+def _write_rl_configs(resolved: Any, layout: Layout, run: RunPaths) -> list[Path]:
+    """Write the `rl` config files into the launcher folder, plus `layout.toml` with an empty [inference]
+    when the layout needs one; their paths."""
+    from dakota_rl.config import write_prime_rl_files
+
+    rl_configs = [*write_prime_rl_files(resolved, run.launcher_dir)]
+    if layout.add_inference_table:
+        (run.launcher_dir / "layout.toml").write_text(
+            "# Added by prime-rl train: [deployment] asks for inference GPUs, so prime-rl starts vLLM\n"
+            "# with its defaults. Add your own [inference] table to tune it.\n[inference]\n"
+        )
+        rl_configs.append(run.launcher_dir / "layout.toml")
+        print(
+            "prime-rl: [deployment] asks for inference GPUs and the config has no [inference]: prime-rl "
+            "starts vLLM with its defaults",
+            flush=True,
+        )
+    return rl_configs
+
+
+def _upstream_outcome(code: int, layout: Layout, run: RunPaths) -> str:
+    """What became of the run, for the closing line."""
+    if code != 0:
+        return f"stopped (exit {code})"
+    if layout.kind == "slurm":
+        return f"job submitted; it writes {run.run_dir}/job_<id>.log (squeue shows it)"
+    return f"run finished; logs in {run.run_dir}/logs"

@@ -145,6 +145,23 @@ def plan_setup(
     git_config: Sequence[tuple[str, str]] = SSH_TO_HTTPS,
 ) -> list[Step]:
     """The steps `setup` takes from `state` (pure). Raises PrimeRLError when it must not touch `root`."""
+    _refuse_unsafe_root(root, state, commit)
+    checkout = Checkout(root)
+    redo = force or state.head != commit
+    init_submodules = bool(submodules) and (redo or not state.submodules_ready)
+    sync_venv = redo or not state.venv_ready
+    install_envs = sync_venv or not state.envs_ready  # a re-synced venv loses the environments
+    return [
+        _clone_step(root, state, url),
+        _checkout_step(root, state, commit),
+        _submodules_step(root, init_submodules, submodules, git_config),
+        _uv_sync_step(checkout, sync_venv),
+        _environments_step(checkout, install_envs, env_dirs),
+    ]
+
+
+def _refuse_unsafe_root(root: Path, state: CheckoutState, commit: str) -> None:
+    """PrimeRLError for a non-empty folder that is not a git checkout, or one with local changes to move."""
     if state.exists and not state.empty and not state.is_git:
         raise PrimeRLError(
             f"{root} exists and is not a git checkout: choose an empty --prime-rl-dir (or set PRIME_RL_DIR)"
@@ -154,62 +171,48 @@ def plan_setup(
             f"{root} has local changes and is at {str(state.head)[:9]}, not {commit[:9]}: "
             "commit or stash them first (setup never discards changes)"
         )
-    checkout = Checkout(root)
-    steps = []
+
+
+def _clone_step(root: Path, state: CheckoutState, url: str) -> Step:
     if state.is_git:
-        steps.append(Step("clone", skip=f"{root} is already a git checkout"))
-    else:
-        steps.append(Step("clone", (Command(("git", "clone", "--no-checkout", url, str(root))),)))
-    moving = state.head != commit
-    if moving:
-        fetch = (Command(("git", "-C", str(root), "fetch", "origin", commit)),) if state.is_git else ()
-        steps.append(
-            Step("checkout", (*fetch, Command(("git", "-C", str(root), "checkout", "--detach", commit))))
-        )
-    else:
-        steps.append(Step("checkout", skip=f"already at {commit[:9]}"))
-    redo = force or moving
-    if submodules and (redo or not state.submodules_ready):
-        steps.append(
-            Step(
-                "submodules",
-                (
-                    Command(
-                        ("git", "-C", str(root), "submodule", "update", "--init", "--", *submodules),
-                        env=git_config_env(git_config),
-                    ),
-                ),
-            )
-        )
-    else:
-        steps.append(Step("submodules", skip="initialised at the pinned commits"))
-    if redo or not state.venv_ready:
-        steps.append(
-            Step(
-                "uv sync",
-                (
-                    Command(
-                        ("uv", "sync", "--all-extras"),
-                        cwd=root,
-                        env={"UV_PROJECT_ENVIRONMENT": str(checkout.venv)},
-                    ),
-                ),
-            )
-        )
-        venv_changed = True
-    else:
-        steps.append(Step("uv sync", skip=f"{checkout.venv} has rl and inference"))
-        venv_changed = False
-    if redo or venv_changed or not state.envs_ready:
-        pip = ("uv", "pip", "install", "--python", str(checkout.python))
-        deps = env_dependencies(env_dirs)
-        commands = [Command((*pip, *deps))] if deps else []
-        editable = [arg for d in env_dirs for arg in ("-e", str(d))]
-        commands.append(Command((*pip, "--no-deps", *editable)))
-        steps.append(Step("environments", tuple(commands)))
-    else:
-        steps.append(Step("environments", skip="already importable in prime-rl's venv"))
-    return steps
+        return Step("clone", skip=f"{root} is already a git checkout")
+    return Step("clone", (Command(("git", "clone", "--no-checkout", url, str(root))),))
+
+
+def _checkout_step(root: Path, state: CheckoutState, commit: str) -> Step:
+    """Detach at `commit` (fetching it first in an existing checkout), unless already there."""
+    if state.head == commit:
+        return Step("checkout", skip=f"already at {commit[:9]}")
+    fetch = (Command(("git", "-C", str(root), "fetch", "origin", commit)),) if state.is_git else ()
+    return Step("checkout", (*fetch, Command(("git", "-C", str(root), "checkout", "--detach", commit))))
+
+
+def _submodules_step(
+    root: Path, run: bool, submodules: Sequence[str], git_config: Sequence[tuple[str, str]]
+) -> Step:
+    if not run:
+        return Step("submodules", skip="initialised at the pinned commits")
+    argv = ("git", "-C", str(root), "submodule", "update", "--init", "--", *submodules)
+    return Step("submodules", (Command(argv, env=git_config_env(git_config)),))
+
+
+def _uv_sync_step(checkout: Checkout, run: bool) -> Step:
+    if not run:
+        return Step("uv sync", skip=f"{checkout.venv} has rl and inference")
+    env = {"UV_PROJECT_ENVIRONMENT": str(checkout.venv)}
+    return Step("uv sync", (Command(("uv", "sync", "--all-extras"), cwd=checkout.root, env=env),))
+
+
+def _environments_step(checkout: Checkout, run: bool, env_dirs: Sequence[Path]) -> Step:
+    """Install the environments' dependencies, then the environments editable, into prime-rl's venv."""
+    if not run:
+        return Step("environments", skip="already importable in prime-rl's venv")
+    pip = ("uv", "pip", "install", "--python", str(checkout.python))
+    deps = env_dependencies(env_dirs)
+    commands = [Command((*pip, *deps))] if deps else []
+    editable = [arg for d in env_dirs for arg in ("-e", str(d))]
+    commands.append(Command((*pip, "--no-deps", *editable)))
+    return Step("environments", tuple(commands))
 
 
 def run_command(command: Command) -> int:
