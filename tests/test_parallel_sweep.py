@@ -47,7 +47,9 @@ def test_two_by_two_grid_runs_locally_with_a_summary(tmp_path, tiny_qwen3, monke
     monkeypatch.setenv("WANDB_DIR", str(tmp_path))
     import wandb
 
-    wandb.teardown()  # W&B reads WANDB_DIR once per process: forget what an earlier test's run set up
+    # W&B fixes its directory for the whole process at the first run (maybe an earlier test's): ask it where.
+    wandb_dir = Path(wandb.setup().settings.wandb_dir)
+    runs_before = set(wandb_dir.glob("offline-run-*"))
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(
         f"program: {REPO / 'configs/parallel_lora_grpo.toml'}\nmethod: grid\nparameters:\n"
@@ -78,4 +80,4 @@ def test_two_by_two_grid_runs_locally_with_a_summary(tmp_path, tiny_qwen3, monke
         assert adapter["r"] == r["params"]["local.lora.r"]
     summary = (tmp_path / "grid" / "summary.md").read_text()
     assert summary.count("| ok |") == 4 and "reward/chrf" in summary
-    assert len(list((tmp_path / "wandb").glob("offline-run-*"))) == 4
+    assert len(set(wandb_dir.glob("offline-run-*")) - runs_before) == 4

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -183,7 +184,16 @@ def run_grpo(
         callbacks=callbacks,
     )
     _train_timed(trainer, run_dir, start, heldout, timings)
-    return _save_final(trainer, tokenizer, settings, run_dir)
+    final = _save_final(trainer, tokenizer, settings, run_dir)
+    _finish_wandb_run()
+    return final
+
+
+def _finish_wandb_run() -> None:
+    """Close the W&B run TRL opened (it leaves it open), so a later run in this process gets its own."""
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and wandb.run is not None:
+        wandb.finish()
 
 
 def _load_tokenizer(model_path: Path) -> Any:
