@@ -155,3 +155,18 @@ def test_grpo_lora_with_sft_warmup_saves_merged_model_and_adapter(tmp_path, mode
     merged = AutoModelForCausalLM.from_pretrained(step)
     assert not any("lora" in k for k in merged.state_dict())
     assert metrics(out / "lora")[0].keys() >= CONTRACT_KEYS
+
+
+def test_frozen_embeddings_stay_fixed_through_sft_and_grpo(tmp_path, model_dir):
+    extra = "freeze_embeddings = true\n[local.sft]\nsteps = 1\nbatch_size = 2\nlr = 1e-2\n"
+    cfg = config(tmp_path, model_dir, 1, extra)  # appended to the [local] table
+    out = tmp_path / "out"
+    assert train(load_config(["@", str(cfg)]), output_dir=out, run_name="frozen") == 0
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(model_dir).state_dict()
+    for trained in (out / "frozen" / "sft" / "model", out / "frozen" / "checkpoints" / "step_1"):
+        weights = AutoModelForCausalLM.from_pretrained(trained).state_dict()
+        assert weights["model.embed_tokens.weight"].equal(base["model.embed_tokens.weight"]), trained
+        changed = [k for k, v in weights.items() if not v.equal(base[k])]
+        assert changed and all("embed_tokens" not in k and "lm_head" not in k for k in changed), trained

@@ -83,3 +83,40 @@ def test_experiment_config_errors_are_one_line(tmp_path):
         load_experiment(["@", "configs/experiments/grpo_vs_sft.toml", "--steps", "0"])
     with pytest.raises(ConfigError, match="unknown|extra|Extra"):
         load_experiment(["@", "configs/experiments/grpo_vs_sft.toml", "--stepz", "3"])
+
+
+@pytest.mark.slow
+def test_experiment_runs_both_arms_and_scores_the_attested_split(tiny_qwen3, tmp_path):
+    """`run_experiment` end to end on a tiny Qwen3: warm-up, one seed's two arms, both held-out samples."""
+    import shutil
+
+    from dakota_rl.experiment import run_experiment
+
+    model = shutil.copytree(tiny_qwen3, tmp_path / "base")
+    run_toml = tmp_path / "run.toml"
+    run_toml.write_text(
+        f'seq_len = 256\n[model]\nname = "{model}"\n[orchestrator]\nbatch_size = 4\ngroup_size = 2\n'
+        "[orchestrator.train.sampling]\nmax_completion_tokens = 6\n[[orchestrator.train.source]]\n"
+        'name = "dakota_grammar_translation"\n[orchestrator.train.source.env.taskset]\n'
+        'id = "dakota_grammar_translation"\n[local]\ndevice = "cpu"\nkl_beta = 0.0\nnum_train_tasks = 16\n'
+        "[local.sft]\nbatch_size = 2\n[local.eval]\nmax_tokens = 6\n"
+    )
+    exp_toml = tmp_path / "exp.toml"
+    exp_toml.write_text(f'[experiment]\nconfigs = ["{run_toml}"]\nwarmup_steps = 1\nsteps = 1\nseeds = [3]\n')
+    cfg = load_experiment(["@", str(exp_toml), "--eval-tasks", "4", "--extra-split-tasks", "3"])
+    a = run_experiment(cfg, tmp_path / "exp")
+    out = tmp_path / "exp"
+    for folder, n in (("eval", 4), ("eval_attested", 3)):
+        labels = {p.stem for p in (out / folder).glob("*.jsonl")}
+        assert labels == {"base", "warmup", "seed_3_sft", "seed_3_grpo"}, folder
+        assert all(len((out / folder / f"{x}.jsonl").read_text().splitlines()) == n for x in labels)
+    attested = load_env("dakota_grammar_translation").load_tasks("attested")
+    ids = {t["id"] for t in attested}
+    assert all(r["task_id"] in ids for r in json_rows(out / "eval_attested" / "warmup.jsonl"))
+    assert a["n_tasks"] == 4 and a["splits"]["attested"]["n_tasks"] == 3
+    assert "## The attested split (3 tasks)" in (out / "report" / "experiment.md").read_text()
+    assert not list(out.glob("seed_3/*/model*")), "arm weights are deleted after their eval"
+
+
+def json_rows(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]

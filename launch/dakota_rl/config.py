@@ -122,6 +122,9 @@ class LocalConfig(BaseConfig):
     """Use only this many training tasks (None: all)."""
     lora: LoraConfig | None = None
     """Enable with a `[local.lora]` table."""
+    freeze_embeddings: bool = False
+    """Keep the token embedding (and the LM head when it is tied to it, as in SmolLM2 and Qwen3) fixed in SFT
+    and GRPO: no weight gradient or optimizer update for its vocab × hidden matrix. Ignored with LoRA."""
     sft: SftConfig = SftConfig()
     """`[local.sft]`: the optional supervised warm-up."""
     eval: EvalConfig = EvalConfig()

@@ -41,6 +41,8 @@ class EnvSpec:
     """The split name the env's taskset uses for held-out evaluation."""
     eval_options: dict[str, Any]
     """Taskset options that also apply to the held-out eval (`--env.taskset.<key>` for vf-eval)."""
+    extra_heldout_splits: tuple[str, ...] = ()
+    """Further held-out splits the experiment also scores (dakota_grammar_translation: "attested")."""
     config: Any = None
     """The environment's validated taskset config (its own pydantic class)."""
     curriculum: Any = None

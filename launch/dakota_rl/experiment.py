@@ -4,7 +4,8 @@
    `eval/base.jsonl`).
 2. For each seed, from the warm-up: arm A continues SFT on training golds, arm B runs GRPO on the env's
    reward; same steps, same prompts per step (`batch_size / group_size`). Each arm's final model is scored on
-   the same held-out tasks (`eval/seed_S_sft.jsonl`, `eval/seed_S_grpo.jsonl`); its weights are then deleted.
+   the same held-out tasks (`eval/seed_S_sft.jsonl`, `eval/seed_S_grpo.jsonl`), and on the env's further
+   held-out splits (`eval_attested/…` for Dakota); its weights are then deleted.
 3. `report/experiment.{md,json,png}`: each arm's mean with a 95% bootstrap CI, and GRPO − SFT paired over
    tasks (per seed, and pooled: each task's score averaged over seeds), overall and per family.
 """
@@ -39,6 +40,9 @@ class ExperimentConfig(BaseModel):
     """Held-out tasks in the fixed sample."""
     eval_seed: int = 0
     """Seed of the held-out sample."""
+    extra_split_tasks: int = Field(400, ge=0)
+    """Tasks drawn (with `eval_seed`) from each further held-out split of the env, scored like the main sample
+    into `eval_<split>/` (dakota_grammar_translation: "attested", UniMorph's verb forms); 0 skips them."""
     from_run: str | None = None
     """A local run with in-loop eval and SFT warm-up (e.g. `outputs/demo`) to reuse as the warm-up and as the
     GRPO arm of its own seed: only the SFT arm runs (from `<run>/sft/model`, for the run's GRPO steps, on the
@@ -115,10 +119,11 @@ def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False)
     heldout = _experiment_heldout(cfg, settings, env, run_dir)
     if cfg.from_run:
         return _control_for_run(cfg, Path(cfg.from_run), run_dir, settings, env, tasks, heldout)
+    evals = [heldout] + _extra_heldouts(cfg, settings, env, run_dir)
     started, timings = time.perf_counter(), {}
-    warm = _warm_up(cfg, settings, env, tasks, run_dir, heldout, timings)
+    warm = _warm_up(cfg, settings, env, tasks, run_dir, evals, timings)
     for seed in cfg.seeds:
-        _run_arms(cfg, seed, settings, env, tasks, warm, run_dir, heldout, timings)
+        _run_arms(cfg, seed, settings, env, tasks, warm, run_dir, evals, timings)
     timings["total"] = time.perf_counter() - started
     from dakota_rl.experiment_report import write_experiment_report
 
@@ -133,18 +138,28 @@ def _clear_run_dir(run_dir: Path, *, clean: bool) -> None:
         shutil.rmtree(run_dir)
 
 
-def _experiment_heldout(cfg: ExperimentConfig, settings: Any, env: Any, run_dir: Path) -> Any:
-    """The held-out evaluator every stage is scored with: `eval_tasks` tasks drawn with `eval_seed`."""
+def _experiment_heldout(
+    cfg: ExperimentConfig, settings: Any, env: Any, run_dir: Path, split: str | None = None
+) -> Any:
+    """An evaluator every stage is scored with: `eval_tasks` held-out tasks drawn with `eval_seed` into
+    `eval/`, or with `split`, `extra_split_tasks` tasks of that split into `eval_<split>/`."""
     from dakota_rl.backends.local.heldout import HeldoutEval, heldout_sample
 
     ev = settings.local.eval
     return HeldoutEval(
         env,
-        heldout_sample(env, cfg.eval_tasks, cfg.eval_seed),
-        run_dir / "eval",
+        heldout_sample(env, cfg.extra_split_tasks if split else cfg.eval_tasks, cfg.eval_seed, split),
+        run_dir / (f"eval_{split}" if split else "eval"),
         max_tokens=ev.max_tokens,
         batch_size=ev.batch_size,
     )
+
+
+def _extra_heldouts(cfg: ExperimentConfig, settings: Any, env: Any, run_dir: Path) -> list[Any]:
+    """One evaluator per further held-out split of the env (none when `extra_split_tasks` is 0)."""
+    if not cfg.extra_split_tasks:
+        return []
+    return [_experiment_heldout(cfg, settings, env, run_dir, split) for split in env.extra_heldout_splits]
 
 
 def _warm_up(
@@ -153,12 +168,15 @@ def _warm_up(
     env: Any,
     tasks: list,
     run_dir: Path,
-    heldout: Any,
+    evals: list[Any],
     timings: dict[str, float],
 ) -> Path:
     """The shared warm-up SFT from the base model (base evaluated first), then its eval; the warm model."""
     from dakota_rl.models import resolve_model
 
+    if evals[1:]:
+        base = resolve_model(settings.model)
+        _timed(timings, "base eval (further splits)", lambda: _evaluate(base, evals[1:], "base"))
     warm = _timed(
         timings,
         "warm-up SFT (with base eval)",
@@ -170,10 +188,10 @@ def _warm_up(
             run_dir / "warmup",
             cfg.warmup_steps,
             settings.local.sft.batch_size,
-            heldout,
+            evals[0],
         ),
     )
-    _timed(timings, "warm-up eval", lambda: _evaluate(warm, heldout, "warmup"))
+    _timed(timings, "warm-up eval", lambda: _evaluate(warm, evals, "warmup"))
     return warm
 
 
@@ -185,7 +203,7 @@ def _run_arms(
     tasks: list,
     warm: Path,
     run_dir: Path,
-    heldout: Any,
+    evals: list[Any],
     timings: dict[str, float],
 ) -> None:
     """One seed: the SFT arm and the GRPO arm from the warm model, each evaluated; then their weights go."""
@@ -197,12 +215,12 @@ def _run_arms(
         f"seed {seed}: SFT arm",
         lambda: _sft(arm, env, tasks, warm, folder / "sft", cfg.steps, prompts_per_step, None),
     )
-    _timed(timings, f"seed {seed}: SFT arm eval", lambda: _evaluate(sft_model, heldout, f"seed_{seed}_sft"))
+    _timed(timings, f"seed {seed}: SFT arm eval", lambda: _evaluate(sft_model, evals, f"seed_{seed}_sft"))
     grpo_model = _timed(
         timings, f"seed {seed}: GRPO arm", lambda: _grpo(arm, env, warm, folder / "grpo", cfg.steps)
     )
     _timed(
-        timings, f"seed {seed}: GRPO arm eval", lambda: _evaluate(grpo_model, heldout, f"seed_{seed}_grpo")
+        timings, f"seed {seed}: GRPO arm eval", lambda: _evaluate(grpo_model, evals, f"seed_{seed}_grpo")
     )
     for path in (sft_model, grpo_model.parent):
         shutil.rmtree(path, ignore_errors=True)
@@ -238,7 +256,7 @@ def _control_for_run(
             None,
         ),
     )
-    _timed(timings, f"seed {seed}: SFT arm eval", lambda: _evaluate(model, heldout, f"seed_{seed}_sft"))
+    _timed(timings, f"seed {seed}: SFT arm eval", lambda: _evaluate(model, [heldout], f"seed_{seed}_sft"))
     shutil.rmtree(model, ignore_errors=True)
     while not (src / "timings.json").is_file():
         print(f"[experiment] waiting for {src} to finish (its timings.json)", flush=True)
@@ -291,17 +309,20 @@ def _grpo(settings: Any, env: Any, model: Path, out: Path, steps: int) -> Path:
     return run_grpo(arm, env, model, out, out.name, False)
 
 
-def _evaluate(model_path: Path, heldout: Any, label: str) -> None:
+def _evaluate(model_path: Path, evals: list[Any], label: str) -> None:
+    """Score the model at `model_path` with each evaluator; `<label>.jsonl` + `.summary.json` in each folder."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    _, summary = heldout.run(AutoModelForCausalLM.from_pretrained(model_path), tokenizer, label)
-    print(
-        f"[experiment] eval {label}: total={summary['eval/total']:.3f} "
-        f"exact={summary['eval/exact_rate']:.3f} "
-        f"format_fail={summary['eval/format_fail_rate']:.3f}",
-        flush=True,
-    )
-    (heldout.out_dir / f"{label}.summary.json").write_text(json.dumps(summary, indent=2))
+    model = AutoModelForCausalLM.from_pretrained(model_path)
+    for heldout in evals:
+        _, summary = heldout.run(model, tokenizer, label)
+        print(
+            f"[experiment] eval {heldout.out_dir.name}/{label}: total={summary['eval/total']:.3f} "
+            f"exact={summary['eval/exact_rate']:.3f} "
+            f"format_fail={summary['eval/format_fail_rate']:.3f} n={summary['eval/n']}",
+            flush=True,
+        )
+        (heldout.out_dir / f"{label}.summary.json").write_text(json.dumps(summary, indent=2))

@@ -123,6 +123,8 @@ def markdown(a: dict[str, Any], cfg: Any, settings: Any, timings: dict[str, floa
         f"| {f} | {v['n']} | {v['sft']:.3f} | {v['grpo']:.3f} | {_ci(v['diff'], True)} |"
         for f, v in a["per_family"].items()
     ]
+    for split, extra in a.get("splits", {}).items():
+        lines += _split_section(split, extra)
     lines += [
         "",
         "## Run",
@@ -137,14 +139,42 @@ def markdown(a: dict[str, Any], cfg: Any, settings: Any, timings: dict[str, floa
     return "\n".join(lines) + "\n"
 
 
+def _split_section(split: str, a: dict[str, Any]) -> list[str]:
+    """The same comparison on one further held-out split (its own task sample)."""
+    d = a["grpo_minus_sft"]
+    lines = [
+        "",
+        f"## The {split} split ({a['n_tasks']} tasks)",
+        "",
+        f"GRPO {verdict(d['total'])} the reward on this split (GRPO − SFT {_ci(d['total'], True)}) and "
+        f"{verdict(d['exact'])} exact match ({_ci(d['exact'], True)}).",
+        "",
+        "| model | reward | exact | format ok |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {label} | " + " | ".join(_ci(m[k]) for k in METRICS) + " |" for label, m in a["means"].items()
+    ]
+    lines += ["", "| difference | reward | exact | format ok |", "|---|---|---|---|"]
+    lines.append("| GRPO − SFT, pooled | " + " | ".join(_ci(d[k], True) for k in METRICS) + " |")
+    for name in ("SFT arm − warm-up", "GRPO arm − warm-up"):
+        lines.append(f"| {name} | " + " | ".join(_ci(a["vs_warmup"][k][name], True) for k in METRICS) + " |")
+    return lines
+
+
 def plot(a: dict[str, Any], out: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = ["overall"] + list(a["per_family"])
-    cis = [a["grpo_minus_sft"]["total"]] + [v["diff"] for v in a["per_family"].values()]
+    splits = a.get("splits", {})
+    labels = ["overall"] + list(a["per_family"]) + [f"{name} split" for name in splits]
+    cis = (
+        [a["grpo_minus_sft"]["total"]]
+        + [v["diff"] for v in a["per_family"].values()]
+        + [v["grpo_minus_sft"]["total"] for v in splits.values()]
+    )
     fig, ax = plt.subplots(figsize=(1.2 * len(labels) + 2, 3.4))
     ax.errorbar(
         range(len(labels)),
@@ -168,6 +198,11 @@ def write_experiment_report(
 ) -> dict[str, Any]:
     """Write `report/experiment.{md,json,png}`; return the analysis."""
     a = analyse(run_dir / "eval", list(cfg.seeds))
+    a["splits"] = {
+        folder.name.removeprefix("eval_"): analyse(folder, list(cfg.seeds))
+        for folder in sorted(run_dir.glob("eval_*"))
+        if (folder / "warmup.jsonl").is_file()
+    }
     a["timings"] = timings
     a["config"] = cfg.model_dump()
     out = run_dir / "report"

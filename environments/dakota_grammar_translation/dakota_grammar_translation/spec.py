@@ -60,5 +60,6 @@ def env_spec(options: Mapping[str, Any] | None = None) -> SimpleNamespace:
         gold_completion=gold_completion,
         group_keys=("family", "difficulty"),
         heldout_split="heldout",
+        extra_heldout_splits=("attested",),
         eval_options={k: given[k] for k in EVAL_KEYS if given.get(k)},
     )

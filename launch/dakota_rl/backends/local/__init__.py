@@ -43,10 +43,11 @@ def train(
     if ignored:
         print(f"local backend ignores {len(ignored)} prime-rl key(s): {', '.join(ignored)}")
     lora = f"r={settings.local.lora.r}" if settings.local.lora else "off"
+    frozen = " frozen_embeddings" if settings.local.freeze_embeddings and not settings.local.lora else ""
     print(
         f"run {run_dir}: model={settings.model} env={env.id} steps={settings.max_steps} "
         f"batch={settings.batch_size} group={settings.group_size} lr={settings.lr} "
-        f"lora={lora} sft_steps={settings.local.sft.steps}"
+        f"lora={lora}{frozen} sft_steps={settings.local.sft.steps}"
     )
     objective = settings.local.grpo
     print(

@@ -20,9 +20,10 @@ from typing import Any
 from dakota_rl.envs import EnvSpec
 
 
-def heldout_sample(env: EnvSpec, num_tasks: int, seed: int) -> list[dict[str, Any]]:
-    """`num_tasks` held-out tasks drawn with `seed` (the same tasks at every step and in every run)."""
-    tasks = env.load_tasks(env.heldout_split)
+def heldout_sample(env: EnvSpec, num_tasks: int, seed: int, split: str | None = None) -> list[dict[str, Any]]:
+    """`num_tasks` tasks of `split` (default: the env's held-out split) drawn with `seed` (the same tasks at
+    every step and in every run)."""
+    tasks = env.load_tasks(split or env.heldout_split)
     if len(tasks) <= num_tasks:
         return tasks
     chosen = sorted(random.Random(seed).sample(range(len(tasks)), num_tasks))

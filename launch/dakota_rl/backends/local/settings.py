@@ -127,6 +127,14 @@ def settings_from(resolved: ResolvedConfig) -> tuple[LocalTrainSettings, list[st
     return settings, ignored_keys(merged)
 
 
+def freeze_embeddings(model: Any, settings: LocalTrainSettings) -> None:
+    """With `[local] freeze_embeddings` (and no LoRA), stop training the input embedding (and a tied LM head).
+
+    Call it on the trainer's model before `train()`: the optimizer is built then, from trainable weights only."""
+    if settings.local.freeze_embeddings and settings.local.lora is None:
+        model.get_input_embeddings().weight.requires_grad_(False)
+
+
 def peft_lora_config(settings: LocalTrainSettings) -> Any:
     """PEFT's LoraConfig from `[local.lora]`, or None for a full fine-tune."""
     lora = settings.local.lora

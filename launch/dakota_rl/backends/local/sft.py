@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dakota_rl.backends.local.heldout import HeldoutEval, prompt_messages
-from dakota_rl.backends.local.settings import LocalTrainSettings, peft_lora_config
+from dakota_rl.backends.local.settings import LocalTrainSettings, freeze_embeddings, peft_lora_config
 from dakota_rl.envs import EnvSpec
 
 
@@ -51,6 +51,7 @@ def sft_warmup(
         peft_config=peft_config,
         callbacks=[_base_eval_callback(heldout, tokenizer)] if heldout is not None else None,
     )
+    freeze_embeddings(trainer.model, settings)
     trainer.train()
     return _save_merged(trainer.model, tokenizer, out_dir)
 

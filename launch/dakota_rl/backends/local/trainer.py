@@ -22,7 +22,7 @@ from dakota_rl.backends.local.heldout import (
     prompt_messages,
 )
 from dakota_rl.backends.local.rewards import RewardBank
-from dakota_rl.backends.local.settings import LocalTrainSettings, peft_lora_config
+from dakota_rl.backends.local.settings import LocalTrainSettings, freeze_embeddings, peft_lora_config
 from dakota_rl.envs import EnvSpec
 from dakota_rl.errors import UserError
 
@@ -183,6 +183,7 @@ def run_grpo(
         peft_config=peft_lora_config(settings),
         callbacks=callbacks,
     )
+    freeze_embeddings(trainer.model, settings)
     _train_timed(trainer, run_dir, start, heldout, timings)
     final = _save_final(trainer, tokenizer, settings, run_dir)
     _finish_wandb_run()
