@@ -219,9 +219,7 @@ def _run_arms(
     grpo_model = _timed(
         timings, f"seed {seed}: GRPO arm", lambda: _grpo(arm, env, warm, folder / "grpo", cfg.steps)
     )
-    _timed(
-        timings, f"seed {seed}: GRPO arm eval", lambda: _evaluate(grpo_model, evals, f"seed_{seed}_grpo")
-    )
+    _timed(timings, f"seed {seed}: GRPO arm eval", lambda: _evaluate(grpo_model, evals, f"seed_{seed}_grpo"))
     for path in (sft_model, grpo_model.parent):
         shutil.rmtree(path, ignore_errors=True)
 
@@ -310,7 +308,7 @@ def _grpo(settings: Any, env: Any, model: Path, out: Path, steps: int) -> Path:
 
 
 def _evaluate(model_path: Path, evals: list[Any], label: str) -> None:
-    """Score the model at `model_path` with each evaluator; `<label>.jsonl` + `.summary.json` in each folder."""
+    """Score the model at `model_path` with each evaluator: `<label>.jsonl` + `.summary.json` per folder."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)

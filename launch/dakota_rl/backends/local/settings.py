@@ -130,7 +130,7 @@ def settings_from(resolved: ResolvedConfig) -> tuple[LocalTrainSettings, list[st
 def freeze_embeddings(model: Any, settings: LocalTrainSettings) -> None:
     """With `[local] freeze_embeddings` (and no LoRA), stop training the input embedding (and a tied LM head).
 
-    Call it on the trainer's model before `train()`: the optimizer is built then, from trainable weights only."""
+    Call it on the trainer's model before `train()`: the optimizer is built then, from trainable weights."""
     if settings.local.freeze_embeddings and settings.local.lora is None:
         model.get_input_embeddings().weight.requires_grad_(False)
 
