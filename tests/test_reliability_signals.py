@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from dakota_rl.malloc import TUNABLES, wants_tunables
 from dakota_rl.serve import free_port
 
 PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
@@ -95,6 +96,11 @@ def test_sigterm_to_serve_stops_the_server_and_frees_the_port(tiny_qwen3, tmp_pa
     port = free_port()
     proc = start("serve", str(tiny_qwen3), "--port", str(port), "--engine", "transformers")
     try:
+        if wants_tunables(os.environ):  # the command re-executed itself with them, keeping its PID
+            environ = Path(
+                f"/proc/{proc.pid}/environ"
+            ).read_text()  # (glibc splits the value at ":" in place)
+            assert f"GLIBC_TUNABLES={TUNABLES.split(':')[0]}" in environ.split("\0")
         children = descendants(proc.pid)
         assert children and not port_free(port)
         proc.send_signal(signal.SIGTERM)

@@ -22,6 +22,7 @@ higher is used).
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -228,6 +229,7 @@ def efficiency(settings, env, model_path: Path, steps: int) -> int:
         f"{settings.group_size}), max {settings.max_completion_tokens} new tokens, kl_beta "
         f"{settings.local.kl_beta}; {steps} steps each (first excluded from the means)"
     )
+    print(f"glibc malloc tunables: {os.environ.get('GLIBC_TUNABLES') or 'glibc defaults'}")
     print(
         f"fp32 matmul rate (1024^3), GFLOP/s per wall / CPU second: {before.wall:.1f} / {before.cpu:.1f} "
         f"before, {after.wall:.1f} / {after.cpu:.1f} after; bounds use {rate.wall:.1f} / {rate.cpu:.1f}"
@@ -248,6 +250,12 @@ def main(argv: list[str] | None = None) -> int:
     from dakota_rl.models import resolve_model
     from dakota_rl.plots import read_metrics
 
+    if (
+        argv is None
+    ):  # measure what `prime-rl` runs: the same glibc malloc settings (opt out: GLIBC_TUNABLES=)
+        from dakota_rl.malloc import reexec_with_tunables
+
+        reexec_with_tunables()
     tokens = list(sys.argv[1:] if argv is None else argv)
     steps = 6
     if "--steps" in tokens:

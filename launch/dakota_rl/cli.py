@@ -255,6 +255,12 @@ def run(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> None:
     from dakota_rl.processes import handle_termination
 
+    if (
+        argv is None
+    ):  # the `prime-rl` command itself (not a call from Python): glibc settings for CPU training
+        from dakota_rl.malloc import reexec_with_tunables
+
+        reexec_with_tunables()
     handle_termination()
     try:
         code = run(sys.argv[1:] if argv is None else argv)
