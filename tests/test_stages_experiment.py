@@ -120,3 +120,19 @@ def test_experiment_runs_both_arms_and_scores_the_attested_split(tiny_qwen3, tmp
 
 def json_rows(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_runs_compare_paired_on_shared_tasks_and_bad_input_is_one_line(scored, tmp_path, capsys):
+    from dakota_rl.stages import compare_runs, main
+
+    for run, after in (("a", "half"), ("b", "gold")):
+        write_rows(scored["none"], tmp_path / run / "eval" / "base.jsonl")
+        write_rows(scored[after], tmp_path / run / "eval" / "step_000000.jsonl")
+    text = compare_runs([tmp_path / "a", tmp_path / "b"])
+    gold_minus_half = (
+        sum(g["total"] - h["total"] for g, h in zip(scored["gold"], scored["half"], strict=True)) / 40
+    )
+    assert "| b | after SFT | 1.000" in text and f"{gold_minus_half:+.3f} [" in text
+    assert "| b | base | " in text and "+0.000 [+0.000, +0.000]" in text
+    assert main([str(tmp_path / "missing")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

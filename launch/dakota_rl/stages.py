@@ -106,3 +106,60 @@ def stage_report(run_dir: Path, *, seed: int = 0) -> tuple[dict[str, Any], str] 
         return None
     table = stage_table({label: read_rows(path) for label, path in files.items()}, seed=seed)
     return table, stage_markdown(table)
+
+
+def compare_runs(run_dirs: list[Path], *, seed: int = 0) -> str:
+    """Markdown: each run's stage means (reward, format ok) and CPU times, and each run − the first, paired
+    over the same held-out tasks at every stage they share (demo variants: `prime-rl demo @ variant.toml`)."""
+    import json
+
+    runs = {
+        Path(d).name: {label: read_rows(p) for label, p in stage_files(Path(d)).items()} for d in run_dirs
+    }
+    first_name, first = next(iter(runs.items()))
+    lines = ["| run | stage | reward | format ok | reward − " + first_name + " |", "|---|---|---|---|---|"]
+    for name, stages in runs.items():
+        for label, rows in stages.items():
+            reward = bootstrap_mean_ci([float(r["total"]) for r in rows], seed=seed)
+            fmt_ok = bootstrap_mean_ci([float(r["format_ok"]) for r in rows], seed=seed)
+            diff = "—"
+            base = first.get(label)
+            if name != first_name and base and [r["task_id"] for r in base] == [r["task_id"] for r in rows]:
+                diff = _cell(
+                    paired_bootstrap_diff_ci(
+                        [float(r["total"]) for r in base], [float(r["total"]) for r in rows], seed=seed
+                    ),
+                    True,
+                )
+            lines.append(f"| {name} | {label} | {_cell(reward)} | {_cell(fmt_ok)} | {diff} |")
+    lines += ["", "| run | SFT CPU s | GRPO CPU s | GRPO steps | eval CPU s |", "|---|---|---|---|---|"]
+    for d in run_dirs:
+        t = json.loads((Path(d) / "timings.json").read_text()) if (Path(d) / "timings.json").is_file() else {}
+        steps = max((int(p.name.split("_")[1]) for p in (Path(d) / "checkpoints").glob("step_*")), default=0)
+        lines.append(
+            f"| {Path(d).name} | {t.get('sft_cpu_s', 0):.0f} | {t.get('grpo_cpu_s', 0):.0f} | {steps} | "
+            f"{sum(t.get('eval_cpu_s', {}).values()):.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m dakota_rl.stages RUN [RUN ...]`: one run's stage table, or several runs compared."""
+    import sys
+
+    dirs = [Path(a) for a in (sys.argv[1:] if argv is None else argv)]
+    missing = [d for d in dirs if not stage_files(d)] or ([] if dirs else [Path("RUN")])
+    if missing:
+        print(
+            f"stages: error: no in-loop eval files under {missing[0]}/eval "
+            "(usage: python -m dakota_rl.stages RUN [RUN ...])",
+            file=sys.stderr,
+        )
+        return 2
+    report = stage_report(dirs[0]) if len(dirs) == 1 else None
+    print(report[1] if report else compare_runs(dirs))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
