@@ -136,3 +136,20 @@ def test_runs_compare_paired_on_shared_tasks_and_bad_input_is_one_line(scored, t
     assert "| b | base | " in text and "+0.000 [+0.000, +0.000]" in text
     assert main([str(tmp_path / "missing")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_report_only_reports_the_seeds_with_both_arms(scored, tmp_path):
+    from dakota_rl.experiment import run_experiment
+
+    for label, name in {
+        "warmup": "half",
+        "seed_0_sft": "half",
+        "seed_0_grpo": "gold",
+        "seed_1_sft": "none",
+    }.items():
+        write_rows(scored[name], tmp_path / "eval" / f"{label}.jsonl")
+    cfg = load_experiment(["@", "configs/experiments/grpo_vs_sft.toml", "--report-only"])
+    a = run_experiment(cfg, tmp_path)
+    assert a["seeds"] == [0] and "seeds [0]" in (tmp_path / "report" / "experiment.md").read_text()
+    with pytest.raises(ConfigError, match="no seed has both arms"):
+        run_experiment(cfg, tmp_path / "empty")

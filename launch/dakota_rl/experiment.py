@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dakota_rl.config import ConfigError, load_config, read_toml
 
+ARMS = ("sft", "grpo")
+
 
 class ExperimentConfig(BaseModel):
     """The `[experiment]` table of configs/experiments/*.toml."""
@@ -43,6 +45,9 @@ class ExperimentConfig(BaseModel):
     extra_split_tasks: int = Field(400, ge=0)
     """Tasks drawn (with `eval_seed`) from each further held-out split of the env, scored like the main sample
     into `eval_<split>/` (dakota_grammar_translation: "attested", UniMorph's verb forms); 0 skips them."""
+    report_only: bool = False
+    """Train nothing: rebuild `report/` from the run folder's eval files, over the seeds whose two arms were
+    both scored (an interrupted run reports what it finished)."""
     from_run: str | None = None
     """A local run with in-loop eval and SFT warm-up (e.g. `outputs/demo`) to reuse as the warm-up and as the
     GRPO arm of its own seed: only the SFT arm runs (from `<run>/sft/model`, for the run's GRPO steps, on the
@@ -111,6 +116,8 @@ def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False)
     from dakota_rl.backends.local.settings import settings_from
     from dakota_rl.envs import load_env
 
+    if cfg.report_only:
+        return _report_finished_seeds(cfg, run_dir)
     _clear_run_dir(run_dir, clean=clean)
     resolved = load_config([tok for path in cfg.configs for tok in ("@", path)])
     settings, _ = settings_from(resolved)
@@ -124,10 +131,25 @@ def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False)
     warm = _warm_up(cfg, settings, env, tasks, run_dir, evals, timings)
     for seed in cfg.seeds:
         _run_arms(cfg, seed, settings, env, tasks, warm, run_dir, evals, timings)
+        (run_dir / "timings.json").write_text(json.dumps(timings, indent=2))  # for --report-only
     timings["total"] = time.perf_counter() - started
     from dakota_rl.experiment_report import write_experiment_report
 
     return write_experiment_report(run_dir, cfg, settings, timings)
+
+
+def _report_finished_seeds(cfg: ExperimentConfig, run_dir: Path) -> dict[str, Any]:
+    """The report over the seeds with both arms' eval files; ConfigError when there are none."""
+    from dakota_rl.backends.local.settings import settings_from
+    from dakota_rl.experiment_report import write_experiment_report
+
+    done = [s for s in cfg.seeds if all((run_dir / "eval" / f"seed_{s}_{a}.jsonl").is_file() for a in ARMS)]
+    if not done or not (run_dir / "eval" / "warmup.jsonl").is_file():
+        raise ConfigError(f"{run_dir}/eval: no seed has both arms scored yet; nothing to report")
+    settings, _ = settings_from(load_config([tok for path in cfg.configs for tok in ("@", path)]))
+    timings = json.loads(path.read_text()) if (path := run_dir / "timings.json").is_file() else {}
+    print(f"[experiment] report over finished seeds {done} of {cfg.seeds}", flush=True)
+    return write_experiment_report(run_dir, cfg.model_copy(update={"seeds": done}), settings, timings)
 
 
 def _clear_run_dir(run_dir: Path, *, clean: bool) -> None:
