@@ -104,17 +104,13 @@ def train_once(config: str, params: dict[str, Any], extra: list[str], output_dir
     ]
     if output_dir is not None:
         argv += ["--output-dir", str(output_dir)]
+    from dakota_rl.backends.local.trainer import finish_wandb_run
+
     code = run(argv)
-    _finish_wandb()
+    finish_wandb_run()  # also when the point failed, so the next grid point gets its own run
     if code != 0:
         raise RuntimeError(f"run {name} exited {code}")
     return Path(output_dir or "outputs") / name
-
-
-def _finish_wandb() -> None:
-    """Close the W&B run TRL opened, so the next grid point gets its own."""
-    if "wandb" in sys.modules and sys.modules["wandb"].run is not None:
-        sys.modules["wandb"].finish()
 
 
 def summarize(run_dir: Path) -> dict[str, Any]:

@@ -186,11 +186,11 @@ def run_grpo(
     freeze_embeddings(trainer.model, settings)
     _train_timed(trainer, run_dir, start, heldout, timings)
     final = _save_final(trainer, tokenizer, settings, run_dir)
-    _finish_wandb_run()
+    finish_wandb_run()
     return final
 
 
-def _finish_wandb_run() -> None:
+def finish_wandb_run() -> None:
     """Close the W&B run TRL opened (it leaves it open), so a later run in this process gets its own."""
     wandb = sys.modules.get("wandb")
     if wandb is not None and wandb.run is not None:
