@@ -116,6 +116,13 @@ def test_experiment_runs_both_arms_and_scores_the_attested_split(tiny_qwen3, tmp
     assert a["n_tasks"] == 4 and a["splits"]["attested"]["n_tasks"] == 3
     assert "## The attested split (3 tasks)" in (out / "report" / "experiment.md").read_text()
     assert not list(out.glob("seed_3/*/model*")), "arm weights are deleted after their eval"
+    before = {p: p.stat().st_mtime_ns for p in out.glob("eval*/*.jsonl")}
+    resumed = load_experiment(
+        ["@", str(exp_toml), "--eval-tasks", "4", "--extra-split-tasks", "3", "--resume"]
+    )
+    a = run_experiment(resumed.model_copy(update={"seeds": [3, 4]}), out)
+    assert {p: p.stat().st_mtime_ns for p in before} == before, "warm-up and seed 3 are reused, not redone"
+    assert (out / "eval_attested" / "seed_4_grpo.jsonl").is_file() and a["seeds"] == [3, 4]
 
 
 def json_rows(path):

@@ -45,6 +45,9 @@ class ExperimentConfig(BaseModel):
     extra_split_tasks: int = Field(400, ge=0)
     """Tasks drawn (with `eval_seed`) from each further held-out split of the env, scored like the main sample
     into `eval_<split>/` (dakota_grammar_translation: "attested", UniMorph's verb forms); 0 skips them."""
+    resume: bool = False
+    """Continue in a run folder with a finished warm-up: reuse it and skip seeds whose arms are both scored.
+    Processes with different `--seeds` may share one folder; `--report-only` then reports them together."""
     report_only: bool = False
     """Train nothing: rebuild `report/` from the run folder's eval files, over the seeds whose two arms were
     both scored (an interrupted run reports what it finished)."""
@@ -118,7 +121,8 @@ def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False)
 
     if cfg.report_only:
         return _report_finished_seeds(cfg, run_dir)
-    _clear_run_dir(run_dir, clean=clean)
+    if not cfg.resume:
+        _clear_run_dir(run_dir, clean=clean)
     resolved = load_config([tok for path in cfg.configs for tok in ("@", path)])
     settings, _ = settings_from(resolved)
     env = load_env(settings.env_id, settings.env_options)
@@ -128,14 +132,39 @@ def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False)
         return _control_for_run(cfg, Path(cfg.from_run), run_dir, settings, env, tasks, heldout)
     evals = [heldout] + _extra_heldouts(cfg, settings, env, run_dir)
     started, timings = time.perf_counter(), {}
-    warm = _warm_up(cfg, settings, env, tasks, run_dir, evals, timings)
+    warm = (_finished_warm_up(run_dir, evals) if cfg.resume else None) or _warm_up(
+        cfg, settings, env, tasks, run_dir, evals, timings
+    )
     for seed in cfg.seeds:
+        if cfg.resume and _scored(evals, seed):
+            print(f"[experiment] seed {seed}: both arms already scored, skipped", flush=True)
+            continue
         _run_arms(cfg, seed, settings, env, tasks, warm, run_dir, evals, timings)
-        (run_dir / "timings.json").write_text(json.dumps(timings, indent=2))  # for --report-only
+        _save_timings(run_dir, timings)
     timings["total"] = time.perf_counter() - started
     from dakota_rl.experiment_report import write_experiment_report
 
     return write_experiment_report(run_dir, cfg, settings, timings)
+
+
+def _finished_warm_up(run_dir: Path, evals: list[Any]) -> Path | None:
+    """The warm model of an earlier run in `run_dir` when it was saved and scored by every evaluator."""
+    model = run_dir / "warmup" / "model"
+    if (model / "config.json").is_file() and all((h.out_dir / "warmup.jsonl").is_file() for h in evals):
+        print(f"[experiment] reusing the warm-up in {model}", flush=True)
+        return model
+    return None
+
+
+def _scored(evals: list[Any], seed: int) -> bool:
+    return all((h.out_dir / f"seed_{seed}_{arm}.jsonl").is_file() for h in evals for arm in ARMS)
+
+
+def _save_timings(run_dir: Path, timings: dict[str, float]) -> None:
+    """Merge this process's stage times into `timings.json` (another process may share the folder)."""
+    path = run_dir / "timings.json"
+    saved = json.loads(path.read_text()) if path.is_file() else {}
+    path.write_text(json.dumps({**saved, **timings}, indent=2))
 
 
 def _report_finished_seeds(cfg: ExperimentConfig, run_dir: Path) -> dict[str, Any]:
