@@ -116,17 +116,11 @@ def sft_steps(settings, env, model_path: Path, out_dir: Path, steps: int) -> lis
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    from dakota_rl.backends.local.trainer import prompt_messages
+    from dakota_rl.backends.local.sft import sft_rows
 
     cfg = settings.local.sft
     tasks = env.load_tasks("train")[: settings.local.num_train_tasks or None]
-    rows = [
-        {
-            "prompt": prompt_messages(env, t),
-            "completion": [{"role": "assistant", "content": env.gold_completion(t)}],
-        }
-        for t in tasks
-    ]
+    rows = sft_rows(env, tasks)
     args = SFTConfig(
         output_dir=str(out_dir),
         max_steps=steps,

@@ -40,7 +40,7 @@ def sft_warmup(
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    rows = _sft_rows(env, tasks)
+    rows = sft_rows(env, tasks)
     args = _sft_config(settings, out_dir, steps, batch_size)
     peft_config = peft_lora_config(settings)
     trainer = SFTTrainer(
@@ -56,7 +56,7 @@ def sft_warmup(
     return _save_merged(trainer.model, tokenizer, out_dir)
 
 
-def _sft_rows(env: EnvSpec, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def sft_rows(env: EnvSpec, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One conversational (prompt, gold completion) example per task."""
     return [
         {
