@@ -64,6 +64,12 @@ class EvalConfig(BaseConfig):
     """In-loop eval decodes greedily; false samples at `temperature`."""
     batch_size: int = Field(32, ge=1)
     """In-loop eval: prompts generated together."""
+    samples: int = Field(0, ge=0)
+    """In-loop eval: also sample this many completions per task at the training temperature and log
+    `eval/pass@k`, `eval/best_of_k_reward` (k = 1, 4, 16 up to it), `eval/sampled_reward`,
+    `eval/reward_spread`: what on-policy RL can still sharpen. 0 skips it (costs `samples`× a greedy eval)."""
+    sample_tasks: int = Field(50, ge=1)
+    """In-loop eval: held-out tasks (the first of the fixed sample) the sampled diagnostics use."""
 
     before: bool = True
     """Evaluate the base model before training (demo)."""
@@ -86,7 +92,8 @@ class ObjectiveConfig(BaseConfig):
     mean (no std division), loss normalised over all completion tokens of the batch (`PRIME_RL_PARITY`)."""
 
     loss_type: Literal["grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo"] = "dapo"
-    """Token-loss aggregation: "dapo" normalises by active tokens in the batch (no length bias), as prime-rl."""
+    """Token-loss aggregation: "dapo" normalises by active tokens in the batch (no length bias); prime-rl
+    too."""
     scale_rewards: Literal["group", "batch", "none"] = "none"
     """Divide advantages by the reward std of the group, of the batch, or not at all ("none": prime-rl's GRPO
     and Dr. GRPO; "group" turns tiny reward gaps inside a group into ±1 advantages)."""
@@ -106,13 +113,13 @@ class MixedPolicyConfig(BaseConfig):
     guidance, without policy shaping): the gold earns the advantage its reward implies (reward − group mean).
     The group's other completions are sampled as usual; the gold's slot is not generated."""
     sft_weight: float = Field(0.0, ge=0)
-    """λ of λ·NLL(gold completion | prompt) added to the GRPO loss (SRFT/CHORD style), averaged over the gold's
-    tokens once per prompt of the batch; 0 leaves the loss unchanged."""
+    """λ of λ·NLL(gold completion | prompt) added to the GRPO loss (SRFT/CHORD style), averaged over the
+    gold's tokens once per prompt of the batch; 0 leaves the loss unchanged."""
 
 
 PRIME_RL_PARITY = {
-    "advantage": "reward − group mean, no std division (prime-rl grpo; local scale_rewards = \"none\")",
-    "loss normalisation": "sum over all completion tokens of the batch (prime-rl; local loss_type = \"dapo\")",
+    "advantage": 'reward − group mean, no std division (prime-rl grpo; local scale_rewards = "none")',
+    "loss normalisation": 'sum over the batch\'s completion tokens (prime-rl; local loss_type = "dapo")',
     "importance ratio": "prime-rl: DPPO masking of the trainer/inference ratio + kl_tau·log² ratio; local: "
     "one generation per step, ratio ≡ 1 (nothing to clip)",
     "reference-model KL": "prime-rl: none; local: kl_beta (default 0)",

@@ -138,6 +138,9 @@ def heldout_for(settings: LocalTrainSettings, env: EnvSpec, run_dir: Path) -> He
         greedy=ev.greedy,
         temperature=ev.temperature,
         batch_size=ev.batch_size,
+        samples=ev.samples,
+        sample_tasks=ev.sample_tasks,
+        sample_temperature=settings.temperature,
     )
 
 
