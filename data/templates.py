@@ -458,7 +458,7 @@ def _keep(key: str, permille: int) -> bool:
 
 # Verbs that take a person as object in a sensible English sentence although their lexicon `object` features
 # do not list "human" (kaġa: Riggs § 15 mayakaġa 'thou madest me'; kaśka: § 106 'tied him').
-PERSON_OBJECT_VERBS = {"make", "tie", "hit", "tell", "lay down", "show"}
+PERSON_OBJECT_VERBS = {"make", "tie", "hit", "lay down", "show"}
 
 
 def takes_person_object(lex: Lexeme) -> bool:
