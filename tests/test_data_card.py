@@ -25,5 +25,8 @@ def test_card_write_replaces_only_the_table_after_each_marker() -> None:
 
     text = "intro\n<!-- splits -->\n| a |\n|---|\n| old |\n\nafter the table\n<!-- other -->\n| keep |\n"
     written = write_tables(text, {"splits": "| a |\n|---|\n| new |", "missing": "| x |"})
-    assert written == "intro\n<!-- splits -->\n| a |\n|---|\n| new |\n\nafter the table\n<!-- other -->\n| keep |\n"
+    assert (
+        written
+        == "intro\n<!-- splits -->\n| a |\n|---|\n| new |\n\nafter the table\n<!-- other -->\n| keep |\n"
+    )
     assert write_tables(written, {"splits": "| a |\n|---|\n| new |"}) == written
