@@ -59,9 +59,10 @@ LICENCE_TEXT = """# Attribution and licence of tasks_attested.jsonl
 - Licence: Creative Commons Attribution-ShareAlike 3.0 (CC BY-SA 3.0,
   https://creativecommons.org/licenses/by-sa/3.0/). This file, and any work derived from it, is shared under
   the same licence, separately from the project's other generated data.
-- Changes: spelling converted to Riggs's letters (ṡ ż → ś ź, c and c̣ → ć, aspiration dots on p t k dropped,
-  bd → md), third person singular cells dropped, lemmas our own lexicon has dropped, prompts added
-  (`python -m data.import_unimorph`).
+- Changes: spelling converted to Riggs's letters (ejectives ḳ' ṭ' ṗ' c̣' → ḳ ṭ ṗ ċ, ṡ ż → ś ź, c and c̣ → ć,
+  aspiration dots on p t k dropped, bd → md), third person singular cells dropped, lemmas our own lexicon has
+  (under a loose spelling key) dropped, lemmas whose own 3sg form is another word dropped, prompts added
+  (`python -m data.import_unimorph`; `--dropped` lists the lemmas left out and why).
 """
 UNACCENTED = str.maketrans("áéíóú", "aeiou")
 
