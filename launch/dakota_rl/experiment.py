@@ -29,9 +29,12 @@ class ArmConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     """Label of its eval files (`seed_S_<name>.jsonl`) and report rows."""
     kind: Literal["sft", "grpo"]
+    configs: list[str] = []
+    """Further config layers after the experiment's `configs` (e.g. a train source with other taskset
+    options: arrays of tables are replaced whole, so a layer restates `[[orchestrator.train.source]]`)."""
     overrides: dict[str, Any] = {}
     """Dotted training-config keys over `configs`, e.g. {"trainer.optim.lr" = 5e-5} (GRPO's lr),
     {"local.sft.lr" = 5e-6} (an SFT arm's lr), {"local.grpo.scale_rewards" = "group"},
@@ -334,7 +337,8 @@ def _arm_settings(cfg: ExperimentConfig, arm: ArmConfig, seed: int) -> Any:
     """The arm's training settings: the experiment's configs, the arm's overrides, the seed."""
     from dakota_rl.backends.local.settings import settings_from
 
-    tokens = [tok for path in cfg.configs for tok in ("@", path)] + override_tokens(arm.overrides)
+    layers = [*cfg.configs, *arm.configs]
+    tokens = [tok for path in layers for tok in ("@", path)] + override_tokens(arm.overrides)
     settings, _ = settings_from(load_config(tokens))
     return settings.model_copy(update={"local": settings.local.model_copy(update={"seed": seed})})
 
