@@ -21,6 +21,7 @@ from verifiers.v1.harnesses.null import NullHarnessConfig
 from dakota_grammar_translation.rewards import (
     DEFAULT_REWARD_VERSION,
     DEFAULT_WEIGHTS,
+    REWARD_VERSIONS,
     Scores,
     Weights,
     score,
@@ -102,7 +103,7 @@ class DakotaTaskConfig(vf.TaskConfig):
     weights: RewardWeights = RewardWeights()
     """Component weights, e.g. `--env.taskset.task.weights.semantic 0.5`; they become verifiers' reward
     weights (an explicit `--env.taskset.task.rewards.<name>.weight` still wins)."""
-    reward_version: Literal[1, 2] = DEFAULT_REWARD_VERSION
+    reward_version: int = Field(DEFAULT_REWARD_VERSION, ge=min(REWARD_VERSIONS), le=max(REWARD_VERSIONS))
     """2 (default): components measure what the answer adds to a copy of the prompt's lemma, so copying
     earns ~0 (rewards.py has the numbers); 1: the first reward, to reproduce earlier results."""
     format_gate: float = Field(0.0, ge=0.0, le=1.0)
