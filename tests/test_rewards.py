@@ -599,3 +599,19 @@ def test_format_gate_and_exact_match_are_off_by_default():
     assert DEFAULT_WEIGHTS.exact_match == 0.0
     with pytest.raises(ValueError, match="sum to at most 1"):
         Weights(exact_match=0.2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NASTY, st.sampled_from(sorted(V1_RECORDS)), st.sampled_from(REWARD_VERSIONS))
+def test_every_version_never_raises_and_stays_in_range(completion, gold, version):
+    s = score(completion, V1_RECORDS[gold], version=version)
+    for value in (*components(s), s.total):
+        assert 0.0 <= value <= 1.0
+
+
+def test_megabyte_completion_against_a_lemma():
+    task = V1_RECORDS["amayapapi"]
+    for text in ("ś" * 1_000_000, "<answer>" + "apa " * 250_000 + "</answer>"):
+        s = score(text, task)
+        assert 0.0 <= s.total < 0.1
+    assert score("x\n" * 500_000 + "amayapapi", task).total == 1.0
