@@ -37,8 +37,9 @@ def record(
     alternatives=(),
     family: str = "morphology",
     stem: str | None = None,
+    rule_ids: tuple[str, ...] = (),
 ) -> dict:
-    meta = {"segments": segments, "source": "test", "review_status": "unverified"}
+    meta = {"segments": segments, "source": "test", "review_status": "unverified", "rule_ids": list(rule_ids)}
     return {
         "id": f"test-{answer}",
         "split": "train",
@@ -275,6 +276,7 @@ V1_RECORDS = {
         stem="apa",
         language="dakota",
         alternatives=[],
+        rule_ids=("pron-agent-1sg", "ablaut-a-e", "negation-sni"),
     ),
     "amayapapi": record(
         "amayapapi",
@@ -562,6 +564,14 @@ def test_v2_ablaut_counts_only_with_the_particle_that_triggers_it():
     assert score("<answer>awape</answer>", task).morphology == pytest.approx(1 / 3)  # wa only
     assert score("<answer>awapa śni</answer>", task).morphology == pytest.approx(1 / 3)  # śni; wa needs pe
     assert score("<answer>awape śni</answer>", task).total == 1.0
+    phrase = record(  # a train task: He eats the wild rice (no ablaut: psiŋ needs no trigger)
+        "psiŋ kiŋ yuta",
+        seg(("psiŋ", "stem"), (" ", "space"), ("kiŋ", "particle"), (" ", "space"), ("yuta", "stem")),
+        stem="yuta",
+        rule_ids=("article-definite-kin", "pron-3sg-zero", "word-order-sov"),
+    )
+    assert score("<answer>psiŋ yuta</answer>", phrase).morphology == pytest.approx(1 / 2)
+    assert score("<answer>yuta</answer>", phrase).total == 0.0
 
 
 def test_v2_ranks_gold_above_near_misses_above_copies():

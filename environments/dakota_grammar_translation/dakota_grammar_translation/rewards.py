@@ -31,17 +31,18 @@ answer, scores exactly as in version 1.
   affix still only on intact stems of its word), stem pieces the lemma does not contain (the stem change:
   ablauted ksape for ksapa, pa for ape before -pi; other words of a phrase), and words of English answers.
   A stem piece inside the lemma, or a word of it, is given by the prompt and earns nothing (a stem still
-  gates its affixes). A changed stem counts only with the piece after it intact: ablaut is triggered by the
-  particle or suffix that follows (Riggs § 75), so an ablauted stem alone is no Dakota form. Same alignment
-  and length factor as version 1; the result is then taken as a gain over the lemma's own share,
-  max(0, (m − m_lemma) / (1 − m_lemma)) (m_lemma is 0 unless the lemma happens to hold an asked-for piece).
+  gates its affixes). In a task with an ablaut rule (`meta.rule_ids`: ablaut-…) a changed stem counts only
+  with the piece after it intact: ablaut is triggered by the particle or suffix that follows (Riggs § 75),
+  so an ablauted stem alone is no Dakota form. Same alignment and length factor as version 1; the result is
+  then taken as a gain over the lemma's own share, max(0, (m − m_lemma) / (1 − m_lemma)) (m_lemma is 0
+  unless the lemma happens to hold an asked-for piece).
   A task with no such piece (its gold is its lemma's stems) credits every piece.
 - semantic: chrF gain over the lemma, max(0, (chrF(answer) − chrF(lemma)) / (1 − chrF(lemma))).
 
 So a copy of the lemma scores exactly 0. Same 631 tasks (`python -m dakota_grammar_translation.probes
 --split heldout --task-family morphology --compare --per-family 631`): lemma copy 0.338 → 0.000, ablauted
 copy 0.299 → 0.032 (at most 0.163), lemma + wrong affix 0.279 → 0.010 (at most 0.233), gold minus one
-letter 0.703 → 0.584 (at least 0.115; minus its last letter 0.788 → 0.665); every gold of every split 1.0.
+letter 0.703 → 0.585 (at least 0.115; minus its last letter 0.788 → 0.666); every gold of every split 1.0.
 A near miss loses most where the lemma is already close to the gold (uŋḳiŋ from ḳiŋ: one letter short of
 the gold is half the edits). The study (reward v1 vs v2) decides whether v2 trains better.
 
@@ -69,6 +70,8 @@ from dakota_grammar_translation.parser import parse_answer
 MAX_SCORED_CHARS = 4096
 """Answers are aligned on at most this many characters (their full length still counts in penalties)."""
 AFFIX_KINDS = frozenset({"prefix", "infix", "suffix", "enclitic"})
+ABLAUT_RULE_PREFIX = "ablaut"
+"""A task whose `meta.rule_ids` has a rule starting with this changes a stem by ablaut (ablaut-a-e, § 75)."""
 
 CHRF_ORDER = 6
 CHRF_BETA = 1
@@ -148,16 +151,16 @@ class _Piece:
 
 @dataclass(frozen=True)
 class _Copy:
-    """Version 2's baseline: the lemma as the prompt gives it, scored against each reference."""
+    """Version 2's baseline: the lemma (`meta.stem`), scored against each reference."""
 
     distances: tuple[int, ...]
     """Levenshtein distance from the lemma to each reference (0: the lemma is that reference)."""
     chrfs: tuple[float, ...]
     """chrF of the lemma against each reference."""
     credited: tuple[bool, ...]
-    """Per gold piece: does version 2 credit it (not a stem the lemma already contains)."""
+    """Per gold piece: does version 2 credit it (not a stem inside the lemma, not a word of it)."""
     trigger: tuple[int | None, ...]
-    """Per gold piece: for a changed stem, the piece after it, which must be intact too."""
+    """Per gold piece: for a stem changed by ablaut, the piece after it, which must be intact too."""
     morphology: float = 0.0
     """Version 2's morphology share of the lemma itself (before the gain over it)."""
 
@@ -170,7 +173,8 @@ class _Gold:
     pieces: tuple[_Piece, ...]
     ngrams: tuple[RefGrams, ...]
     copy: _Copy | None
-    """None when the task gives no lemma, or its lemma is the gold: version 2 then scores as version 1."""
+    """None when the task gives no lemma, or its lemma is an accepted answer: version 2 then scores as
+    version 1."""
 
 
 def _pieces(key: str, segments: tuple[tuple[str, str], ...]) -> tuple[_Piece, ...]:
@@ -210,10 +214,10 @@ GOLD_CACHE_MAX_CHARS = 2_000
 
 
 def _credited_pieces(
-    text: str, pieces: tuple[_Piece, ...], lemma: str
+    text: str, pieces: tuple[_Piece, ...], lemma: str, ablaut: bool
 ) -> tuple[tuple[bool, ...], tuple[int | None, ...]]:
-    """Which pieces version 2 credits (not a stem inside the lemma, not a word of the lemma) and, for a
-    changed stem, its trigger."""
+    """Which pieces version 2 credits (not a stem inside the lemma, not a word of the lemma) and, when the
+    task applies an ablaut rule, each changed stem's trigger (the piece after it)."""
     words = set(lemma.split())
     given = [
         (p.kind == "stem" and text[p.start : p.end] in lemma)
@@ -223,16 +227,16 @@ def _credited_pieces(
     if all(given):
         return tuple(True for _ in pieces), tuple(None for _ in pieces)
     trigger = tuple(
-        i + 1 if p.kind == "stem" and not given[i] and i + 1 < len(pieces) else None
+        i + 1 if ablaut and p.kind == "stem" and not given[i] and i + 1 < len(pieces) else None
         for i, p in enumerate(pieces)
     )
     return tuple(not g for g in given), trigger
 
 
-def _copy(lemma: str, gold: _Gold) -> _Copy | None:
+def _copy(lemma: str, gold: _Gold, ablaut: bool) -> _Copy | None:
     if not lemma or lemma in gold.refs:
         return None
-    credited, trigger = _credited_pieces(gold.text, gold.pieces, lemma)
+    credited, trigger = _credited_pieces(gold.text, gold.pieces, lemma, ablaut)
     copy = _Copy(
         distances=tuple(Levenshtein.distance(lemma, ref) for ref in gold.refs),
         chrfs=tuple(chrf(lemma, ngrams) for ngrams in gold.ngrams),
@@ -244,7 +248,11 @@ def _copy(lemma: str, gold: _Gold) -> _Copy | None:
 
 @lru_cache(maxsize=GOLD_CACHE_SIZE)
 def _gold(
-    answer: str, alternatives: tuple[str, ...], segments: tuple[tuple[str, str], ...], stem: str = ""
+    answer: str,
+    alternatives: tuple[str, ...],
+    segments: tuple[tuple[str, str], ...],
+    stem: str = "",
+    ablaut: bool = False,
 ) -> _Gold:
     key = match_key(answer)
     refs = tuple(dict.fromkeys(k for k in (key, *map(match_key, alternatives)) if k))
@@ -256,7 +264,7 @@ def _gold(
         ngrams=tuple(ref_grams(ref) for ref in refs),
         copy=None,
     )
-    return replace(gold, copy=_copy(match_key(stem), gold))
+    return replace(gold, copy=_copy(match_key(stem), gold, ablaut))
 
 
 def _gold_of(task: Mapping[str, Any]) -> _Gold:
@@ -268,9 +276,10 @@ def _gold_of(task: Mapping[str, Any]) -> _Gold:
     alternatives = tuple(task.get("alternatives") or ())
     stem = meta.get("stem")
     stem = stem if isinstance(stem, str) else ""
+    ablaut = any(str(r).startswith(ABLAUT_RULE_PREFIX) for r in meta.get("rule_ids") or ())
     if len(answer) + sum(len(str(a)) for a in alternatives) + len(stem) > GOLD_CACHE_MAX_CHARS:
-        return _gold.__wrapped__(answer, alternatives, segments, stem)
-    return _gold(answer, alternatives, segments, stem)
+        return _gold.__wrapped__(answer, alternatives, segments, stem, ablaut)
+    return _gold(answer, alternatives, segments, stem, ablaut)
 
 
 def _edit_gain(answer: str, ref: str, copy_distance: int) -> float:
