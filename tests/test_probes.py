@@ -107,6 +107,7 @@ def test_reward_v1_pays_for_the_copies_and_v2_does_not(tasks):
     assert v1["lemma_copy"].mean > 0.3
     assert all(r.ok for r in v2.values())
     assert v2["gold_minus_letter"].mean > 0.5 > 0.05 > max(v2[f].mean for f in COPY_FAMILIES)
+    assert v2["gold_minus_letter"].mean > v2["other_inflection"].mean > max(v2[f].mean for f in COPY_FAMILIES)
 
 
 def test_suite_is_deterministic(tasks):

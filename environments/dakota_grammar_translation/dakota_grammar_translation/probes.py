@@ -13,8 +13,9 @@ prints each family's mean under every reward version instead.
 
 Suite v2 adds the copy plateau reward v1 paid for: the lemma copied unchanged, the lemma with its final a → e
 (the ablaut of Riggs § 75 applied where the task does not ask for it), the lemma with an affix the task does
-not ask for, and the gold minus one letter (a near miss: its mean must stay well above the copies). Reward
-v1 fails the copy families (lemma copy 0.34 on held-out morphology); v2 passes them all.
+not ask for, and the gold minus one letter (a near miss: its mean must stay well above the copies); and, to
+show how a plausible error ranks, another inflection of the same lemma (no ceiling). Reward v1 fails the
+copy families (lemma copy 0.34 on held-out morphology); v2 passes them all.
 """
 
 from __future__ import annotations
@@ -237,6 +238,21 @@ def _gold_minus_letter(task: TaskRecord, rng: random.Random, _: Sequence[TaskRec
     return _tag(candidate) if key and key != copy and key not in _accepted(task) else None
 
 
+def _other_inflection(task: TaskRecord, rng: random.Random, others: Sequence[TaskRecord]) -> str | None:
+    """The gold of another task of the same family and lemma (a real form, the wrong inflection)."""
+    lemma = _lemma(task)
+    forms = sorted(
+        {
+            o["answer"]
+            for o in others
+            if lemma and o["family"] == task["family"] and o["meta"].get("stem") == lemma
+        }
+        - {task["answer"]}
+    )
+    forms = [f for f in forms if match_key(f) not in _accepted(task)]
+    return _tag(rng.choice(forms)) if forms else None
+
+
 def _other_case(task: TaskRecord, _: random.Random, __: Sequence[TaskRecord]) -> str | None:
     gold = task["answer"]
     return _tag(gold.upper()) if gold.upper() != gold else None
@@ -325,6 +341,14 @@ FAMILIES: tuple[ProbeFamily, ...] = (
         f"the gold minus one letter (mean >= {NEAR_MISS_MIN_MEAN})",
         _gold_minus_letter,
         NEAR_MISS_MIN_MEAN,
+    ),
+    ProbeFamily(
+        "other_inflection",
+        "partial",
+        0.0,
+        0.99,
+        "the gold of another task with the same lemma",
+        _other_inflection,
     ),
     ProbeFamily(
         "gold",
