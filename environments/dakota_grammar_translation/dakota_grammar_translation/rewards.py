@@ -45,9 +45,9 @@ copy 0.299 → 0.032 (at most 0.163), lemma + wrong affix 0.279 → 0.010 (at mo
 letter 0.703 → 0.585 (at least 0.115; minus its last letter 0.788 → 0.666); every gold of every split 1.0.
 A near miss loses most where the lemma is already close to the gold (uŋḳiŋ from ḳiŋ: one letter short of
 the gold is half the edits). The price: an answer no closer to the gold than the lemma gets no character
-credit and often nothing at all, so the signal is sparser for a weak policy. Another task's gold for the same lemma (a real form, the wrong
-inflection) scores 0.385 → 0.176, 0 for 38% of them. The study (reward v1 vs v2) decides which trains
-better.
+credit and often nothing at all, so the signal is sparser for a weak policy: another task's gold for the
+same lemma (a real form, the wrong inflection) scores 0.385 → 0.176, and 0 for 38% of them. The study
+(reward v1 vs v2) decides which trains better.
 
 Options, off by default (the study decides): an `exact_match` component (1.0 for an exact answer, else 0;
 weight 0 unless set, e.g. `Weights(0.3, 0.3, 0.2, exact_match=0.2)`) and `format_gate`, the share of every
