@@ -191,3 +191,33 @@ def test_orthography_option_accepts_modern_spelling_only_when_asked():
     assert DakotaTaskConfig().orthography == "riggs"
     with pytest.raises(ValidationError):
         DakotaTaskConfig(orthography="latin")
+
+
+def test_reward_version_format_gate_and_exact_match_reach_the_task(heldout):
+    """`--env.taskset.task.reward-version`, `.format-gate` and `.weights.exact-match` score like the pure
+    scorer with the same options; v2 and no gate by default."""
+    record = next(r for r in heldout if r["family"] == "morphology")
+    lemma_copy = f"<answer>{record['meta']['stem']}</answer>"
+
+    def first(config: DakotaTaskConfig) -> DakotaTask:
+        return next(iter(DakotaTaskset(DakotaTasksetConfig(id=TASKSET_ID, split="heldout", task=config))))
+
+    assert DakotaTaskConfig().reward_version == 2 and DakotaTaskConfig().format_gate == 0.0
+    assert first(DakotaTaskConfig()).key == record["id"]
+    for version in (1, 2):
+        trace = scored(first(DakotaTaskConfig(reward_version=version)), lemma_copy)
+        assert trace.reward == pytest.approx(score(lemma_copy, record, version=version).total, abs=1e-12)
+    assert scored(first(DakotaTaskConfig()), lemma_copy).reward == 0.0
+    assert scored(first(DakotaTaskConfig(reward_version=1)), lemma_copy).reward > 0.1
+    untagged = record["answer"]
+    assert scored(first(DakotaTaskConfig()), untagged).reward == pytest.approx(1.0)
+    assert scored(first(DakotaTaskConfig(format_gate=0.5)), untagged).reward == pytest.approx(0.5)
+    weights = {"character": 0.3, "morphology": 0.3, "semantic": 0.2, "exact_match": 0.2}
+    near = f"<answer>{record['answer'][:-1]}</answer>"
+    trace = scored(first(DakotaTaskConfig(weights=weights)), near)
+    pure = score(near, record, Weights(**weights))
+    assert trace.reward == pytest.approx(pure.total, abs=1e-12) and trace.rewards["exact_match"].score == 0.0
+    assert scored(first(DakotaTaskConfig(weights=weights)), untagged).reward == pytest.approx(1.0)
+    for bad in ({"reward_version": 3}, {"format_gate": 1.5}, {"weights": {"exact_match": 0.2}}):
+        with pytest.raises(ValidationError):
+            DakotaTaskConfig(**bad)

@@ -25,7 +25,8 @@ def scripted_reply(record: dict, index: int) -> str:
 
 
 @pytest.mark.slow
-def test_vf_eval_end_to_end(tmp_path):
+@pytest.mark.parametrize("version", [None, 1], ids=["default-reward", "reward-v1"])
+def test_vf_eval_end_to_end(tmp_path, version):
     if not tasks_path("heldout").is_file():
         pytest.skip(f"{tasks_path('heldout')} not generated yet (python -m data.build)")
     records = load_tasks("heldout")[:N_TASKS]
@@ -42,7 +43,8 @@ def test_vf_eval_end_to_end(tmp_path):
             tmp_path / "out",
             N_TASKS,
             ROLLOUTS,
-            ["--env.taskset.split", "heldout"],
+            ["--env.taskset.split", "heldout"]
+            + ([] if version is None else ["--env.taskset.task.reward-version", str(version)]),
         )
         requests = list(server.requests)
 
@@ -57,8 +59,10 @@ def test_vf_eval_end_to_end(tmp_path):
             assert trace["ok"] and not trace["errors"], trace["errors"]
             index, record = by_prompt[trace["task"]["data"]["prompt"]]
             assert trace["task"]["key"] == record["id"]
-            expected = score(scripted_reply(record, index), record)
-            assert set(trace["rewards"]) == {"character", "morphology", "semantic"}
+            options = {} if version is None else {"version": version}
+            expected = score(scripted_reply(record, index), record, **options)
+            assert set(trace["rewards"]) == {"character", "morphology", "semantic", "exact_match"}
+            assert trace["rewards"]["exact_match"]["weight"] == 0.0
             assert total_reward(trace) == pytest.approx(expected.total, abs=1e-9)
             assert trace["rewards"]["morphology"]["score"] == pytest.approx(expected.morphology)
             assert trace["metrics"]["exact"] == float(expected.exact)

@@ -84,6 +84,27 @@ def test_dakota_orthography_option_scores_like_the_verifiers_task():
     assert riggs.load_tasks("attested")  # every split the taskset knows loads through the spec
 
 
+def test_dakota_reward_options_score_like_the_verifiers_task():
+    from dakota_grammar_translation.rewards import Weights, score
+
+    default = load_env("dakota_grammar_translation", {"families": ["morphology"], "limit": 1})
+    v1 = load_env(
+        "dakota_grammar_translation", {"families": ["morphology"], "limit": 1, "task": {"reward_version": 1}}
+    )
+    weights = {"character": 0.3, "morphology": 0.3, "semantic": 0.2, "exact_match": 0.2}
+    gated = load_env("dakota_grammar_translation", {"task": {"format_gate": 0.5, "weights": weights}})
+    task = default.load_tasks("train")[0]
+    copy = f"<answer>{task['meta']['stem']}</answer>"
+    assert (
+        default.score(copy, task, False) == score(copy, task) and default.score(copy, task, False).total == 0
+    )
+    assert v1.score(copy, task, False) == score(copy, task, version=1)
+    assert default.components == {"character": 0.4, "morphology": 0.4, "semantic": 0.2}
+    assert gated.components == weights
+    assert gated.score(task["answer"], task, False).total == pytest.approx(0.5)
+    assert gated.score(copy, task, False) == score(copy, task, Weights(**weights), format_gate=0.5)
+
+
 @pytest.mark.parametrize(
     ("env_id", "options", "message"),
     [
@@ -93,6 +114,8 @@ def test_dakota_orthography_option_scores_like_the_verifiers_task():
         ("letter_counting", {"mixture": {1: 1}, "curriculum": True}, "either mixture or curriculum"),
         ("dakota_grammar_translation", {"families": ["poetry"]}, "`taskset.families[0]`"),
         ("dakota_grammar_translation", {"famlies": ["syntax"]}, "unknown key `taskset.famlies`"),
+        ("dakota_grammar_translation", {"task": {"reward_version": 3}}, "`taskset.task.reward_version`"),
+        ("dakota_grammar_translation", {"task": {"format_gate": 2}}, "`taskset.task.format_gate`"),
         ("no_such_env", {}, "unknown env id 'no_such_env'"),
         ("../etc", {}, "unknown env id '../etc'"),
     ],

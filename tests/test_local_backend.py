@@ -33,6 +33,8 @@ name = "dakota_grammar_translation"
 [orchestrator.train.source.env.taskset]
 id = "dakota_grammar_translation"
 families = ["morphology"]
+[orchestrator.train.source.env.taskset.task]
+reward_version = 1  # the random tiny model's answers earn 0 under v2 (no closer to the gold than the lemma)
 [orchestrator.train.source.env.agent.harness]
 id = "null"
 [deployment]
@@ -81,7 +83,7 @@ def test_settings_map_prime_rl_keys_and_list_ignored_ones(tmp_path, model_dir):
     settings, ignored = settings_from(resolved)
     assert (settings.max_steps, settings.batch_size, settings.group_size) == (3, 4, 2)
     assert settings.lr == 3e-6 and settings.max_completion_tokens == 6
-    assert settings.env_options == {"families": ["morphology"]}
+    assert settings.env_options == {"families": ["morphology"], "task": {"reward_version": 1}}
     assert "deployment.num_train_gpus" in ignored
     assert "orchestrator.train.source[0].env.agent.harness.id" in ignored
     assert "max_steps" not in ignored and "model.name" not in ignored

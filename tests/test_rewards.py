@@ -1,5 +1,5 @@
 """The compositional reward: golds score 1.0, wrong answers score by how wrong, hacks don't pay, never
-raises."""
+raises; reward v1 reproduces the first reward exactly, v2 pays for what an answer adds to the lemma copy."""
 
 from __future__ import annotations
 
@@ -9,10 +9,20 @@ import unicodedata
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz.distance import Levenshtein
 from sacrebleu.metrics import CHRF
 
-from dakota_grammar_translation.rewards import DEFAULT_WEIGHTS, Weights, chrf, ref_grams, score
-from dakota_grammar_translation.tasks import load_tasks, tasks_path
+from dakota_grammar_translation.rewards import (
+    DEFAULT_REWARD_VERSION,
+    DEFAULT_WEIGHTS,
+    REWARD_VERSIONS,
+    Weights,
+    chrf,
+    ref_grams,
+    score,
+    score_in_orthography,
+)
+from dakota_grammar_translation.tasks import SPLITS, load_tasks, tasks_path
 
 
 def seg(*pieces: tuple[str, str]) -> list[dict[str, str]]:
@@ -26,7 +36,10 @@ def record(
     language: str = "dakota",
     alternatives=(),
     family: str = "morphology",
+    stem: str | None = None,
+    rule_ids: tuple[str, ...] = (),
 ) -> dict:
+    meta = {"segments": segments, "source": "test", "review_status": "unverified", "rule_ids": list(rule_ids)}
     return {
         "id": f"test-{answer}",
         "split": "train",
@@ -36,7 +49,7 @@ def record(
         "answer": answer,
         "alternatives": list(alternatives),
         "answer_language": language,
-        "meta": {"segments": segments, "source": "test", "review_status": "unverified"},
+        "meta": meta if stem is None else {"stem": stem, **meta},
     }
 
 
@@ -74,8 +87,9 @@ def test_gold_scores_one_everywhere(task):
     assert components(s) == (1.0, 1.0, 1.0) and s.total == 1.0 and s.exact and s.format_ok
 
 
-@pytest.mark.parametrize("split", ["train", "heldout"])
-def test_every_shipped_gold_scores_one(split):
+@pytest.mark.parametrize("version", REWARD_VERSIONS)
+@pytest.mark.parametrize("split", SPLITS)
+def test_every_shipped_gold_scores_one(split, version):
     if not tasks_path(split).is_file():
         pytest.skip(f"{tasks_path(split)} not generated yet (python -m data.build)")
     tasks = load_tasks(split)
@@ -83,7 +97,7 @@ def test_every_shipped_gold_scores_one(split):
     failures = []
     for task in tasks:
         for gold in (task["answer"], *task["alternatives"]):
-            s = score(f"<think>x</think><answer>{gold}</answer>", task)
+            s = score(f"<think>x</think><answer>{gold}</answer>", task, version=version)
             if components(s) != (1.0, 1.0, 1.0) or s.total != 1.0:
                 failures.append((task["id"], gold, components(s)))
     assert not failures, failures[:5]
@@ -149,6 +163,7 @@ def test_weights_and_metrics():
         "morphology",
         "semantic",
         "total",
+        "exact_match",
         "exact",
         "format_ok",
         "truncated",
@@ -237,3 +252,376 @@ def test_dakota1890_hack_probes_score_as_intended(shared_reference):
     for probe in probes:
         s = score(probe["model_output"], _probe_task(probe))
         assert (s.total >= 0.9) == probe["expect_train_pass"], (probe["probe_id"], s)
+
+
+# -- reward versions ------------------------------------------------------------------------------------
+# Five shipped tasks (held-out and attested splits), copied here so a data rebuild cannot move them.
+V1_RECORDS = {
+    "uŋḳupi": record(
+        "uŋḳupi",
+        [{"form": "uŋ", "kind": "prefix"}, {"form": "ḳu", "kind": "stem"}, {"form": "pi", "kind": "suffix"}],
+        stem="ḳu",
+        language="dakota",
+        alternatives=[],
+    ),
+    "awape śni": record(
+        "awape śni",
+        [
+            {"form": "a", "kind": "stem"},
+            {"form": "wa", "kind": "infix"},
+            {"form": "pe", "kind": "stem"},
+            {"form": " ", "kind": "space"},
+            {"form": "śni", "kind": "particle"},
+        ],
+        stem="apa",
+        language="dakota",
+        alternatives=[],
+        rule_ids=("pron-agent-1sg", "ablaut-a-e", "negation-sni"),
+    ),
+    "amayapapi": record(
+        "amayapapi",
+        [
+            {"form": "a", "kind": "stem"},
+            {"form": "ma", "kind": "infix"},
+            {"form": "ya", "kind": "infix"},
+            {"form": "pa", "kind": "stem"},
+            {"form": "pi", "kind": "suffix"},
+        ],
+        stem="apa",
+        language="dakota",
+        alternatives=[],
+    ),
+    "he remembers you": record(
+        "he remembers you",
+        [
+            {"form": "he", "kind": "word"},
+            {"form": " ", "kind": "space"},
+            {"form": "remembers", "kind": "word"},
+            {"form": " ", "kind": "space"},
+            {"form": "you", "kind": "word"},
+        ],
+        stem="kiksuya",
+        language="english",
+        alternatives=["it remembers you", "she remembers you"],
+    ),
+    "ćaźe oniʼćʼiwapi": record(
+        "ćaźe oniʼćʼiwapi",
+        [{"form": "ćaźe oniʼćʼiwapi", "kind": "word"}],
+        stem="ćaźe oićʼiwa",
+        language="dakota",
+        alternatives=[],
+    ),
+}
+V1_GOLDEN = [  # (gold, completion, character, morphology, semantic, total)
+    (
+        "uŋḳupi",
+        "<answer>ḳu</answer>",
+        0.33333333333333337,
+        0.3333333333333333,
+        0.4210526315789474,
+        0.35087719298245623,
+    ),
+    ("uŋḳupi", "<answer>ḳe</answer>", 0.16666666666666663, 0.0, 0.125, 0.09166666666666665),
+    (
+        "uŋḳupi",
+        "<answer>uŋḳup</answer>",
+        0.8333333333333334,
+        0.6666666666666666,
+        0.8304093567251462,
+        0.7660818713450294,
+    ),
+    (
+        "uŋḳupi",
+        "<answer>ŋḳupi</answer>",
+        0.8333333333333334,
+        0.6666666666666666,
+        0.8304093567251462,
+        0.7660818713450294,
+    ),
+    (
+        "uŋḳupi",
+        "<answer>waḳu</answer>",
+        0.33333333333333337,
+        0.3333333333333333,
+        0.16260162601626016,
+        0.29918699186991876,
+    ),
+    ("uŋḳupi", "uŋḳupi", 1.0, 1.0, 1.0, 1.0),
+    ("uŋḳupi", "<answer>ŋŋŋŋŋ</answer>", 0.16666666666666663, 0.0, 0.03636363636363636, 0.07393939393939393),
+    (
+        "uŋḳupi",
+        "<answer>uŋḳupi uŋḳupi</answer>",
+        0.46153846153846156,
+        0.46153846153846156,
+        0.5149867409530442,
+        0.4722281174213781,
+    ),
+    ("awape śni", "<answer>apa</answer>", 0.2222222222222222, 0.25, 0.2566371681415929, 0.24021632251720745),
+    ("awape śni", "<answer>ape</answer>", 0.33333333333333337, 0.5, 0.432348367029549, 0.4198030067392432),
+    (
+        "awape śni",
+        "<answer>awape śn</answer>",
+        0.8888888888888888,
+        0.75,
+        0.8870486916197416,
+        0.832965293879504,
+    ),
+    (
+        "awape śni",
+        "<answer>wape śni</answer>",
+        0.8888888888888888,
+        0.5,
+        0.8870486916197416,
+        0.7329652938795039,
+    ),
+    ("awape śni", "<answer>waapa</answer>", 0.2222222222222222, 0.0, 0.1958904109589041, 0.12806697108066972),
+    ("awape śni", "awape śni", 1.0, 1.0, 1.0, 1.0),
+    ("awape śni", "<answer>ŋŋŋŋŋ</answer>", 0.0, 0.0, 0.0, 0.0),
+    (
+        "awape śni",
+        "<answer>awape śni awape śni</answer>",
+        0.4736842105263158,
+        0.47368421052631576,
+        0.569028983953397,
+        0.49275316521173207,
+    ),
+    ("amayapapi", "<answer>apa</answer>", 0.33333333333333337, 0.4, 0.38977635782747594, 0.3712886048988286),
+    ("amayapapi", "<answer>ape</answer>", 0.2222222222222222, 0.2, 0.17838939857288483, 0.2045667686034659),
+    (
+        "amayapapi",
+        "<answer>amayapap</answer>",
+        0.8888888888888888,
+        0.8,
+        0.9095236378060654,
+        0.8574602831167688,
+    ),
+    (
+        "amayapapi",
+        "<answer>mayapapi</answer>",
+        0.8888888888888888,
+        0.2,
+        0.9095236378060654,
+        0.6174602831167687,
+    ),
+    (
+        "amayapapi",
+        "<answer>waapa</answer>",
+        0.4444444444444444,
+        0.2,
+        0.22141556911874932,
+        0.30206089160152766,
+    ),
+    ("amayapapi", "amayapapi", 1.0, 1.0, 1.0, 1.0),
+    ("amayapapi", "<answer>ŋŋŋŋŋ</answer>", 0.0, 0.0, 0.0, 0.0),
+    (
+        "amayapapi",
+        "<answer>amayapapi amayapapi</answer>",
+        0.4736842105263158,
+        0.47368421052631576,
+        0.5837237712054731,
+        0.49569212266214735,
+    ),
+    ("he remembers you", "<answer>kiksuya</answer>", 0.125, 0.0, 0.06349206349206349, 0.0626984126984127),
+    ("he remembers you", "<answer>kiksuye</answer>", 0.125, 0.0, 0.07936507936507937, 0.06587301587301587),
+    (
+        "he remembers you",
+        "<answer>he remembers yo</answer>",
+        0.9375,
+        0.6666666666666666,
+        0.9534544338641343,
+        0.8323575534394935,
+    ),
+    (
+        "he remembers you",
+        "<answer>e remembers you</answer>",
+        0.9375,
+        0.6666666666666666,
+        0.9534544338641343,
+        0.8323575534394935,
+    ),
+    ("he remembers you", "<answer>wakiksuya</answer>", 0.125, 0.0, 0.057971014492753624, 0.06159420289855073),
+    ("he remembers you", "he remembers you", 1.0, 1.0, 1.0, 1.0),
+    ("he remembers you", "<answer>ŋŋŋŋŋ</answer>", 0.0, 0.0, 0.0, 0.0),
+    (
+        "he remembers you",
+        "<answer>he remembers you he remembers you</answer>",
+        0.5151515151515151,
+        0.48484848484848486,
+        0.6192598682171083,
+        0.5238519736434217,
+    ),
+    (
+        "ćaźe oniʼćʼiwapi",
+        "<answer>ćaźe oićʼiwa</answer>",
+        0.75,
+        0.0,
+        0.44695667938276906,
+        0.38939133587655383,
+    ),
+    ("ćaźe oniʼćʼiwapi", "<answer>ćaźe oićʼiwe</answer>", 0.6875, 0.0, 0.369846867221964, 0.3489693734443928),
+    (
+        "ćaźe oniʼćʼiwapi",
+        "<answer>ćaźe oniʼćʼiwap</answer>",
+        0.9375,
+        0.0,
+        0.9574952808696219,
+        0.5664990561739244,
+    ),
+    (
+        "ćaźe oniʼćʼiwapi",
+        "<answer>aźe oniʼćʼiwapi</answer>",
+        0.9375,
+        0.0,
+        0.9574952808696219,
+        0.5664990561739244,
+    ),
+    (
+        "ćaźe oniʼćʼiwapi",
+        "<answer>waćaźe oićʼiwa</answer>",
+        0.625,
+        0.0,
+        0.4108214577390591,
+        0.3321642915478118,
+    ),
+    ("ćaźe oniʼćʼiwapi", "ćaźe oniʼćʼiwapi", 1.0, 1.0, 1.0, 1.0),
+    ("ćaźe oniʼćʼiwapi", "<answer>ŋŋŋŋŋ</answer>", 0.0, 0.0, 0.0, 0.0),
+    (
+        "ćaźe oniʼćʼiwapi",
+        "<answer>ćaźe oniʼćʼiwapi ćaźe oniʼćʼiwapi</answer>",
+        0.48484848484848486,
+        0.48484848484848486,
+        0.6229950625580825,
+        0.5124778003904045,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", V1_GOLDEN, ids=lambda c: f"{c[0]}|{c[1]}")
+def test_reward_v1_reproduces_the_first_reward_exactly(case):
+    """Values of the reward before versions existed (the project at 3f033b1), on fixed answers."""
+    gold, completion, *expected = case
+    s = score(completion, V1_RECORDS[gold], version=1)
+    assert [s.character, s.morphology, s.semantic, s.total] == expected
+
+
+def sacrebleu_chrf(hyp: str, ref: str) -> float:
+    return CHRF(beta=1).sentence_score(hyp, [ref]).score / 100
+
+
+def v2_character(answer: str, gold: str, lemma: str) -> float:
+    return max(0.0, 1 - Levenshtein.distance(answer, gold) / Levenshtein.distance(lemma, gold))
+
+
+def v2_semantic(answer: str, gold: str, lemma: str) -> float:
+    copy = sacrebleu_chrf(lemma, gold)
+    return max(0.0, (sacrebleu_chrf(answer, gold) - copy) / (1 - copy))
+
+
+def test_reward_v2_is_the_default_and_v1_stays_selectable():
+    task = V1_RECORDS["uŋḳupi"]
+    assert DEFAULT_REWARD_VERSION == 2
+    assert score("<answer>ḳu</answer>", task) == score("<answer>ḳu</answer>", task, version=2)
+    assert score("<answer>ḳu</answer>", task, version=1).total > 0.3
+    with pytest.raises(ValueError, match="reward version"):
+        score("ḳu", task, version=3)
+    reply = "<answer>ḳu</answer>"
+    assert score_in_orthography(reply, task, version=1) == score(reply, task, version=1)
+
+
+def test_v2_copy_of_the_lemma_earns_nothing():
+    for task in V1_RECORDS.values():
+        lemma = task["meta"]["stem"]
+        s = score(f"<answer>{lemma}</answer>", task)
+        assert components(s) == (0.0, 0.0, 0.0) and s.total == 0.0, task["answer"]
+
+
+def test_v2_gold_minus_a_letter_keeps_a_dense_signal():
+    """uŋḳupi from ḳu: 1 of the 4 edits left undone, the prefix uŋ in its slot, the suffix pi broken."""
+    s = score("<answer>uŋḳup</answer>", V1_RECORDS["uŋḳupi"])
+    assert s.character == pytest.approx(v2_character("uŋḳup", "uŋḳupi", "ḳu")) == pytest.approx(0.75)
+    assert s.morphology == pytest.approx(1 / 2)
+    assert s.semantic == pytest.approx(v2_semantic("uŋḳup", "uŋḳupi", "ḳu"), abs=1e-9)
+    assert s.total == pytest.approx(0.4 * 0.75 + 0.4 * 0.5 + 0.2 * s.semantic)
+    assert s.total > 0.5
+
+
+def test_v2_lemma_with_a_wrong_affix_earns_little():
+    s = score("<answer>waḳu</answer>", V1_RECORDS["uŋḳupi"])
+    assert s.morphology == 0.0 and s.character == 0.0  # as far from uŋḳupi as the lemma: no edit made
+    assert s.total == pytest.approx(0.2 * v2_semantic("waḳu", "uŋḳupi", "ḳu"), abs=1e-9)
+    assert s.total < 0.1
+    infix = score("<answer>awapa</answer>", V1_RECORDS["amayapapi"])  # wa in the slot of ma-ya
+    assert infix.morphology == 0.0 and infix.total < 0.15
+    one_right = score("<answer>amawapa</answer>", V1_RECORDS["amayapapi"])  # ma right, wa for ya, no pi
+    assert one_right.morphology == pytest.approx(1 / 3) and infix.total < one_right.total < 0.5
+
+
+def test_v2_ablaut_counts_only_with_the_particle_that_triggers_it():
+    """awape śni (I do not strike) from apa: wa in its slot, pe (Riggs § 75 ablaut before śni), śni."""
+    task = V1_RECORDS["awape śni"]
+    assert score("<answer>ape</answer>", task).morphology == 0.0  # the ablauted lemma alone
+    assert score("<answer>ape</answer>", task).total <= 0.2
+    assert score("<answer>awape</answer>", task).morphology == pytest.approx(1 / 3)  # wa only
+    assert score("<answer>awapa śni</answer>", task).morphology == pytest.approx(1 / 3)  # śni; wa needs pe
+    assert score("<answer>awape śni</answer>", task).total == 1.0
+    phrase = record(  # a train task: He eats the wild rice (no ablaut: psiŋ needs no trigger)
+        "psiŋ kiŋ yuta",
+        seg(("psiŋ", "stem"), (" ", "space"), ("kiŋ", "particle"), (" ", "space"), ("yuta", "stem")),
+        stem="yuta",
+        rule_ids=("article-definite-kin", "pron-3sg-zero", "word-order-sov"),
+    )
+    assert score("<answer>psiŋ yuta</answer>", phrase).morphology == pytest.approx(1 / 2)
+    assert score("<answer>yuta</answer>", phrase).total == 0.0
+
+
+def test_v2_ranks_gold_above_near_misses_above_copies():
+    for gold, task in V1_RECORDS.items():
+        lemma = task["meta"]["stem"]
+        totals = [
+            score(f"<answer>{answer}</answer>", task).total
+            for answer in (gold, gold[:-1], f"wa{lemma}", lemma[:-1] + "e", lemma)
+        ]
+        assert totals[0] == 1.0 > totals[1] > max(totals[2:]), (gold, totals)
+        assert totals[1] > 0.4 and totals[-1] == 0.0, (gold, totals)
+
+
+@pytest.mark.parametrize("task", SAMPLES, ids=lambda t: t["answer"])
+def test_without_a_lemma_v2_scores_as_v1(task):
+    for reply in ("mawanu", "mani", "the man", "wićaśta kiŋ", "ŋŋŋ", task["answer"][:-1]):
+        assert score(reply, task) == score(reply, task, version=1)
+
+
+def test_format_gate_and_exact_match_are_off_by_default():
+    task = V1_RECORDS["uŋḳupi"]
+    assert score("uŋḳupi", task).total == 1.0  # untagged gold: no gate by default
+    gated = score("uŋḳupi", task, format_gate=0.25)
+    assert gated.exact and not gated.format_ok and gated.total == pytest.approx(0.75)
+    assert components(gated) == (0.75, 0.75, 0.75)
+    assert score("<answer>uŋḳupi</answer>", task, format_gate=1.0).total == 1.0
+    assert score("uŋḳup", task, format_gate=1.0, version=1).total == 0.0
+    with pytest.raises(ValueError, match="format_gate"):
+        score("uŋḳupi", task, format_gate=1.5)
+    with_exact = Weights(0.3, 0.3, 0.2, exact_match=0.2)
+    near = score("<answer>uŋḳup</answer>", task, with_exact)
+    assert near.exact_match == 0.0
+    assert near.total == pytest.approx(0.3 * near.character + 0.3 * near.morphology + 0.2 * near.semantic)
+    assert score("<answer>uŋḳupi</answer>", task, with_exact).total == 1.0
+    assert DEFAULT_WEIGHTS.exact_match == 0.0
+    with pytest.raises(ValueError, match="sum to at most 1"):
+        Weights(exact_match=0.2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NASTY, st.sampled_from(sorted(V1_RECORDS)), st.sampled_from(REWARD_VERSIONS))
+def test_every_version_never_raises_and_stays_in_range(completion, gold, version):
+    s = score(completion, V1_RECORDS[gold], version=version)
+    for value in (*components(s), s.total):
+        assert 0.0 <= value <= 1.0
+
+
+def test_megabyte_completion_against_a_lemma():
+    task = V1_RECORDS["amayapapi"]
+    for text in ("ś" * 1_000_000, "<answer>" + "apa " * 250_000 + "</answer>"):
+        s = score(text, task)
+        assert 0.0 <= s.total < 0.1
+    assert score("x\n" * 500_000 + "amayapapi", task).total == 1.0

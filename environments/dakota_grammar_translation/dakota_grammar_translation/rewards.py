@@ -2,7 +2,7 @@
 
 The parsed answer and the gold are compared in their `match_key` form (canonical orthography, case folded,
 punctuation trimmed at the ends). If the answer equals the gold or an accepted alternative, every component
-is 1.0. Otherwise:
+is 1.0. Otherwise, in reward version 1 (the project's first reward, kept so old results reproduce):
 
 - character (0.4): normalised Levenshtein similarity, 1 − distance / max(length), best over gold and
   alternatives. Order-sensitive: anagrams, letter spam and padding do not pay.
@@ -15,6 +15,44 @@ is 1.0. Otherwise:
   sacrebleu's sentence-level CHRF formula, computed here on cached gold n-grams (a test checks it equals
   `sacrebleu.metrics.CHRF(beta=1).sentence_score(...) / 100`).
 
+Version 1 pays for copying. On the 631 held-out morphology tasks (probe suite v2) the lemma the prompt
+gives, copied unchanged, scores 0.338 on average (0 exact; character 0.357, morphology 0.293, chrF 0.390),
+the lemma with its final a → e 0.299, the lemma with an affix the task does not ask for 0.279, while the gold
+minus one letter scores 0.703 (minus its last letter 0.788). A policy can sit on the copy plateau.
+
+Version 2 (the default) measures every component as what the answer adds to that copy. The copy baseline is
+the task's lemma (`meta.stem`, the form the prompt gives); a task without one, or whose lemma is an accepted
+answer, scores exactly as in version 1.
+
+- character: the share of the edits from the lemma to the gold that the answer has made,
+  max(0, 1 − d(answer, gold) / d(lemma, gold)) with d the Levenshtein distance (best over gold and
+  alternatives). The lemma scores 0, the gold 1, the gold minus one letter 1 − 1 / d(lemma, gold).
+- morphology: only the morphemes the task asks for are credited: affixes and particles in their slots (an
+  affix still only on intact stems of its word), stem pieces the lemma does not contain (the stem change:
+  ablauted ksape for ksapa, pa for ape before -pi; other words of a phrase), and words of English answers.
+  A stem piece inside the lemma, or a word of it, is given by the prompt and earns nothing (a stem still
+  gates its affixes). In a task with an ablaut rule (`meta.rule_ids`: ablaut-…) a changed stem counts only
+  with the piece after it intact: ablaut is triggered by the particle or suffix that follows (Riggs § 75),
+  so an ablauted stem alone is no Dakota form. Same alignment and length factor as version 1; the result is
+  then taken as a gain over the lemma's own share, max(0, (m − m_lemma) / (1 − m_lemma)) (m_lemma is 0
+  unless the lemma happens to hold an asked-for piece).
+  A task with no such piece (its gold is its lemma's stems) credits every piece.
+- semantic: chrF gain over the lemma, max(0, (chrF(answer) − chrF(lemma)) / (1 − chrF(lemma))).
+
+So a copy of the lemma scores exactly 0. Same 631 tasks (`python -m dakota_grammar_translation.probes
+--split heldout --task-family morphology --compare --per-family 631`): lemma copy 0.338 → 0.000, ablauted
+copy 0.299 → 0.032 (at most 0.163), lemma + wrong affix 0.279 → 0.010 (at most 0.233), gold minus one
+letter 0.703 → 0.585 (at least 0.115; minus its last letter 0.788 → 0.666); every gold of every split 1.0.
+A near miss loses most where the lemma is already close to the gold (uŋḳiŋ from ḳiŋ: one letter short of
+the gold is half the edits). The price: an answer no closer to the gold than the lemma gets no character
+credit and often nothing at all, so the signal is sparser for a weak policy: another task's gold for the
+same lemma (a real form, the wrong inflection) scores 0.385 → 0.176, and 0 for 38% of them. The study
+(reward v1 vs v2) decides which trains better.
+
+Options, off by default (the study decides): an `exact_match` component (1.0 for an exact answer, else 0;
+weight 0 unless set, e.g. `Weights(0.3, 0.3, 0.2, exact_match=0.2)`) and `format_gate`, the share of every
+component an answer without a closed <answer> tag loses (0: none; 1: an untagged answer scores 0).
+
 total = Σ weight × component, in [0, 1]. `score` never raises on any completion.
 """
 
@@ -22,7 +60,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -35,9 +73,17 @@ from dakota_grammar_translation.parser import parse_answer
 MAX_SCORED_CHARS = 4096
 """Answers are aligned on at most this many characters (their full length still counts in penalties)."""
 AFFIX_KINDS = frozenset({"prefix", "infix", "suffix", "enclitic"})
+ABLAUT_RULE_PREFIX = "ablaut"
+"""A task whose `meta.rule_ids` has a rule starting with this changes a stem by ablaut (ablaut-a-e, § 75)."""
 
 CHRF_ORDER = 6
 CHRF_BETA = 1
+
+REWARD_VERSIONS = (1, 2)
+DEFAULT_REWARD_VERSION = 2
+"""Version 2 is the default: it passes every probe family of suite v2 on every train and held-out task and
+keeps every gold of every split at 1.0. Version 1 reproduces earlier runs; the RL-vs-SFT study compares
+the two in training."""
 
 
 RefGrams = tuple[tuple[tuple[str, ...], tuple[tuple[str, int], ...], int], ...]
@@ -59,14 +105,16 @@ def ref_grams(ref: str) -> RefGrams:
 
 @dataclass(frozen=True)
 class Weights:
-    """Weights of the three components; non-negative, summing to at most 1 so the total stays in [0, 1]."""
+    """Weights of the components; non-negative, summing to at most 1 so the total stays in [0, 1].
+    `exact_match` (1.0 for an exact answer, else 0) is off unless given a weight."""
 
     character: float = 0.4
     morphology: float = 0.4
     semantic: float = 0.2
+    exact_match: float = 0.0
 
     def __post_init__(self) -> None:
-        values = (self.character, self.morphology, self.semantic)
+        values = (self.character, self.morphology, self.semantic, self.exact_match)
         if min(values) < 0 or sum(values) > 1 + 1e-9:
             raise ValueError(f"reward weights must be >= 0 and sum to at most 1, got {values}")
 
@@ -76,12 +124,13 @@ DEFAULT_WEIGHTS = Weights()
 
 @dataclass(frozen=True)
 class Scores:
-    """The three components, their weighted total and what the parser found."""
+    """The components, their weighted total and what the parser found."""
 
     character: float
     morphology: float
     semantic: float
     total: float
+    exact_match: float
     exact: bool
     format_ok: bool
     truncated: bool
@@ -105,12 +154,31 @@ class _Piece:
 
 
 @dataclass(frozen=True)
+class _Copy:
+    """Version 2's baseline: the lemma (`meta.stem`), scored against each reference."""
+
+    distances: tuple[int, ...]
+    """Levenshtein distance from the lemma to each reference (0: the lemma is that reference)."""
+    chrfs: tuple[float, ...]
+    """chrF of the lemma against each reference."""
+    credited: tuple[bool, ...]
+    """Per gold piece: does version 2 credit it (not a stem inside the lemma, not a word of it)."""
+    trigger: tuple[int | None, ...]
+    """Per gold piece: for a stem changed by ablaut, the piece after it, which must be intact too."""
+    morphology: float = 0.0
+    """Version 2's morphology share of the lemma itself (before the gain over it)."""
+
+
+@dataclass(frozen=True)
 class _Gold:
     keys: frozenset[str]
     refs: tuple[str, ...]
     text: str
     pieces: tuple[_Piece, ...]
     ngrams: tuple[RefGrams, ...]
+    copy: _Copy | None
+    """None when the task gives no lemma, or its lemma is an accepted answer: version 2 then scores as
+    version 1."""
 
 
 def _pieces(key: str, segments: tuple[tuple[str, str], ...]) -> tuple[_Piece, ...]:
@@ -149,17 +217,58 @@ GOLD_CACHE_MAX_CHARS = 2_000
 """A longer gold (answer + alternatives) is scored uncached, so no single entry can be large."""
 
 
+def _credited_pieces(
+    text: str, pieces: tuple[_Piece, ...], lemma: str, ablaut: bool
+) -> tuple[tuple[bool, ...], tuple[int | None, ...]]:
+    """Which pieces version 2 credits (not a stem inside the lemma, not a word of the lemma) and, when the
+    task applies an ablaut rule, each changed stem's trigger (the piece after it)."""
+    words = set(lemma.split())
+    given = [
+        (p.kind == "stem" and text[p.start : p.end] in lemma)
+        or (p.kind == "word" and text[p.start : p.end] in words)
+        for p in pieces
+    ]
+    if all(given):
+        return tuple(True for _ in pieces), tuple(None for _ in pieces)
+    trigger = tuple(
+        i + 1 if ablaut and p.kind == "stem" and not given[i] and i + 1 < len(pieces) else None
+        for i, p in enumerate(pieces)
+    )
+    return tuple(not g for g in given), trigger
+
+
+def _copy(lemma: str, gold: _Gold, ablaut: bool) -> _Copy | None:
+    if not lemma or lemma in gold.refs:
+        return None
+    credited, trigger = _credited_pieces(gold.text, gold.pieces, lemma, ablaut)
+    copy = _Copy(
+        distances=tuple(Levenshtein.distance(lemma, ref) for ref in gold.refs),
+        chrfs=tuple(chrf(lemma, ngrams) for ngrams in gold.ngrams),
+        credited=credited,
+        trigger=trigger,
+    )
+    return replace(copy, morphology=_credited_share(lemma, gold, copy, len(lemma)))
+
+
 @lru_cache(maxsize=GOLD_CACHE_SIZE)
-def _gold(answer: str, alternatives: tuple[str, ...], segments: tuple[tuple[str, str], ...]) -> _Gold:
+def _gold(
+    answer: str,
+    alternatives: tuple[str, ...],
+    segments: tuple[tuple[str, str], ...],
+    stem: str = "",
+    ablaut: bool = False,
+) -> _Gold:
     key = match_key(answer)
     refs = tuple(dict.fromkeys(k for k in (key, *map(match_key, alternatives)) if k))
-    return _Gold(
+    gold = _Gold(
         keys=frozenset(refs),
         refs=refs,
         text=key,
         pieces=_pieces(key, segments),
         ngrams=tuple(ref_grams(ref) for ref in refs),
+        copy=None,
     )
+    return replace(gold, copy=_copy(match_key(stem), gold, ablaut))
 
 
 def _gold_of(task: Mapping[str, Any]) -> _Gold:
@@ -169,20 +278,32 @@ def _gold_of(task: Mapping[str, Any]) -> _Gold:
     meta = task.get("meta") or {}
     segments = tuple((str(s.get("form", "")), str(s.get("kind", ""))) for s in meta.get("segments") or ())
     alternatives = tuple(task.get("alternatives") or ())
-    if len(answer) + sum(len(str(a)) for a in alternatives) > GOLD_CACHE_MAX_CHARS:
-        return _gold.__wrapped__(answer, alternatives, segments)
-    return _gold(answer, alternatives, segments)
+    stem = meta.get("stem")
+    stem = stem if isinstance(stem, str) else ""
+    ablaut = any(str(r).startswith(ABLAUT_RULE_PREFIX) for r in meta.get("rule_ids") or ())
+    if len(answer) + sum(len(str(a)) for a in alternatives) + len(stem) > GOLD_CACHE_MAX_CHARS:
+        return _gold.__wrapped__(answer, alternatives, segments, stem, ablaut)
+    return _gold(answer, alternatives, segments, stem, ablaut)
 
 
-def score_character(answer: str, gold: _Gold) -> float:
-    """Best normalised Levenshtein similarity to the gold or an alternative."""
-    return max(Levenshtein.normalized_similarity(answer, ref) for ref in gold.refs)
+def _edit_gain(answer: str, ref: str, copy_distance: int) -> float:
+    """Share of the lemma's edits towards `ref` that `answer` has made (similarity when the lemma is
+    `ref`)."""
+    if not copy_distance:
+        return Levenshtein.normalized_similarity(answer, ref)
+    return max(0.0, 1.0 - Levenshtein.distance(answer, ref, score_cutoff=copy_distance) / copy_distance)
 
 
-def score_morphology(answer: str, gold: _Gold, answer_len: int) -> float:
-    """Share of gold pieces reproduced intact in aligned position (affixes only on intact stems)."""
-    if not answer or not gold.pieces:
-        return 0.0
+def score_character(answer: str, gold: _Gold, version: int = 1) -> float:
+    """Version 1: best normalised Levenshtein similarity to the gold or an alternative. Version 2: best
+    share of the edits from the lemma to a reference that the answer has made."""
+    if version == 1 or gold.copy is None:
+        return max(Levenshtein.normalized_similarity(answer, ref) for ref in gold.refs)
+    return max(_edit_gain(answer, r, d) for r, d in zip(gold.refs, gold.copy.distances, strict=True))
+
+
+def _counted_pieces(answer: str, gold: _Gold) -> list[bool]:
+    """Per gold piece: reproduced intact in aligned position (an affix also needs its word's stems intact)."""
     blocks = [
         (s, e) for tag, s, e, _, _ in Levenshtein.opcodes(gold.text, answer).as_list() if tag == "equal"
     ]
@@ -191,11 +312,32 @@ def score_morphology(answer: str, gold: _Gold, answer_len: int) -> float:
     for piece, ok in zip(gold.pieces, intact, strict=True):
         if piece.kind == "stem":
             stems_ok[piece.word] = stems_ok.get(piece.word, True) and ok
-    counted = sum(
+    return [
         ok and (piece.kind not in AFFIX_KINDS or stems_ok.get(piece.word, True))
         for piece, ok in zip(gold.pieces, intact, strict=True)
-    )
-    return counted / len(gold.pieces) * min(1.0, len(gold.text) / answer_len)
+    ]
+
+
+def score_morphology(answer: str, gold: _Gold, answer_len: int, version: int = 1) -> float:
+    """Share of gold pieces reproduced intact in aligned position (affixes only on intact stems); version 2
+    counts only the pieces the task asks for (no stem the lemma gives; a changed stem with its trigger)."""
+    if not answer or not gold.pieces:
+        return 0.0
+    counted = _counted_pieces(answer, gold)
+    length_factor = min(1.0, len(gold.text) / answer_len)
+    if version == 1 or gold.copy is None:
+        return sum(counted) / len(gold.pieces) * length_factor
+    return _gain(_credited_share(answer, gold, gold.copy, answer_len), gold.copy.morphology)
+
+
+def _credited_share(answer: str, gold: _Gold, copy: _Copy, answer_len: int) -> float:
+    """Version 2's share of credited pieces counted (a changed stem with its trigger) × the length factor."""
+    if not answer or not gold.pieces:
+        return 0.0
+    counted = _counted_pieces(answer, gold)
+    credited = [i for i, c in enumerate(copy.credited) if c]
+    hits = sum(counted[i] and (copy.trigger[i] is None or counted[copy.trigger[i]]) for i in credited)
+    return hits / len(credited) * min(1.0, len(gold.text) / answer_len)
 
 
 def _count_up_to(text: str, gram: str, limit: int) -> int:
@@ -230,9 +372,26 @@ def chrf(hyp: str, ref: RefGrams, beta: float = CHRF_BETA) -> float:
     return (1 + factor) * avg_precision * avg_recall / (factor * avg_precision + avg_recall)
 
 
-def score_semantic(answer: str, gold: _Gold) -> float:
-    """chrF (β = 1) against the best of gold and alternatives, in [0, 1]."""
-    return min(1.0, max(chrf(answer, ref) for ref in gold.ngrams))
+def _gain(value: float, copy_value: float) -> float:
+    """What `value` adds to the lemma's `copy_value`, rescaled to [0, 1] (the value itself if the lemma
+    already scores 1)."""
+    return value if copy_value >= 1.0 else max(0.0, (value - copy_value) / (1.0 - copy_value))
+
+
+def score_semantic(answer: str, gold: _Gold, version: int = 1) -> float:
+    """chrF (β = 1) against the best of gold and alternatives, in [0, 1]; version 2: its gain over the
+    lemma's chrF."""
+    if version == 1 or gold.copy is None:
+        return min(1.0, max(chrf(answer, ref) for ref in gold.ngrams))
+    gains = (_gain(chrf(answer, ref), c) for ref, c in zip(gold.ngrams, gold.copy.chrfs, strict=True))
+    return min(1.0, max(gains))
+
+
+def _check_options(version: int, format_gate: float) -> None:
+    if version not in REWARD_VERSIONS:
+        raise ValueError(f"reward version must be one of {REWARD_VERSIONS}, not {version!r}")
+    if not 0.0 <= format_gate <= 1.0:
+        raise ValueError(f"format_gate must be in [0, 1], not {format_gate!r}")
 
 
 def score(
@@ -241,29 +400,44 @@ def score(
     weights: Weights = DEFAULT_WEIGHTS,
     *,
     truncated: bool = False,
+    version: int = DEFAULT_REWARD_VERSION,
+    format_gate: float = 0.0,
 ) -> Scores:
-    """Score one completion against one task record (Contract 1); never raises on the completion."""
+    """Score one completion against one task record (Contract 1) with reward `version` (module docstring);
+    never raises on the completion. An answer without a closed <answer> tag keeps 1 − `format_gate` of
+    every component."""
+    _check_options(version, format_gate)
     gold = _gold_of(task)
     parsed = parse_answer(completion)
     family, difficulty = str(task.get("family", "")), str(task.get("difficulty", ""))
     key = key_of_canonical(parsed.answer) if parsed.answer else ""
     answer_chars = len(parsed.answer or "")
-    if key and key in gold.keys:
+    exact = bool(key) and key in gold.keys
+    if exact:
         character = morphology = semantic = 1.0
     elif key:
         scored = key[:MAX_SCORED_CHARS]
-        character = score_character(scored, gold)
-        morphology = score_morphology(scored, gold, len(key))
-        semantic = score_semantic(scored, gold)
+        character = score_character(scored, gold, version)
+        morphology = score_morphology(scored, gold, len(key), version)
+        semantic = score_semantic(scored, gold, version)
     else:
         character = morphology = semantic = 0.0
-    total = weights.character * character + weights.morphology * morphology + weights.semantic * semantic
+    keep = 1.0 if parsed.format_ok else 1.0 - format_gate
+    character, morphology, semantic = character * keep, morphology * keep, semantic * keep
+    exact_match = float(exact) * keep
+    total = (
+        weights.character * character
+        + weights.morphology * morphology
+        + weights.semantic * semantic
+        + weights.exact_match * exact_match
+    )
     return Scores(
         character=character,
         morphology=morphology,
         semantic=semantic,
         total=min(1.0, max(0.0, total)),
-        exact=bool(key) and key in gold.keys,
+        exact_match=exact_match,
+        exact=exact,
         format_ok=parsed.format_ok,
         truncated=truncated or parsed.truncated,
         answer=parsed.answer,
@@ -294,14 +468,17 @@ def score_in_orthography(
     *,
     orthography: str = "riggs",
     truncated: bool = False,
+    version: int = DEFAULT_REWARD_VERSION,
+    format_gate: float = 0.0,
 ) -> Scores:
-    """`score`, reading a Dakota answer in Riggs's letters (`riggs`, the default: exactly `score`), in modern
-    Santee-Sisseton spelling converted first (`modern`: k' → ḳ, kh → k, bd → md),
-    or the better of both (`either`). English answers are always scored as they are."""
+    """`score` (same `version` and `format_gate`), reading a Dakota answer in Riggs's letters (`riggs`, the
+    default: exactly `score`), in modern Santee-Sisseton spelling converted first (`modern`: k' → ḳ,
+    kh → k, bd → md), or the better of both (`either`). English answers are always scored as they are."""
     if orthography not in ORTHOGRAPHIES:
         raise ValueError(f"orthography must be one of {', '.join(ORTHOGRAPHIES)}, not {orthography!r}")
-    riggs = score(completion, task, weights, truncated=truncated)
+    options = {"truncated": truncated, "version": version, "format_gate": format_gate}
+    riggs = score(completion, task, weights, **options)
     if orthography == "riggs" or task.get("answer_language") != "dakota" or not isinstance(completion, str):
         return riggs
-    modern = score(modern_answer_in_riggs(completion), task, weights, truncated=truncated)
+    modern = score(modern_answer_in_riggs(completion), task, weights, **options)
     return modern if orthography == "modern" else max(riggs, modern, key=lambda s: s.total)

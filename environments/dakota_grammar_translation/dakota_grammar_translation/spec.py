@@ -3,7 +3,8 @@
 `env_spec(options)` validates `options` as `DakotaTasksetConfig` (the `[…env.taskset]` table vf-eval and
 prime-rl load, minus `id`), so every option means the same in every backend and an unknown one is refused
 with its path. Tasks come from `DakotaTaskset.load()`; the scorer is the one the verifiers Task calls
-(`rewards.score_in_orthography` with the configured weights and `task.orthography`).
+(`rewards.score_in_orthography` with the configured weights, `task.orthography`, `task.reward_version` and
+`task.format_gate`). The `exact_match` component is listed only when its weight is above 0.
 """
 
 from __future__ import annotations
@@ -55,7 +56,13 @@ def env_spec(options: Mapping[str, Any] | None = None) -> SimpleNamespace:
 
     def scorer(completion: str | None, task: Mapping[str, Any], truncated: bool) -> Scores:
         return score_in_orthography(
-            completion, task, weights, orthography=config.task.orthography, truncated=truncated
+            completion,
+            task,
+            weights,
+            orthography=config.task.orthography,
+            truncated=truncated,
+            version=config.task.reward_version,
+            format_gate=config.task.format_gate,
         )
 
     given = config.model_dump(exclude_unset=True)
@@ -67,6 +74,7 @@ def env_spec(options: Mapping[str, Any] | None = None) -> SimpleNamespace:
             "character": weights.character,
             "morphology": weights.morphology,
             "semantic": weights.semantic,
+            **({"exact_match": weights.exact_match} if weights.exact_match > 0 else {}),
         },
         score=scorer,
         load_tasks=load_tasks,

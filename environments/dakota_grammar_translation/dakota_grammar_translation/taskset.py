@@ -2,8 +2,10 @@
 
 The model gets one task (inflect a verb, translate a word or sentence either way, apply a rule) and must
 put its final answer inside <answer>…</answer>, optionally after thinking. The answer is scored by the
-pure `rewards.score`: 0.4 character (normalised Levenshtein) + 0.4 morphology (gold stems and affixes
-reproduced intact, in place) + 0.2 semantic (exact match → 1, else chrF); the total is in [0, 1].
+pure `rewards.score`: 0.4 character + 0.4 morphology + 0.2 semantic, the total in [0, 1]. Reward version 2
+(the default) credits what the answer adds to a copy of the prompt's lemma (edits made, the affixes and
+stem change the task asks for, chrF gained); version 1 (normalised Levenshtein, gold pieces intact, chrF)
+reproduces earlier runs. `--env.taskset.task.reward-version`, `.weights.*` and `.format-gate` set it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ import verifiers.v1 as vf
 from pydantic import BaseModel, Field, model_validator
 from verifiers.v1.harnesses.null import NullHarnessConfig
 
-from dakota_grammar_translation.rewards import DEFAULT_WEIGHTS, Scores, Weights, score, score_in_orthography
+from dakota_grammar_translation.rewards import (
+    DEFAULT_REWARD_VERSION,
+    DEFAULT_WEIGHTS,
+    REWARD_VERSIONS,
+    Scores,
+    Weights,
+    score,
+    score_in_orthography,
+)
 from dakota_grammar_translation.tasks import (
     DIFFICULTIES,
     FAMILIES,
@@ -71,14 +81,16 @@ class DakotaData(vf.TaskData):
 
 
 class RewardWeights(BaseModel):
-    """Weights of the three reward components (non-negative, summing to at most 1)."""
+    """Weights of the reward components (non-negative, summing to at most 1)."""
 
     character: float = DEFAULT_WEIGHTS.character
-    """Normalised Levenshtein similarity."""
+    """Edit similarity (v1: normalised Levenshtein; v2: share of the edits from the lemma made)."""
     morphology: float = DEFAULT_WEIGHTS.morphology
-    """Gold stems and affixes reproduced intact, in place."""
+    """Gold pieces reproduced intact, in place (v2: only the affixes and stem change the task asks for)."""
     semantic: float = DEFAULT_WEIGHTS.semantic
-    """Exact match (1.0), else chrF."""
+    """Exact match (1.0), else chrF (v2: chrF gained over the lemma)."""
+    exact_match: float = DEFAULT_WEIGHTS.exact_match
+    """1.0 for an exact answer, else 0; off (0) unless set, e.g. with the others lowered to make room."""
 
 
 class DakotaTaskConfig(vf.TaskConfig):
@@ -91,6 +103,11 @@ class DakotaTaskConfig(vf.TaskConfig):
     weights: RewardWeights = RewardWeights()
     """Component weights, e.g. `--env.taskset.task.weights.semantic 0.5`; they become verifiers' reward
     weights (an explicit `--env.taskset.task.rewards.<name>.weight` still wins)."""
+    reward_version: int = Field(DEFAULT_REWARD_VERSION, ge=min(REWARD_VERSIONS), le=max(REWARD_VERSIONS))
+    """2 (default): components measure what the answer adds to a copy of the prompt's lemma, so copying
+    earns ~0 (rewards.py has the numbers); 1: the first reward, to reproduce earlier results."""
+    format_gate: float = Field(0.0, ge=0.0, le=1.0)
+    """Share of every component an answer without a closed <answer> tag loses (0: off; 1: it scores 0)."""
 
     @model_validator(mode="after")
     def _weights_become_reward_weights(self) -> DakotaTaskConfig:
@@ -117,6 +134,8 @@ class DakotaTask(vf.Task[DakotaData, vf.State, DakotaTaskConfig]):
             weights,
             orthography=self.config.orthography,
             truncated=trace.is_truncated,
+            version=self.config.reward_version,
+            format_gate=self.config.format_gate,
         )
 
     @vf.stop
@@ -134,6 +153,10 @@ class DakotaTask(vf.Task[DakotaData, vf.State, DakotaTaskConfig]):
     @vf.reward(weight=DEFAULT_WEIGHTS.semantic)
     async def semantic(self, trace: vf.Trace) -> float:
         return self.scores(trace).semantic
+
+    @vf.reward(weight=DEFAULT_WEIGHTS.exact_match)
+    async def exact_match(self, trace: vf.Trace) -> float:
+        return self.scores(trace).exact_match
 
     @vf.metric
     async def answer_metrics(self, trace: vf.Trace) -> dict[str, float]:
@@ -153,7 +176,7 @@ class DakotaTask(vf.Task[DakotaData, vf.State, DakotaTaskConfig]):
         record = self.data.record()
         if validate_record(record):
             return False
-        s = score(f"<answer>{record['answer']}</answer>", record)
+        s = score(f"<answer>{record['answer']}</answer>", record, version=self.config.reward_version)
         return s.exact and s.character == s.morphology == s.semantic == 1.0
 
 
