@@ -75,6 +75,9 @@ class ExperimentConfig(BaseModel):
     both scored (an interrupted run reports what it finished)."""
     arms: list[ArmConfig] = DEFAULT_ARMS
     """The arms run from the warm-up for each seed (default: "sft" and "grpo" at the configs' settings)."""
+    only: list[str] = []
+    """Run (and report) only these arms, the control among them (all when empty): two processes can run
+    halves of a screen side by side in two folders; their warm-ups and controls come out identical."""
     control: str = "sft"
     """The arm every other arm is compared with (paired over tasks)."""
     treatment: str = "grpo"
@@ -99,11 +102,23 @@ class ExperimentConfig(BaseModel):
         for key in ("control", "treatment"):
             if getattr(self, key) not in names:
                 raise ValueError(f"{key} {getattr(self, key)!r} is not an arm ({', '.join(names)})")
+        if len(self.only) == 1:
+            raise ValueError("only: name the control and at least one other arm")
+        unknown = [n for n in self.only if n not in names]
+        if unknown or (self.only and self.control not in self.only):
+            raise ValueError(f"only: {unknown or 'the control'} must name arms ({', '.join(names)})")
+        if self.only and self.treatment not in self.only:
+            self.treatment = next(n for n in self.only if n != self.control)
         return self
 
     @property
+    def selected_arms(self) -> list[ArmConfig]:
+        """The arms this run trains: `only` of them, or all."""
+        return [a for a in self.arms if not self.only or a.name in self.only]
+
+    @property
     def arm_names(self) -> list[str]:
-        return [a.name for a in self.arms]
+        return [a.name for a in self.selected_arms]
 
 
 def _value(text: str) -> Any:
@@ -311,7 +326,7 @@ def _run_arms(
     timings: dict[str, float],
 ) -> None:
     """One seed: every arm from the warm model, each evaluated (and diagnosed); then its weights go."""
-    for arm in cfg.arms:
+    for arm in cfg.selected_arms:
         arm_settings = _arm_settings(cfg, arm, seed)
         steps = arm.steps or cfg.steps
         folder = run_dir / f"seed_{seed}" / arm.name
@@ -326,11 +341,14 @@ def _run_arms(
 
 
 def _train_arm(kind: str, settings: Any, env: Any, tasks: list, warm: Path, folder: Path, steps: int) -> Path:
-    """SFT on training golds (as many prompts per step as a GRPO step has) or GRPO; the trained model."""
+    """SFT on training golds (as many prompts per step as a GRPO step has) or GRPO on the arm's own env
+    options (e.g. another reward version; every arm is scored by the experiment's env); the trained model."""
+    from dakota_rl.envs import load_env
+
     if kind == "sft":
         prompts_per_step = settings.batch_size // settings.group_size
         return _sft(settings, env, tasks, warm, folder, steps, prompts_per_step, None)
-    return _grpo(settings, env, warm, folder, steps)
+    return _grpo(settings, load_env(settings.env_id, settings.env_options), warm, folder, steps)
 
 
 def _arm_settings(cfg: ExperimentConfig, arm: ArmConfig, seed: int) -> Any:
