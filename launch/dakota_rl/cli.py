@@ -187,8 +187,10 @@ def cmd_demo(args: argparse.Namespace, config_tokens: list[str]) -> int:
 
 def cmd_experiment(args: argparse.Namespace, config_tokens: list[str]) -> int:
     from dakota_rl.experiment import load_experiment, run_experiment
+    from dakota_rl.runs import resolve_run_dir
 
-    run_experiment(load_experiment(config_tokens), args.output_dir / args.run_name, clean=args.clean)
+    run_dir = resolve_run_dir(args.output_dir, args.run_name)
+    run_experiment(load_experiment(config_tokens), run_dir, clean=args.clean)
     return 0
 
 
