@@ -201,18 +201,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from dakota_rl.evaluate import EvalSettings, evaluate_checkpoints
 
     if len(args.checkpoints) > 2:
         raise UserError("eval takes one checkpoint, or two to compare")
-    settings = EvalSettings(
-        env_id=args.env,
-        num_examples=args.num_examples,
-        rollouts=args.rollouts,
-        temperature=args.temperature,
-        max_tokens=args.max_tokens,
-        port=args.port,
-    )
+    flags = {
+        "num_examples": "-n/--num-examples",
+        "rollouts": "-r/--rollouts",
+        "temperature": "--temperature",
+        "max_tokens": "--max-tokens",
+        "port": "--port",
+    }
+    try:
+        settings = EvalSettings(env_id=args.env, **{key: getattr(args, key) for key in flags})
+    except ValidationError as err:
+        first = err.errors()[0]
+        flag = flags.get(str(first["loc"][0]), str(first["loc"][0]))
+        raise UserError(f"eval {flag} {first.get('input')!r}: {first['msg']}") from None
     evaluate_checkpoints(args.checkpoints, settings, args.output_dir)
     return 0
 
