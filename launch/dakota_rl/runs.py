@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dakota_rl.config import ConfigError
+from dakota_rl.errors import UserError as ConfigError
 from dakota_rl.safe_text import check_run_name
 
 RUN_MARKER = ".dakota-rl-run"

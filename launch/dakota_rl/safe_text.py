@@ -1,6 +1,6 @@
 """Strings from configs and flags that reach a file name, a job script or a shell, checked where they enter.
 
-- `check_run_name`: a run (or label) name is one plain folder name made of letters, digits and `._-+@%,=:`:
+- `check_run_name`: a run (or label) name is one plain folder name made of letters, digits and `._-+@,=:`:
   no separator, no `.`/`..`, no whitespace, no control character, nothing a shell reads (`$`, backticks,
   quotes, `;`, `&`, `|`, `<`, `>`, parentheses, globs), and no leading `-` (it would read as a flag).
 - `check_script_path`: a path rendered unquoted into a job script: the same characters plus `/`.
@@ -14,7 +14,7 @@ import unicodedata
 
 from dakota_rl.errors import UserError
 
-_NAME_PUNCTUATION = frozenset("._-+@%,=:")
+_NAME_PUNCTUATION = frozenset("._-+@,=:")
 
 
 def _is_control(ch: str) -> bool:
@@ -44,7 +44,7 @@ def check_run_name(value: object, what: str = "run name") -> str:
     bad = _unsafe_char(text)
     if bad is not None:
         raise UserError(
-            f"{what} {text!r} contains {bad!r}: use letters, digits and . _ - + @ % , = : only "
+            f"{what} {text!r} contains {bad!r}: use letters, digits and . _ - + @ , = : only "
             "(no '/', spaces, quotes or shell characters)"
         )
     return text
@@ -58,7 +58,7 @@ def check_script_path(value: object, what: str) -> str:
     if bad is not None or not text:
         raise UserError(
             f"{what} {text!r} contains {bad!r}, which a SLURM job script would read as shell: use a path "
-            "of letters, digits and / . _ - + @ % , = : only"
+            "of letters, digits and / . _ - + @ , = : only (`%` is a SLURM file-name pattern)"
         )
     return text
 

@@ -506,7 +506,8 @@ def slurm_overrides(merged: dict[str, Any], checkout: Checkout) -> tuple[str, ..
     slurm = merged.get("slurm") or {}
     flags: list[str] = []
     if "project_dir" not in slurm:
-        flags += ["--slurm.project-dir", str(checkout.root)]
+        root = check_script_path(checkout.root, "PRIME_RL_DIR (the job's project_dir)")
+        flags += ["--slurm.project-dir", root]
     env_dirs = [REPO_ROOT / "environments" / m for m in env_modules(merged)]
     env_dirs = [d for d in env_dirs if (d / "pyproject.toml").exists()]
     if "pre_run_command" not in slurm and env_dirs:
