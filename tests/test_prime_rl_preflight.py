@@ -16,9 +16,9 @@ import pytest
 from dakota_rl.backends.prime_rl import PINNED_COMMIT, available, train
 from dakota_rl.backends.prime_rl.checkout import Checkout, PrimeRLError
 from dakota_rl.backends.prime_rl.launcher import check_run_dir, run_name_for, summarize_resolved
-from dakota_rl.runs import RUN_MARKER, mark_run
 from dakota_rl.backends.prime_rl.preflight import Gpu, Machine, env_modules, parse_nvidia_smi, preflight
 from dakota_rl.config import ConfigError, load_config
+from dakota_rl.runs import RUN_MARKER, mark_run
 
 REPO = Path(__file__).resolve().parents[1]
 H100 = Gpu(0, "NVIDIA H100 80GB HBM3", 81559, 80800)
