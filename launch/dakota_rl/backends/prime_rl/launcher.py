@@ -582,23 +582,48 @@ def _upstream_problems(
 
 
 def _write_rl_configs(resolved: Any, layout: Layout, run: RunPaths) -> list[Path]:
-    """Write the `rl` config files into the launcher folder, plus `layout.toml` with an empty [inference]
-    when the layout needs one; their paths."""
+    """Write the `rl` config files into the launcher folder, plus `layout.toml` with what the layout adds
+    (an empty [inference] when `[deployment]` asks for inference GPUs; the loopback host); their paths."""
     from dakota_rl.config import write_prime_rl_files
 
     rl_configs = [*write_prime_rl_files(resolved, run.launcher_dir)]
-    if layout.add_inference_table:
-        (run.launcher_dir / "layout.toml").write_text(
-            "# Added by prime-rl train: [deployment] asks for inference GPUs, so prime-rl starts vLLM\n"
-            "# with its defaults. Add your own [inference] table to tune it.\n[inference]\n"
-        )
+    added = layout_additions(resolved.merged, layout)
+    if added:
+        (run.launcher_dir / "layout.toml").write_text(added)
         rl_configs.append(run.launcher_dir / "layout.toml")
+    if layout.add_inference_table:
         print(
             "prime-rl: [deployment] asks for inference GPUs and the config has no [inference]: prime-rl "
             "starts vLLM with its defaults",
             flush=True,
         )
     return rl_configs
+
+
+LOOPBACK = "127.0.0.1"
+
+
+def layout_additions(merged: dict[str, Any], layout: Layout) -> str:
+    """TOML the launcher adds to a config for its layout (empty when none): an empty [inference] when
+    `[deployment]` asks for inference GPUs, and on one machine `[inference.server] host = "127.0.0.1"` unless
+    the config sets a host (prime-rl's default binds vLLM and its router, unauthenticated, to every
+    interface). Multi-node SLURM keeps prime-rl's default: the trainer nodes reach vLLM over the network."""
+    lines = []
+    if layout.add_inference_table:
+        lines += [
+            "# Added by prime-rl train: [deployment] asks for inference GPUs, so prime-rl starts vLLM",
+            "# with its defaults. Add your own [inference] table to tune it.",
+            "[inference]",
+        ]
+    one_machine = layout.kind == "single-node" or (layout.kind == "slurm" and not layout.multi_node)
+    starts_vllm = "inference" in merged or layout.add_inference_table
+    if one_machine and starts_vllm and _get(merged, "inference.server.host") is None:
+        lines += [
+            "# Added by prime-rl train: vLLM and its router listen on loopback only (they have no key).",
+            "[inference.server]",
+            f'host = "{LOOPBACK}"',
+        ]
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _upstream_outcome(code: int, layout: Layout, run: RunPaths) -> str:
