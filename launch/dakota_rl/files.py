@@ -35,6 +35,19 @@ def write_atomic(path: Path, text: str | Iterable[str]) -> None:
         raise
 
 
+def save_figure(fig, path: Path, dpi: int = 110) -> None:
+    """`fig.savefig(path)` through a renamed temporary file, failures as for `write_atomic`."""
+    path = Path(path)
+    tmp = path.with_name(path.stem + ".tmp" + path.suffix)  # savefig picks the format from the suffix
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(tmp, dpi=dpi)
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise unwritable(path, err) from None
+
+
 def unwritable(path: Path, err: OSError) -> UserError:
     """One line for a write that failed for want of space or permission (other errors say their reason)."""
     why = {
