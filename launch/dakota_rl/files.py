@@ -7,6 +7,7 @@ removes its temporary file; a full or read-only disk becomes one `UserError` lin
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from collections.abc import Iterable
@@ -28,11 +29,17 @@ def write_atomic(path: Path, text: str | Iterable[str]) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)
         raise unwritable(path, err) from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)
         raise
+
+
+def _remove(tmp: Path) -> None:
+    """Remove a temporary file if there is one (its folder may not even exist)."""
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
 
 
 def save_figure(fig, path: Path, dpi: int = 110) -> None:
@@ -44,7 +51,7 @@ def save_figure(fig, path: Path, dpi: int = 110) -> None:
         fig.savefig(tmp, dpi=dpi)
         os.replace(tmp, path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)
         raise unwritable(path, err) from None
 
 
