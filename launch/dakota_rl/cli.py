@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
     ):  # the `prime-rl` command itself (not a call from Python): glibc settings for CPU training
         from dakota_rl.malloc import reexec_with_tunables
 
-        reexec_with_tunables()
+        reexec_with_tunables("prime-rl")
     handle_termination()
     try:
         code = run(sys.argv[1:] if argv is None else argv)
