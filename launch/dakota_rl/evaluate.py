@@ -100,7 +100,16 @@ def vf_eval_command(env: EnvSpec, model: str, base_url: str, out_dir: Path, s: E
 
 
 def _checked_url(url: str) -> str:
-    if not url.startswith(("http://127.0.0.1:", "http://localhost:")) or any(c.isspace() for c in url):
+    """`url` when it is a plain http://127.0.0.1:PORT/… or http://localhost:PORT/… address (no user part)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        local = parts.scheme == "http" and parts.netloc.rsplit(":", 1)[0] in ("127.0.0.1", "localhost")
+        local = local and parts.port is not None and not any(c.isspace() for c in url)
+    except ValueError:
+        local = False
+    if not local:
         raise ConfigError(f"eval base URL must be a local http://127.0.0.1:PORT address, got {url!r}")
     return url
 
