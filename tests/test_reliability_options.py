@@ -4,6 +4,7 @@
 |---|---|---|
 | `eval -n 0`, `-n -3`, `-r 0`, `--temperature -1`, `--max-tokens 0` | pydantic ValidationError traceback, exit 1 | one line naming the flag, exit 2 |
 | `eval` into an output folder that cannot be written | the server started first (31 s), then an OSError traceback | one line at once, nothing started |
+| `eval` with the disk full when its results are written | ENOSPC traceback; a truncated file left | one line naming the file, exit 2; no partial file |
 | sweep `values: "1e-5"` (a string) | iterated per character: runs at lr 1 and lr 5 | one line: `values` must be a list |
 | sweep `values: 5` / `values: []` / a dict value | TypeError traceback / zero runs, exit 0 / a failed point | one line each |
 | sweep `model.name: values: ["/x/y"]` | every point failed: the run name held `/` | a folder-safe run name |
@@ -57,6 +58,21 @@ def test_eval_checks_its_output_folder_before_starting_a_server(tmp_path):
         prime_rl("eval", "smollm2-135m-instruct", "--output-dir", str(tmp_path / "a-file" / "e"))
     )
     assert "cannot write" in line and time.monotonic() - started < 60
+
+
+@pytest.mark.slow
+def test_eval_on_a_full_disk_is_one_line_and_leaves_no_partial_file(tiny_qwen3, tmp_path):
+    import shutil
+
+    model = shutil.copytree(tiny_qwen3, tmp_path / "step_1")
+    label_dir = tmp_path / "eval" / "step_1"
+    label_dir.mkdir(parents=True)
+    (label_dir / "completions.jsonl.tmp").symlink_to("/dev/full")  # every write to the file: ENOSPC
+    result = prime_rl(
+        "eval", str(model), "-n", "2", "--max-tokens", "4", "--output-dir", str(tmp_path / "eval")
+    )
+    assert "completions.jsonl: the disk is full" in one_error_line(result)
+    assert not (label_dir / "completions.jsonl").exists() and not (label_dir / "summary.json").exists()
 
 
 def sweep_file(tmp_path: Path, parameters: str) -> Path:
