@@ -16,6 +16,7 @@ import asyncio
 import contextvars
 import functools
 import json
+import math
 import sys
 import threading
 from collections.abc import Callable
@@ -62,6 +63,37 @@ def model_context(model_dir: str) -> int:
         "max_position_embeddings"
     )
     return int(value) if isinstance(value, int) and value > 0 else DEFAULT_CONTEXT
+
+
+def request_problem(body: Any) -> str | None:
+    """Why a chat request body cannot be served (None when it can): what used to be a 500 is a 400."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        return "`messages` must be a list of message objects"
+    for key in ("max_tokens", "max_completion_tokens"):
+        value = body.get(key)
+        number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if value is not None and not (number and value >= 1):
+            return f"`{key}` must be a number of at least 1"
+    return None
+
+
+def with_request_check(handle: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a chat handler's `handle_request`: a malformed body gets a 400 with the reason."""
+
+    @functools.wraps(handle)
+    async def wrapper(self: Any, body: Any, *args: Any, **kwargs: Any) -> Any:
+        problem = request_problem(body)
+        if problem is not None:
+            from fastapi.responses import JSONResponse
+
+            error = {"message": problem, "type": "invalid_request_error"}
+            return JSONResponse({"error": error}, status_code=400)
+        return await handle(self, body, *args, **kwargs)
+
+    return wrapper
 
 
 def with_token_cap(build: Callable[..., Any], context: int) -> Callable[..., Any]:
@@ -141,6 +173,7 @@ def patch_handlers(context: int = DEFAULT_CONTEXT) -> None:
     for handler in (ChatCompletionHandler, CompletionHandler):
         handler._streaming = with_done_event(handler._streaming)
         handler._build_generation_config = with_token_cap(handler._build_generation_config, context)
+    ChatCompletionHandler.handle_request = with_request_check(ChatCompletionHandler.handle_request)
     utils.GenerateManager.async_submit = with_disconnect_stop(utils.GenerateManager.async_submit)
     build = server.build_server
     server.build_server = functools.wraps(build)(lambda *a, **k: WatchDisconnect(build(*a, **k)))
