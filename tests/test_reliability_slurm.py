@@ -10,6 +10,7 @@ Apache-2.0, as `rl` renders it: jinja2, no autoescape).
 | `[slurm] project_dir = "/x; touch X"` or with a space | `export PROJECT_DIR=/x; touch X` ran on the node | refused: a path the script holds unquoted |
 | `--output-dir "out dir"` with `[slurm]` | `uv run rl @ …/out dir/…` split in two; the job failed on the node | exit 2 before anything runs |
 | `PRIME_RL_DIR` with shell characters, with `[slurm]` | rendered into `export PROJECT_DIR=…` | refused |
+| `[[orchestrator.train.source]] name = "x;touch X"`, `[inference.router] policy = 'x"; touch X; "'` (multi-node template: `env-server @ …/{{ name }}.json`, `"{{ router.policy }}"`) | rendered into the job script | refused where the config is parsed |
 | random config values (control, quote, `$()`, separators) | — | any value the schema accepts renders to the same lines; paths and names stay one shell word |
 """  # noqa: E501 (markdown table rows)
 
@@ -66,6 +67,18 @@ def test_control_characters_in_any_slurm_string_are_refused(key, value):
 def test_shell_characters_in_slurm_paths_are_refused(value):
     with pytest.raises(ConfigError, match="slurm.project_dir"):
         load_config(["@", str(SLURM_CONFIG), "--slurm.project-dir", value])
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        ["--orchestrator.train.source", '[{"name": "x;touch X", "env": {"taskset": {"id": "x"}}}]'],
+        ["--inference.router.policy", 'x"; touch X; "'],
+    ],
+)
+def test_names_the_multi_node_template_renders_are_shell_safe(override):
+    with pytest.raises(ConfigError):
+        load_config(["@", str(SLURM_CONFIG), *override])
 
 
 def test_hostile_job_name_is_one_line_exit_2_and_writes_nothing(tmp_path):

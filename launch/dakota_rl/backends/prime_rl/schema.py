@@ -187,12 +187,20 @@ class EnvKeys(_Keys):
     """None: the environment package's own default agent (ours: the null harness in a subprocess)."""
 
 
+def _script_name(value: str | None, info: ValidationInfo) -> str | None:
+    """A name prime-rl renders unquoted into a multi-node job script (env-server log and config paths, the
+    router policy): a plain, shell-safe name."""
+    return None if value is None else check_run_name(value, info.field_name)
+
+
 class SourceKeys(_Keys):
     name: str | None = None
     ratio: float = Field(1.0, gt=0)
     env: EnvKeys
     sampling: SamplingKeys | None = None
     group_size: int | None = Field(None, ge=1)
+
+    shell_safe_name = field_validator("name")(_script_name)
 
 
 class TrainKeys(_Keys):
@@ -215,6 +223,8 @@ class EvalSourceKeys(_Keys):
     name: str | None = None
     env: EnvKeys
     sampling: EvalSamplingKeys | None = None
+
+    shell_safe_name = field_validator("name")(_script_name)
     num_examples: int | None = None
     """Examples per eval (-1: all); unset inherits `[orchestrator.eval] num_examples`."""
     group_size: int | None = Field(None, ge=1)
@@ -274,6 +284,8 @@ class RouterKeys(_Keys):
 
     type: Literal["vllm-router"] = "vllm-router"
     policy: str = "consistent_hash"
+
+    shell_safe_policy = field_validator("policy")(_script_name)
 
 
 class InferenceKeys(_Keys):
