@@ -77,7 +77,7 @@ def test_shell_characters_in_slurm_paths_are_refused(value):
     ],
 )
 def test_names_the_multi_node_template_renders_are_shell_safe(override):
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="source.0..name|router"):
         load_config(["@", str(SLURM_CONFIG), *override])
 
 
