@@ -109,15 +109,18 @@ def parse_csv(text: str) -> list[dict[str, str]]:
         raise ReviewError(f"row 1, column header: expected columns {', '.join(COLUMNS)}")
     rows: list[dict[str, str]] = []
     seen: dict[tuple[str, str], int] = {}
-    for n, values in enumerate(reader, 2):
-        if not any(v.strip() for v in values):
-            continue
-        row = _checked_row(values, n, seen)
-        if not row["verdict"]:
-            continue
-        _check_verdict(row, n)
-        row["row"] = str(n)
-        rows.append(row)
+    try:
+        for n, values in enumerate(reader, 2):
+            if not any(v.strip() for v in values):
+                continue
+            row = _checked_row(values, n, seen)
+            if not row["verdict"]:
+                continue
+            _check_verdict(row, n)
+            row["row"] = str(n)
+            rows.append(row)
+    except csv.Error as err:  # e.g. a cell over the csv module's field limit (128 KiB)
+        raise ReviewError(f"row {reader.line_num}: not a readable CSV row ({err})") from None
     return rows
 
 
@@ -155,9 +158,15 @@ def _check_verdict(row: dict[str, str], n: int) -> None:
 def _checked_text(value: str, n: int, column: str) -> str:
     """`value` without export's `'` escape; ReviewError for control characters or a formula-like start."""
     text = value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
-    bad = next((c for c in text if unicodedata.category(c) == "Cc" and c != "\n"), None)
+    newline_ok = column != "correction"  # a correction is one form: no line breaks
+    hidden = ("Cc", "Cf", "Zl", "Zp")  # control, format (bidi overrides, zero-width) and line separators
+    allowed = "\n" if newline_ok else ""
+    bad = next((c for c in text if unicodedata.category(c) in hidden and c not in allowed), None)
     if bad is not None:
-        raise ReviewError(f"row {n}, column {column}: control character U+{ord(bad):04X} is not allowed")
+        raise ReviewError(
+            f"row {n}, column {column}: control character U+{ord(bad):04X} "
+            f"({unicodedata.name(bad, 'unnamed')}) is not allowed"
+        )
     if text.startswith(("=", "+", "@", "\t", "\r")) or (text.startswith("-") and not text[1:2].isalpha()):
         raise ReviewError(
             f"row {n}, column {column}: {text[:20]!r} starts like a spreadsheet formula; "

@@ -9,6 +9,7 @@ import os
 import stat
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -338,7 +339,8 @@ def test_train_adds_inference_when_deployment_asks_for_it(fake, tmp_path, capsys
     assert code == 0, capsys.readouterr()
     (call,) = calls(log)
     assert call["has_inference"] and call["argv"].count("@") == 2
-    assert (tmp_path / "o/debug-gpu-launch/layout.toml").read_text().endswith("[inference]\n")
+    added = tomllib.loads((tmp_path / "o/debug-gpu-launch/layout.toml").read_text())
+    assert added == {"inference": {"server": {"host": "127.0.0.1"}}}, "prime-rl's defaults, on loopback"
 
 
 def test_train_slurm_dry_run_shows_the_job_script(fake, tmp_path, capsys):

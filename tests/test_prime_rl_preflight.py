@@ -18,6 +18,7 @@ from dakota_rl.backends.prime_rl.checkout import Checkout, PrimeRLError
 from dakota_rl.backends.prime_rl.launcher import check_run_dir, run_name_for, summarize_resolved
 from dakota_rl.backends.prime_rl.preflight import Gpu, Machine, env_modules, parse_nvidia_smi, preflight
 from dakota_rl.config import ConfigError, load_config
+from dakota_rl.runs import RUN_MARKER, mark_run
 
 REPO = Path(__file__).resolve().parents[1]
 H100 = Gpu(0, "NVIDIA H100 80GB HBM3", 81559, 80800)
@@ -209,6 +210,9 @@ def test_run_dir_checks(tmp_path):
     (run / "logs").mkdir()
     (msg,) = messages(check_run_dir(run, resume=False, clean=False))
     assert "holds a previous run" in msg and "--resume" in msg and "--clean" in msg
+    (msg,) = messages(check_run_dir(run, resume=False, clean=True))
+    assert msg.startswith("--clean refused") and RUN_MARKER in msg, "a folder without our marker is kept"
+    mark_run(run, "configs")
     assert check_run_dir(run, resume=False, clean=True) == []
     (run / "checkpoints/step_100").mkdir(parents=True)
     assert check_run_dir(run, resume=True, clean=False) == []

@@ -7,6 +7,8 @@
 | the same id twice | last one silently won | refused: both rows named |
 | cp1252 (Excel "CSV") file | UnicodeDecodeError traceback | exit 2, one line: save as CSV UTF-8 |
 | export of a form starting `=`/`-` | a live formula cell | `'`-prefixed text, stripped again on import |
+| correction with U+202E (bidi override), U+200B (zero-width) or a newline | written into lexicon.yaml | refused: control character, row and column named |
+| a 5 MB cell | `_csv.Error` traceback | one line naming the row |
 | importer: `info` a string, numeric `source_pages`, lone surrogate, deep nesting, bad bytes | whole file aborted | row dropped with its reason, the rest imported |
 """  # noqa: E501 (markdown table rows)
 
@@ -74,6 +76,10 @@ def snapshot(source_dir: Path) -> tuple[bytes, bytes]:
         ("ma\x00ni", "", "control character U+0000"),
         ("mani", '=HYPERLINK("http://x")', "column comment"),
         ("ma\x1bni", "", "control character U+001B"),
+        ("ma\u202eni", "", "control character U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+        ("ma\u200bni", "", "control character U+200B (ZERO WIDTH SPACE)"),
+        ("ma\nni", "", "control character U+000A"),
+        ("mani", "looks \u202efine", "column comment: control character U+202E"),
     ],
 )
 def test_review_import_refuses_formulas_and_control_characters(source_dir, correction, comment, message):
@@ -85,6 +91,14 @@ def test_review_import_refuses_formulas_and_control_characters(source_dir, corre
         except ReviewError as err:
             assert message in str(err)
             raise
+    assert snapshot(source_dir) == before
+
+
+def test_review_import_refuses_an_oversized_cell_on_one_line(source_dir):
+    before = snapshot(source_dir)
+    text = filled(source_dir, (first_lexicon_id(source_dir), "corrected", "x" * 5_000_000, ""))
+    with pytest.raises(ReviewError, match="not a readable CSV row"):
+        import_csv(text, source_dir)
     assert snapshot(source_dir) == before
 
 

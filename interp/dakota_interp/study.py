@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dakota_rl.errors import UserError
+from dakota_rl.files import write_atomic
+from dakota_rl.safe_text import check_run_name
 
 if TYPE_CHECKING:
     import torch
@@ -62,6 +64,10 @@ def parse_models(values: Sequence[str]) -> list[ModelArg]:
             )
         if label in {m.label for m in out}:
             raise StudyError(f"--models: label {label!r} given twice")
+        try:  # a cache file name and HTML text: no '/', '..', quotes or spaces
+            check_run_name(label, "--models label")
+        except UserError as err:
+            raise StudyError(str(err)) from None
         domain, _, stage = label.partition("-")
         cell = (domain, stage) if domain in DOMAINS and stage in STAGES else (None, None)
         out.append(ModelArg(label, source, *cell))
@@ -226,6 +232,16 @@ def analyse_loaded(
     return result
 
 
+def read_cache(path: Path) -> dict[str, Any] | None:
+    """A model's cached results, or None when there are none (or the file is not a cache of ours)."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ours = isinstance(saved, dict) and {"source", "settings", "result", "examples"} <= saved.keys()
+    return saved if ours else None
+
+
 def run(args: Any, log: Any = print) -> list[str]:
     """The `view` command: estimate, analyse each model in turn, write report.html and study.md/json.
 
@@ -239,6 +255,9 @@ def run(args: Any, log: Any = print) -> list[str]:
     from dakota_interp.report import json_safe
 
     models = parse_models(args.models)
+    for flag, value in (("--n", args.n), ("--view", args.view), ("--max-new-tokens", args.max_new_tokens)):
+        if value < 1:
+            raise StudyError(f"{flag} {value}: must be at least 1")
     dtype = getattr(torch, DTYPES[args.dtype])
     tasks = domains(args.n, args.split)
     view_tasks = [t for d in DOMAINS for t in slice_tasks(tasks[d], args.view)]
@@ -261,16 +280,16 @@ def run(args: Any, log: Any = print) -> list[str]:
     for m in models:
         cache = args.out / "cache" / f"{m.label}.json"
         mine: dict[str, dict[str, Any]] = {}
-        saved = json.loads(cache.read_text()) if cache.exists() else None
-        if saved and saved["source"] == m.source and saved["settings"] == settings:
+        saved = read_cache(cache)
+        if saved and saved.get("source") == m.source and saved.get("settings") == settings:
             log(f"{m.label}: reusing {cache} (same model and settings)")
             result, mine = saved["result"], saved["examples"]
         else:
             result = analyse_model(
                 m, tasks, view_tasks, mine, dtype=dtype, max_new_tokens=args.max_new_tokens, log=log
             )
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            cache.write_text(
+            write_atomic(
+                cache,
                 json.dumps(
                     {
                         "source": m.source,
@@ -278,7 +297,7 @@ def run(args: Any, log: Any = print) -> list[str]:
                         "result": json_safe(result),
                         "examples": json_safe(mine),
                     }
-                )
+                ),
             )
         results.append(result)
         for key, ex in mine.items():

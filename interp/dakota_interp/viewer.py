@@ -8,6 +8,7 @@ reasoning trace's attribution; summary heatmaps link back to the examples behind
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -116,13 +117,22 @@ def render(
             "span_counts": counts,
         }
     )
-    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     html = TEMPLATE.read_text(encoding="utf-8")
-    return html.replace("__TITLE__", _escape(title)).replace("__DATA__", blob)
+    return html.replace("__TITLE__", _escape(title)).replace("__DATA__", script_json(data))
+
+
+SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(data: Any) -> str:
+    """`data` as JSON safe inside `<script type="application/json">`: `<`, `>` and `&` are written as
+    \\u003c, \\u003e and \\u0026, so no text (`</script>`, `<!--<script>`) can end or re-open the block."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return "".join(SCRIPT_ESCAPES.get(ch, ch) for ch in text)
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return html_lib.escape(text, quote=True)
 
 
 def write(path: Path, html: str) -> Path:

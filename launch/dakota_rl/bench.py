@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     ):  # measure what `prime-rl` runs: the same glibc malloc settings (opt out: GLIBC_TUNABLES=)
         from dakota_rl.malloc import reexec_with_tunables
 
-        reexec_with_tunables()
+        reexec_with_tunables("dakota_rl.bench")
     tokens = list(sys.argv[1:] if argv is None else argv)
     steps = 6
     if "--steps" in tokens:

@@ -187,8 +187,10 @@ def cmd_demo(args: argparse.Namespace, config_tokens: list[str]) -> int:
 
 def cmd_experiment(args: argparse.Namespace, config_tokens: list[str]) -> int:
     from dakota_rl.experiment import load_experiment, run_experiment
+    from dakota_rl.runs import resolve_run_dir
 
-    run_experiment(load_experiment(config_tokens), args.output_dir / args.run_name, clean=args.clean)
+    run_dir = resolve_run_dir(args.output_dir, args.run_name)
+    run_experiment(load_experiment(config_tokens), run_dir, clean=args.clean)
     return 0
 
 
@@ -199,18 +201,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from dakota_rl.evaluate import EvalSettings, evaluate_checkpoints
 
     if len(args.checkpoints) > 2:
         raise UserError("eval takes one checkpoint, or two to compare")
-    settings = EvalSettings(
-        env_id=args.env,
-        num_examples=args.num_examples,
-        rollouts=args.rollouts,
-        temperature=args.temperature,
-        max_tokens=args.max_tokens,
-        port=args.port,
-    )
+    flags = {
+        "num_examples": "-n/--num-examples",
+        "rollouts": "-r/--rollouts",
+        "temperature": "--temperature",
+        "max_tokens": "--max-tokens",
+        "port": "--port",
+    }
+    try:
+        settings = EvalSettings(env_id=args.env, **{key: getattr(args, key) for key in flags})
+    except ValidationError as err:
+        first = err.errors()[0]
+        flag = flags.get(str(first["loc"][0]), str(first["loc"][0]))
+        raise UserError(f"eval {flag} {first.get('input')!r}: {first['msg']}") from None
     evaluate_checkpoints(args.checkpoints, settings, args.output_dir)
     return 0
 
@@ -260,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
     ):  # the `prime-rl` command itself (not a call from Python): glibc settings for CPU training
         from dakota_rl.malloc import reexec_with_tunables
 
-        reexec_with_tunables()
+        reexec_with_tunables("prime-rl")
     handle_termination()
     try:
         code = run(sys.argv[1:] if argv is None else argv)

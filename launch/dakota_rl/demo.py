@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from dakota_rl.config import ConfigError, load_config
+from dakota_rl.config import load_config
 
 
 def stage_times(run_dir: Path, timings: dict[str, float]) -> list[str]:
@@ -46,18 +46,31 @@ def run_demo(
     tokens: list[str], *, output_dir: Path | None, run_name: str, resume: bool, clean: bool, dry_run: bool
 ) -> int:
     from dakota_rl.backends.local import run_dir_for, train
-    from dakota_rl.backends.local.checkpoints import step_dirs
     from dakota_rl.backends.local.settings import settings_from
+    from dakota_rl.runs import prepare_run_dir, run_lock
 
     started = time.perf_counter()
     resolved = load_config(tokens)
     settings, _ = settings_from(resolved)
     run_dir, _ = run_dir_for(resolved, output_dir, run_name)
-    ev = resolved.local.eval
     eval_settings = _eval_settings(resolved, settings)
     if dry_run:
         return train(resolved, dry_run=True, output_dir=output_dir, run_name=run_name)
-    _check_run_dir(run_dir, resume=resume, clean=clean)
+    prepare_run_dir(run_dir, resume=resume, clean=clean)
+    with run_lock(run_dir):  # the whole demo; `train` takes the same lock again (a no-op) and cleans
+        return _run_demo_locked(
+            resolved, settings, run_dir, eval_settings, output_dir, run_name, resume, clean, started
+        )
+
+
+def _run_demo_locked(
+    resolved, settings, run_dir: Path, eval_settings, output_dir, run_name, resume, clean, started
+) -> int:
+    """The demo's stages, with its run folder locked by the caller."""
+    from dakota_rl.backends.local import train
+    from dakota_rl.backends.local.checkpoints import step_dirs
+
+    ev = resolved.local.eval
     results: dict[str, dict] = {}
     timings: dict[str, float] = {}
     scratch = Path(tempfile.mkdtemp(prefix="dakota-demo-"))
@@ -94,16 +107,6 @@ def _eval_settings(resolved, settings):
         seed=resolved.local.seed,
         env_options=settings.env_options,
     )
-
-
-def _check_run_dir(run_dir: Path, *, resume: bool, clean: bool) -> None:
-    """A ConfigError for --resume with --clean, or for a non-empty run directory without either."""
-    if resume and clean:
-        raise ConfigError("--resume and --clean contradict each other: pick one")
-    if run_dir.exists() and any(run_dir.iterdir()) and not (resume or clean):
-        raise ConfigError(
-            f"run directory {run_dir} is not empty: pass --resume to continue or --clean to overwrite"
-        )
 
 
 def _timed_eval(model, eval_settings, out: Path, timings: dict[str, float], label: str) -> dict:

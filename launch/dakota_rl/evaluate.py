@@ -20,8 +20,10 @@ from typing import Any
 from dakota_rl.config import ConfigError, EvalConfig
 from dakota_rl.envs import EnvSpec, load_env
 from dakota_rl.errors import RunFailed
+from dakota_rl.files import write_atomic
 from dakota_rl.identifiers import check_identifier
 from dakota_rl.processes import child_options, stop_group
+from dakota_rl.safe_text import safe_label
 
 KEY_VAR = "DAKOTA_RL_LOCAL_KEY"
 
@@ -98,7 +100,16 @@ def vf_eval_command(env: EnvSpec, model: str, base_url: str, out_dir: Path, s: E
 
 
 def _checked_url(url: str) -> str:
-    if not url.startswith(("http://127.0.0.1:", "http://localhost:")) or any(c.isspace() for c in url):
+    """`url` when it is a plain http://127.0.0.1:PORT/… or http://localhost:PORT/… address (no user part)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        local = parts.scheme == "http" and parts.netloc.rsplit(":", 1)[0] in ("127.0.0.1", "localhost")
+        local = local and parts.port is not None and not any(c.isspace() for c in url)
+    except ValueError:
+        local = False
+    if not local:
         raise ConfigError(f"eval base URL must be a local http://127.0.0.1:PORT address, got {url!r}")
     return url
 
@@ -109,7 +120,7 @@ def run_vf_eval(env: EnvSpec, model: str, base_url: str, out_dir: Path, s: EvalS
     bin_dir = str(Path(sys.executable).parent)
     env_vars = {**os.environ, KEY_VAR: "EMPTY", "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     result = _run_child(vf_eval_command(env, model, base_url, out_dir, s), env_vars)
-    (out_dir / "vf-eval.log").write_text(result.stdout + result.stderr)
+    write_atomic(out_dir / "vf-eval.log", result.stdout + result.stderr)
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise EvalFailed(f"vf-eval exited {result.returncode}: {last} (log: {out_dir / 'vf-eval.log'})")
@@ -237,24 +248,14 @@ def evaluate_checkpoint(checkpoint: str | Path, s: EvalSettings, out_dir: Path) 
         summary["corpus"] = env.corpus_metrics([r.scores.answer for r in rows], tasks)
         summary.update({f"corpus_{k}": v / 100 for k, v in summary["corpus"].items() if isinstance(v, float)})
     summary["checkpoint"] = str(checkpoint)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-    with (out_dir / "completions.jsonl").open("w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(
-                json.dumps(
-                    {
-                        "task_id": r.task_id,
-                        **r.groups,
-                        "completion": r.completion,
-                        "reward": r.total,
-                        **r.components,
-                    },
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
+    write_atomic(out_dir / "completions.jsonl", (_completion_line(r) for r in rows))
+    write_atomic(out_dir / "summary.json", json.dumps(summary, indent=2))
     return summary
+
+
+def _completion_line(r: Rollout) -> str:
+    row = {"task_id": r.task_id, **r.groups, "completion": r.completion, "reward": r.total, **r.components}
+    return json.dumps(row, ensure_ascii=False) + "\n"
 
 
 def evaluate_checkpoints(checkpoints: list[str], s: EvalSettings, out_dir: Path) -> dict[str, dict]:
@@ -262,6 +263,7 @@ def evaluate_checkpoints(checkpoints: list[str], s: EvalSettings, out_dir: Path)
     from dakota_rl.report import write_report
 
     labels = _labels(checkpoints)
+    check_writable(out_dir, labels)
     results = {
         label: evaluate_checkpoint(ckpt, s, out_dir / label)
         for label, ckpt in zip(labels, checkpoints, strict=True)
@@ -273,7 +275,21 @@ def evaluate_checkpoints(checkpoints: list[str], s: EvalSettings, out_dir: Path)
 
 
 def _labels(checkpoints: list[str]) -> list[str]:
-    names = [Path(c).name or str(c) for c in checkpoints]
+    """One folder name per checkpoint: its last path part (`..` and `.` resolved), made shell- and
+    path-safe (`safe_text.safe_label`), numbered when two are alike."""
+    names = [safe_label(Path(c).name if Path(c).name not in ("", ".", "..") else Path(c).resolve().name)
+             for c in checkpoints]  # fmt: skip
     if len(set(names)) < len(names):
         names = [f"{i + 1}-{n}" for i, n in enumerate(names)]
     return names
+
+
+def check_writable(out_dir: Path, labels: list[str]) -> None:
+    """Before any server starts: each label's folder under `out_dir` can be created and written."""
+    from dakota_rl.runs import resolve_run_dir
+
+    for label in labels:
+        folder = resolve_run_dir(Path(out_dir), label)
+        probe = folder / ".write-check"
+        write_atomic(probe, "")
+        probe.unlink()

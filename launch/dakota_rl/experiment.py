@@ -21,7 +21,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from dakota_rl.backends.local.heldout import complete_rows
 from dakota_rl.config import ConfigError, load_config, read_toml
+from dakota_rl.files import write_atomic
+from dakota_rl.runs import claimed_run, run_lock
 
 
 class ArmConfig(BaseModel):
@@ -178,56 +181,67 @@ def load_experiment(tokens: list[str]) -> ExperimentConfig:
 
 
 def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False) -> dict[str, Any]:
-    """Run the warm-up, both arms for every seed, and the report; returns the report's JSON."""
+    """Run the warm-up, both arms for every seed, and the report; returns the report's JSON.
+
+    The config is read and checked before the run folder is touched; the folder is then claimed
+    (`runs.claimed_run`: lock, `--clean` of a marked run only, marker) for the warm-up, and each seed runs
+    under its own lock, so processes with different `--seeds` may share a `--resume`d folder but never a seed.
+    """
     from dakota_rl.backends.local.settings import settings_from
     from dakota_rl.envs import load_env
 
     if cfg.report_only:
-        return _report_finished_seeds(cfg, run_dir)
-    if not cfg.resume:
-        _clear_run_dir(run_dir, clean=clean)
+        with run_lock(run_dir):
+            return _report_finished_seeds(cfg, run_dir)
     resolved = load_config([tok for path in cfg.configs for tok in ("@", path)])
     settings, _ = settings_from(resolved)
     env = load_env(settings.env_id, settings.env_options)
     tasks = env.load_tasks("train")[: settings.local.num_train_tasks or None]
     heldout = _experiment_heldout(cfg, settings, env, run_dir)
-    if cfg.from_run:
-        return _control_for_run(cfg, Path(cfg.from_run), run_dir, settings, env, tasks, heldout)
     evals = [heldout] + _extra_heldouts(cfg, settings, env, run_dir)
     started, timings = time.perf_counter(), {}
-    warm = (_finished_warm_up(run_dir, evals) if cfg.resume else None) or _warm_up(
-        cfg, settings, env, tasks, run_dir, evals, timings
-    )
+    with claimed_run(run_dir, resume=cfg.resume, clean=clean):
+        if cfg.from_run:
+            return _control_for_run(cfg, Path(cfg.from_run), run_dir, settings, env, tasks, heldout)
+        warm = (_finished_warm_up(run_dir, evals) if cfg.resume else None) or _warm_up(
+            cfg, settings, env, tasks, run_dir, evals, timings
+        )
     for seed in cfg.seeds:
-        if cfg.resume and _scored(evals, seed, cfg.arm_names):
-            print(f"[experiment] seed {seed}: every arm already scored, skipped", flush=True)
-            continue
-        _run_arms(cfg, seed, settings, env, tasks, warm, run_dir, evals, timings)
-        _save_timings(run_dir, timings)
+        with run_lock(run_dir / f"seed_{seed}"):
+            if cfg.resume and _scored(evals, seed, cfg.arm_names):
+                print(f"[experiment] seed {seed}: every arm already scored, skipped", flush=True)
+                continue
+            _run_arms(cfg, seed, settings, env, tasks, warm, run_dir, evals, timings)
+            _save_timings(run_dir, timings)
     timings["total"] = time.perf_counter() - started
     from dakota_rl.experiment_report import write_experiment_report
 
-    return write_experiment_report(run_dir, cfg, settings, timings)
+    with run_lock(run_dir):
+        return write_experiment_report(run_dir, cfg, settings, timings)
 
 
 def _finished_warm_up(run_dir: Path, evals: list[Any]) -> Path | None:
     """The warm model of an earlier run in `run_dir` when it was saved and scored by every evaluator."""
     model = run_dir / "warmup" / "model"
-    if (model / "config.json").is_file() and all((h.out_dir / "warmup.jsonl").is_file() for h in evals):
+    if (model / "config.json").is_file() and all(complete_rows(h.out_dir / "warmup.jsonl") for h in evals):
         print(f"[experiment] reusing the warm-up in {model}", flush=True)
         return model
     return None
 
 
 def _scored(evals: list[Any], seed: int, arms: list[str]) -> bool:
-    return all((h.out_dir / f"seed_{seed}_{arm}.jsonl").is_file() for h in evals for arm in arms)
+    """Every arm of `seed` has complete eval files in every evaluator's folder."""
+    return all(complete_rows(h.out_dir / f"seed_{seed}_{arm}.jsonl") for h in evals for arm in arms)
 
 
 def _save_timings(run_dir: Path, timings: dict[str, float]) -> None:
     """Merge this process's stage times into `timings.json` (another process may share the folder)."""
     path = run_dir / "timings.json"
-    saved = json.loads(path.read_text()) if path.is_file() else {}
-    path.write_text(json.dumps({**saved, **timings}, indent=2))
+    try:
+        saved = json.loads(path.read_text()) if path.is_file() else {}
+    except json.JSONDecodeError:
+        saved = {}
+    write_atomic(path, json.dumps({**saved, **timings}, indent=2))
 
 
 def _report_finished_seeds(cfg: ExperimentConfig, run_dir: Path) -> dict[str, Any]:
@@ -235,25 +249,16 @@ def _report_finished_seeds(cfg: ExperimentConfig, run_dir: Path) -> dict[str, An
     from dakota_rl.backends.local.settings import settings_from
     from dakota_rl.experiment_report import write_experiment_report
 
+    eval_dir = run_dir / "eval"
     done = [
-        s
-        for s in cfg.seeds
-        if all((run_dir / "eval" / f"seed_{s}_{a}.jsonl").is_file() for a in cfg.arm_names)
+        s for s in cfg.seeds if all(complete_rows(eval_dir / f"seed_{s}_{a}.jsonl") for a in cfg.arm_names)
     ]
-    if not done or not (run_dir / "eval" / "warmup.jsonl").is_file():
+    if not done or not complete_rows(run_dir / "eval" / "warmup.jsonl"):
         raise ConfigError(f"{run_dir}/eval: no seed has every arm scored yet; nothing to report")
     settings, _ = settings_from(load_config([tok for path in cfg.configs for tok in ("@", path)]))
     timings = json.loads(path.read_text()) if (path := run_dir / "timings.json").is_file() else {}
     print(f"[experiment] report over finished seeds {done} of {cfg.seeds}", flush=True)
     return write_experiment_report(run_dir, cfg.model_copy(update={"seeds": done}), settings, timings)
-
-
-def _clear_run_dir(run_dir: Path, *, clean: bool) -> None:
-    """Remove a non-empty run directory with `clean`; otherwise refuse it."""
-    if run_dir.exists() and any(run_dir.iterdir()):
-        if not clean:
-            raise ConfigError(f"run directory {run_dir} is not empty: pass --clean to overwrite")
-        shutil.rmtree(run_dir)
 
 
 def _experiment_heldout(
@@ -409,7 +414,7 @@ def _diagnose(
             max_tokens=settings.local.eval.max_tokens,
             seed=cfg.eval_seed,
         )
-    (run_dir / "diag" / f"{label}.json").write_text(json.dumps(out, indent=2))
+    write_atomic(run_dir / "diag" / f"{label}.json", json.dumps(out, indent=2))
     timings[f"{label} diagnostics"] = round(time.perf_counter() - started, 1)
 
 
@@ -507,7 +512,7 @@ def _evaluate(model_path: Path, evals: list[Any], label: str) -> None:
             f"format_fail={summary['eval/format_fail_rate']:.3f} n={summary['eval/n']}",
             flush=True,
         )
-        (heldout.out_dir / f"{label}.summary.json").write_text(json.dumps(summary, indent=2))
+        write_atomic(heldout.out_dir / f"{label}.summary.json", json.dumps(summary, indent=2))
 
 
 def _load(model_path: Path) -> tuple[Any, Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from dakota_rl.backends.local.heldout import read_rows
+from dakota_rl.files import save_figure, write_atomic
 from dakota_rl.stages import verdict
 from dakota_rl.stats import bootstrap_mean_ci, paired_bootstrap_diff_ci
 
@@ -195,8 +196,10 @@ def plot(a: dict[str, Any], out: Path) -> Path:
     ax.set_ylabel("held-out reward, GRPO − SFT")
     ax.set_title(f"GRPO − SFT control, 95% paired bootstrap CI ({a['n_tasks']} tasks)")
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    try:
+        save_figure(fig, out)
+    finally:
+        plt.close(fig)
     return out
 
 
@@ -217,13 +220,12 @@ def write_experiment_report(
     a["timings"] = timings
     a["config"] = cfg.model_dump()
     out = run_dir / "report"
-    out.mkdir(parents=True, exist_ok=True)
     text = markdown(a, cfg, settings, timings) + screen_markdown(a["screen"], control)
     text += diagnostics_markdown(a["diagnostics"])
-    (out / "experiment.md").write_text(text, encoding="utf-8")
-    (out / "experiment.json").write_text(json.dumps(a, indent=2), encoding="utf-8")
-    plot(a, out / "experiment.png")
-    print((out / "experiment.md").read_text())
+    plot(a, out / "experiment.png")  # each file whole or not at all; a full disk is one line
+    write_atomic(out / "experiment.json", json.dumps(a, indent=2))
+    write_atomic(out / "experiment.md", text)
+    print(text)
     return a
 
 

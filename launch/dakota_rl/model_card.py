@@ -11,6 +11,7 @@ percentile-bootstrap intervals over held-out tasks (`dakota_rl.stats`). Nothing 
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import re
@@ -20,6 +21,21 @@ from pathlib import Path
 from typing import Any
 
 from dakota_rl.stats import bootstrap_mean_ci, paired_bootstrap_diff_ci
+
+
+def markdown_text(text: str) -> str:
+    """`text` shown literally in Markdown: HTML escaped, Markdown's markup characters backslashed."""
+    escaped = html.escape(" ".join(str(text).split()), quote=False)
+    return re.sub(r"([\\`*\[\]])", r"\\\1", escaped)
+
+
+def code_span(text: str) -> str:
+    """`text` as one Markdown code span, fenced with more backticks than it holds."""
+    text = " ".join(str(text).split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
 
 KNOWN_BASES = {
     "smollm2-135m-instruct": ("HuggingFaceTB/SmolLM2-135M-Instruct", "apache-2.0"),
@@ -437,13 +453,13 @@ def intro_lines(base: str, hub_id: str | None, env_id: str, backend: str) -> lis
             "so weights differ slightly from the hub's)"
         )
     return [
-        f"`{base}` fine-tuned with GRPO on the `{env_id}` environment{about} by dakota-rl's {backend} "
-        "backend. A research artefact for studying how small models learn from verifiable rewards, **not** a "
-        "language resource.",
+        f"{code_span(base)} fine-tuned with GRPO on the `{env_id}` environment{about} by dakota-rl's "
+        f"{backend} backend. A research artefact for studying how small models learn from verifiable "
+        "rewards, **not** a language resource.",
         "",
         "## Base model",
         "",
-        f"`{base}`{derived}; hub id in the metadata: {hub_id or 'none (a local folder)'}.",
+        f"{code_span(base)}{derived}; hub id in the metadata: {hub_id or 'none (a local folder)'}.",
     ]
 
 
@@ -497,7 +513,7 @@ def render_card(
     lines = [
         *front_matter(hub_id, license_id, env_id, facts["backend"]),
         "",
-        f"# {run_dir.name} — step {step if step is not None else '?'}",
+        f"# {markdown_text(run_dir.name)} — step {step if step is not None else '?'}",
         "",
         *intro_lines(base, hub_id, env_id, facts["backend"]),
         "",

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from dakota_rl.files import save_figure, write_atomic
+
 HEADLINE = ("reward", "exact", "format_fail", "truncated")
 
 
@@ -85,8 +87,10 @@ def plot(results: dict[str, dict[str, Any]], out: Path) -> Path:
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    try:
+        save_figure(fig, out)
+    finally:
+        plt.close(fig)
     return out
 
 
@@ -94,13 +98,12 @@ def write_report(
     results: dict[str, dict[str, Any]], out_dir: Path, *, title: str, extra_markdown: str = ""
 ) -> dict[str, Path]:
     """Write report.md / report.json / report.png into `out_dir`."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "markdown": out_dir / "report.md",
         "json": out_dir / "report.json",
         "png": out_dir / "report.png",
     }
-    paths["markdown"].write_text(markdown(results, title) + extra_markdown, encoding="utf-8")
-    paths["json"].write_text(json.dumps(results, indent=2), encoding="utf-8")
+    write_atomic(paths["markdown"], markdown(results, title) + extra_markdown)
+    write_atomic(paths["json"], json.dumps(results, indent=2))
     plot(results, paths["png"])
     return paths

@@ -1,12 +1,17 @@
 """Run folders: where a run lives, how we recognise one of ours, how `--clean` may delete it,
 one run at a time.
 
-- `resolve_run_dir` keeps every run inside its output directory: a name is one plain path component
-  (no `..`, `.`, absolute paths or separators) and the resolved folder, symlinks followed, must sit inside.
-- `RUN_MARKER` is written when a run starts; `clean_run_dir` deletes only a folder that carries it.
+- `resolve_run_dir` keeps every run inside its output directory: a name is one plain, shell-safe path
+  component (`safe_text.check_run_name`: no `..`, `.`, separators, whitespace, control or shell characters)
+  and the resolved folder, symlinks followed, must sit inside.
+- `RUN_MARKER` is written when a run starts (in the run folder, or in its `configs/` for the prime-rl
+  backend, whose `rl` treats only `configs/` as launcher-written); `clean_run_dir` deletes only a folder that
+  carries it.
 - `run_lock` holds an exclusive `flock` on `<output_dir>/.<name>.lock` (beside the run, so `--clean` cannot
   delete it while held) for the life of the run: a second run with the same name stops with one line instead
-  of interleaving metrics and checkpoints.
+  of interleaving metrics and checkpoints. A process may take it again while it holds it (demo → train).
+- `claimed_run`: every command that writes a run calls it once its config has been checked: the folder checks,
+  the lock, `--clean` of a marked run only, the marker.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dakota_rl.config import ConfigError
+from dakota_rl.errors import UserError as ConfigError
+from dakota_rl.safe_text import check_run_name
 
 RUN_MARKER = ".dakota-rl-run"
 """Written in a run folder when a run starts; `--clean` refuses a folder without it."""
@@ -31,11 +37,7 @@ class RunBusy(ConfigError):
 
 def resolve_run_dir(output_dir: Path, name: str) -> Path:
     """`output_dir / name`, refused unless `name` is one plain component that stays inside `output_dir`."""
-    text = str(name)
-    if not text.strip() or text in (".", "..") or "/" in text or "\\" in text or "\x00" in text:
-        raise ConfigError(
-            f"run name {text!r} must be a plain folder name (no '/', '..', '.' or absolute path)"
-        )
+    text = check_run_name(name)
     root = Path(output_dir).resolve()
     run_dir = Path(output_dir) / text
     resolved = run_dir.resolve()
@@ -44,15 +46,23 @@ def resolve_run_dir(output_dir: Path, name: str) -> Path:
     return run_dir
 
 
+MARKER_PLACES = ("", "configs")
+"""Where a run's marker may sit, relative to the run folder."""
+
+
 def is_our_run(run_dir: Path) -> bool:
     """True when `run_dir` is a real folder (not a symlink) that a run of ours marked."""
-    return run_dir.is_dir() and not run_dir.is_symlink() and (run_dir / RUN_MARKER).is_file()
+    return (
+        run_dir.is_dir()
+        and not run_dir.is_symlink()
+        and any((run_dir / place / RUN_MARKER).is_file() for place in MARKER_PLACES)
+    )
 
 
-def mark_run(run_dir: Path) -> None:
-    """Create `run_dir` and write the marker that makes it deletable by `--clean`."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    marker = run_dir / RUN_MARKER
+def mark_run(run_dir: Path, place: str = "") -> None:
+    """Create `run_dir` and write the marker (in `run_dir/place`) that makes it deletable by `--clean`."""
+    (run_dir / place).mkdir(parents=True, exist_ok=True)
+    marker = run_dir / place / RUN_MARKER
     if not marker.exists():
         marker.write_text(
             json.dumps({"created": time.strftime("%Y-%m-%dT%H:%M:%S"), "pid": os.getpid()}) + "\n"
@@ -96,13 +106,21 @@ def lock_path(run_dir: Path) -> Path:
     return run_dir.parent / f".{run_dir.name}.lock"
 
 
+_HELD: set[Path] = set()
+"""Lock files this process holds (a nested `run_lock` on one of them is a no-op)."""
+
+
 @contextmanager
 def run_lock(run_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock for `run_dir` until the block ends; RunBusy when another process holds it."""
     import fcntl
 
     run_dir.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path(run_dir), os.O_RDWR | os.O_CREAT, 0o644)
+    path = lock_path(run_dir).absolute()
+    if path in _HELD:
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -112,6 +130,20 @@ def run_lock(run_dir: Path) -> Iterator[None]:
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
+        _HELD.add(path)
         yield
     finally:
+        _HELD.discard(path)
         os.close(fd)
+
+
+@contextmanager
+def claimed_run(run_dir: Path, *, resume: bool, clean: bool) -> Iterator[Path]:
+    """The run folder for a command whose config is already checked: folder checks, then the lock, then
+    `--clean` (a marked run only), then the marker; held until the block ends."""
+    prepare_run_dir(run_dir, resume=resume, clean=clean)
+    with run_lock(run_dir):
+        if clean:
+            clean_run_dir(run_dir)
+        mark_run(run_dir)
+        yield run_dir

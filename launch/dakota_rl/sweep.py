@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from dakota_rl.config import ConfigError
+from dakota_rl.files import write_atomic
+from dakota_rl.safe_text import safe_label
 
 SUMMARY_KEYS = ("reward/total", "reward/chrf", "reward/special", "reward/sanity", "kl")
 
@@ -41,11 +43,31 @@ def load_sweep(path: Path) -> dict[str, Any]:
     if not isinstance(params, dict) or not params:
         raise ConfigError(f"{path}: needs a `parameters` table")
     for name, spec in params.items():
-        if not isinstance(spec, dict) or not isinstance(
-            spec.get("values", spec.get("value")), list | int | float | str
-        ):
-            raise ConfigError(f"{path}: parameter {name!r} needs `values: [...]` or `value: x`")
+        check_parameter(path, name, spec)
+    names = [run_name(point) for point in grid(sweep)]
+    if len(set(names)) < len(names):
+        raise ConfigError(f"{path}: two grid points would share a run folder name; make the values distinct")
     return sweep
+
+
+SCALARS = (bool, int, float, str)
+
+
+def check_parameter(path: Path, name: str, spec: Any) -> None:
+    """`values` a non-empty list of scalars (a string is not iterated letter by letter), or `value` one."""
+    if not isinstance(spec, dict) or ("values" in spec) == ("value" in spec):
+        raise ConfigError(f"{path}: parameter {name!r} needs `values: [...]` or `value: x`")
+    values = spec.get("values", [spec.get("value")])
+    if not isinstance(values, list):
+        raise ConfigError(
+            f"{path}: parameter {name!r}: `values` must be a list, e.g. values: [{values!r}] "
+            f"(got {type(values).__name__})"
+        )
+    if not values:
+        raise ConfigError(f"{path}: parameter {name!r}: `values` is empty, so the grid has no point")
+    bad = [v for v in values if not isinstance(v, SCALARS)]
+    if bad:
+        raise ConfigError(f"{path}: parameter {name!r}: values are numbers, text or booleans, not {bad[0]!r}")
 
 
 def grid(sweep: dict[str, Any]) -> list[dict[str, Any]]:
@@ -58,7 +80,7 @@ def grid(sweep: dict[str, Any]) -> list[dict[str, Any]]:
 def run_name(params: dict[str, Any]) -> str:
     """A folder-safe name from the values: `lr2e-05_r16` for trainer.optim.lr / local.lora.r."""
     short = {"trainer.optim.lr": "lr", "local.lora.r": "r"}
-    return "_".join(f"{short.get(k, k.rsplit('.', 1)[-1])}{v}" for k, v in params.items())
+    return safe_label("_".join(f"{short.get(k, k.rsplit('.', 1)[-1])}{v}" for k, v in params.items()))
 
 
 def parse_agent_args(args: list[str]) -> tuple[dict[str, Any], list[str]]:
@@ -159,9 +181,8 @@ def run_grid(sweep_path: Path, output_dir: Path, extra: list[str]) -> list[dict[
             {"params": params, "summary": summary, "wall_s": round(time.perf_counter() - started, 1)}
         )
         print(f"sweep: {run_name(params)} → {summary}", flush=True)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "summary.json").write_text(json.dumps(results, indent=2))
-    (output_dir / "summary.md").write_text(table(results) + "\n")
+        write_atomic(output_dir / "summary.json", json.dumps(results, indent=2))  # after every point
+        write_atomic(output_dir / "summary.md", table(results) + "\n")
     print(table(results))
     return results
 

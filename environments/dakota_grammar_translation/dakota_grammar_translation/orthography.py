@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -212,6 +213,24 @@ def to_riggs(text: str) -> str:
     return canonicalize(re.sub(r"\bob\b", "om", _replace_all(text, pairs)))
 
 
+def _looks_like_path(text: str) -> bool:
+    """A path rather than Dakota text: `-` (stdin), a `/`, or one word with a file extension (`notes.txt`)."""
+    return text == "-" or "/" in text or re.fullmatch(r"[\w.-]+\.[A-Za-z0-9]{1,5}", text) is not None
+
+
+def _convert_stream(lines: Iterator[str], convert: Callable[[str], str]) -> None:
+    """Convert and print line by line (memory stays one line), stopping quietly when the reader goes."""
+    import os
+    import sys
+
+    try:
+        for line in lines:
+            sys.stdout.write(convert(line.rstrip("\r\n")) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `… | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m dakota_grammar_translation.orthography --to modern|riggs TEXT_OR_FILE`."""
     import argparse
@@ -222,19 +241,28 @@ def main(argv: list[str] | None = None) -> int:
         description="Convert Dakota text between Riggs's letters and modern spelling.",
     )
     parser.add_argument("--to", choices=("modern", "riggs"), required=True, help="target spelling")
-    parser.add_argument("text", help="Dakota text, or a path to a UTF-8 text file (converted line by line)")
+    parser.add_argument(
+        "text", help="Dakota text, or a path to a UTF-8 text file (converted line by line; - reads stdin)"
+    )
     args = parser.parse_args(argv)
     convert = to_modern if args.to == "modern" else to_riggs
     path = Path(args.text)
-    if path.is_file():
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except UnicodeDecodeError:
-            print(f"error: {path} is not UTF-8 text", file=sys.stderr)
-            return 2
-        print("\n".join(convert(line) for line in lines))
-    else:
-        print(convert(args.text))
+    if not path.is_file() and _looks_like_path(args.text) and args.text != "-":
+        why = "not a regular file" if path.exists() else "no such file"
+        print(f"error: {path}: {why} (to convert the text itself, write it without '/')", file=sys.stderr)
+        return 2
+    if not path.is_file() and args.text != "-":
+        _convert_stream(iter([args.text]), convert)
+        return 0
+    try:
+        if args.text == "-":
+            _convert_stream(iter(sys.stdin), convert)
+        else:
+            with path.open(encoding="utf-8") as f:
+                _convert_stream(iter(f), convert)
+    except UnicodeDecodeError:
+        print(f"error: {path} is not UTF-8 text", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -7,20 +7,28 @@ with `source` / `target` columns (names configurable). The stored direction is `
 (other language → the learned language) or "out_of". The split is seeded and keyed on the case-folded source
 text, so duplicate sources always land on the same side; each pair is split before it is expanded into
 directions, so a held-out pair is never trained on the other way round.
+
+Corpora are untrusted input: every failure is one `CorpusError` line (a row that is not an object, `meta` that
+is not a mapping, text that is not UTF-8, a corrupt Parquet file, JSON nested too deep, a row over
+`MAX_ROW_CHARS`), `source_pattern` is compiled once when the options are read (one group required) and run
+with a time bound on at most `MAX_ROW_CHARS` characters, and `prompt_template` may use only its three plain
+fields.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-import re
+import string
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import regex
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from parallel_translation.orthography import Orthography, resolve
 
@@ -28,6 +36,11 @@ DATA_DIR = Path(__file__).parent / "data"
 EMBEDDED_CORPUS = DATA_DIR / "dakota_english.jsonl"
 SPLITS = ("train", "heldout")
 Direction = Literal["into", "out_of"]
+MAX_ROW_CHARS = 1_000_000
+"""A corpus row (a JSONL line, or a Parquet row's source + target) longer than this is refused."""
+PATTERN_TIMEOUT_S = 1.0
+"""Seconds `source_pattern` may spend on one row before the corpus is refused (catastrophic backtracking)."""
+TEMPLATE_FIELDS = frozenset({"source", "source_language", "target_language"})
 
 
 class CorpusError(ValueError):
@@ -71,6 +84,44 @@ class CorpusOptions(BaseModel):
     prompt_template: str = "Translate from {source_language} into {target_language}:\n{source}"
     """The user prompt; fields {source}, {source_language}, {target_language}. "{source}" keeps the text."""
 
+    @field_validator("source_pattern")
+    @classmethod
+    def one_group(cls, value: str | None) -> str | None:
+        """The pattern compiles and has a group to cut the source out with."""
+        if value is not None:
+            compiled_pattern(value)
+        return value
+
+    @field_validator("prompt_template")
+    @classmethod
+    def plain_fields(cls, value: str) -> str:
+        """Only {source}, {source_language} and {target_language}, without attributes, indexes or specs."""
+        try:
+            parts = list(string.Formatter().parse(value))
+        except ValueError as err:
+            hint = "write a literal brace as {{ or }}"
+            raise ValueError(f"prompt_template {value!r}: {err} ({hint})") from None
+        for _, name, spec, conversion in parts:
+            if name is not None and (name not in TEMPLATE_FIELDS or spec or conversion):
+                raise ValueError(
+                    f"prompt_template field {{{name}{'!' + conversion if conversion else ''}"
+                    f"{':' + spec if spec else ''}}} is not allowed: use {{source}}, {{source_language}} "
+                    "or {target_language}"
+                )
+        return value
+
+
+@functools.lru_cache(maxsize=16)
+def compiled_pattern(pattern: str) -> regex.Pattern:
+    """`source_pattern` compiled once (DOTALL); ValueError when it is invalid or has no group."""
+    try:
+        compiled = regex.compile(pattern, flags=regex.DOTALL)
+    except regex.error as err:
+        raise ValueError(f"source_pattern {pattern!r} is not a valid regex: {err}") from None
+    if compiled.groups < 1:
+        raise ValueError(f"source_pattern {pattern!r} needs a group, e.g. 'Translate: (.*)'")
+    return compiled
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -84,24 +135,53 @@ class Pair:
 def read_rows(data: str | Path, hf_split: str = "train") -> list[dict[str, Any]]:
     """Rows of a local JSONL / Parquet file, or of a hub dataset (needs the network or the hub cache)."""
     path = Path(data)
-    if path.suffix == ".jsonl" or (path.is_file() and path.suffix == ".json"):
-        if not path.is_file():
-            raise CorpusError(f"corpus file not found: {path}")
-        rows = []
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as err:
-                    raise CorpusError(f"{path}:{n}: invalid JSON ({err.msg})") from None
-        return rows
+    if path.suffix in (".jsonl", ".json", ".parquet") and not path.is_file():
+        raise CorpusError(f"corpus file not found: {path}")
+    if path.suffix in (".jsonl", ".json"):
+        return [_object_row(row, f"{path}:{n}") for n, row in _json_lines(path)]
     if path.suffix == ".parquet":
-        if not path.is_file():
-            raise CorpusError(f"corpus file not found: {path}")
-        import pyarrow.parquet as pq
-
-        return pq.read_table(path).to_pylist()
+        return [_object_row(row, f"{path}: row {n}") for n, row in enumerate(_parquet_rows(path))]
     return _hub_rows(str(data), hf_split)
+
+
+def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed value) of each non-blank line, reading at most MAX_ROW_CHARS of a line."""
+    try:
+        with path.open(encoding="utf-8") as f:
+            for n, line in enumerate(iter(lambda: f.readline(MAX_ROW_CHARS + 1), ""), 1):
+                if len(line) > MAX_ROW_CHARS:
+                    raise CorpusError(f"{path}:{n}: a row longer than {MAX_ROW_CHARS:,} characters")
+                if line.strip():
+                    yield n, _parse_json(line, f"{path}:{n}")
+    except UnicodeDecodeError as err:
+        raise CorpusError(f"{path}: not UTF-8 text (byte {err.start}); convert it with iconv") from None
+
+
+def _parse_json(line: str, where: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as err:
+        raise CorpusError(f"{where}: invalid JSON ({err.msg})") from None
+    except RecursionError:
+        raise CorpusError(f"{where}: JSON nested too deeply") from None
+
+
+def _parquet_rows(path: Path) -> list[dict[str, Any]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path).to_pylist()
+    except (pa.ArrowException, OSError) as err:
+        first = " ".join(str(err).split())[:200]
+        raise CorpusError(f"{path}: not a readable Parquet file ({first})") from None
+
+
+def _object_row(row: Any, where: str) -> dict[str, Any]:
+    """`row` when it is a JSON object / record; else CorpusError naming where it is."""
+    if not isinstance(row, dict):
+        raise CorpusError(f"{where}: a corpus row must be a JSON object, got {type(row).__name__}")
+    return row
 
 
 def _hub_rows(dataset_id: str, split: str) -> list[dict[str, Any]]:
@@ -116,7 +196,9 @@ def _hub_rows(dataset_id: str, split: str) -> list[dict[str, Any]]:
 
 def to_pair(row: Mapping[str, Any], opts: CorpusOptions, index: int) -> Pair:
     """A chat triple or a source/target record → Pair; CorpusError names the row and what is missing."""
-    meta = dict(row.get("meta") or {})
+    meta = row.get("meta") or {}
+    if not isinstance(meta, Mapping):
+        raise CorpusError(f"row {index}: `meta` must be an object, got {type(meta).__name__}")
     messages = row.get(opts.messages_field)
     if isinstance(messages, list):
         user = [m.get("content", "") for m in messages if isinstance(m, Mapping) and m.get("role") == "user"]
@@ -134,14 +216,35 @@ def to_pair(row: Mapping[str, Any], opts: CorpusOptions, index: int) -> Pair:
             f"`{opts.source_field}`/`{opts.target_field}` columns; set messages_field or "
             "source_field/target_field"
         )
+    source, target = _text(source, index, "source"), _text(target, index, "target")
     if opts.source_pattern:
-        match = re.search(opts.source_pattern, str(source), flags=re.DOTALL)
-        if match is None:
-            raise CorpusError(
-                f"row {index}: source_pattern {opts.source_pattern!r} does not match the user text"
-            )
-        source = match.group(1)
-    return Pair(" ".join(str(source).split()), " ".join(str(target).split()), meta)
+        source = _cut_source(source, opts.source_pattern, index)
+    return Pair(" ".join(source.split()), " ".join(target.split()), dict(meta))
+
+
+def _text(value: Any, index: int, what: str) -> str:
+    """A row's source or target as text: None is empty (the pair is dropped); other non-text is refused."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise CorpusError(f"row {index}: the {what} must be text, got {type(value).__name__}")
+    if len(value) > MAX_ROW_CHARS:
+        raise CorpusError(f"row {index}: the {what} is longer than {MAX_ROW_CHARS:,} characters")
+    return value
+
+
+def _cut_source(text: str, pattern: str, index: int) -> str:
+    """The first group of `pattern` in `text`, searched for at most PATTERN_TIMEOUT_S seconds."""
+    try:
+        match = compiled_pattern(pattern).search(text, timeout=PATTERN_TIMEOUT_S)
+    except TimeoutError:
+        raise CorpusError(
+            f"row {index}: source_pattern {pattern!r} ran over {PATTERN_TIMEOUT_S:g} s (nested repeats "
+            "such as (a+)+ backtrack without end): simplify it"
+        ) from None
+    if match is None:
+        raise CorpusError(f"row {index}: source_pattern {pattern!r} does not match the user text")
+    return match.group(1) or ""
 
 
 def split_of(source: str, seed: int, heldout_fraction: float) -> str:
@@ -165,10 +268,13 @@ def orthographies(opts: CorpusOptions, pairs: Iterable[Pair]) -> dict[str, Ortho
     learned_texts = [p.target if opts.corpus_direction == "into" else p.source for p in pairs]
     other_texts = [p.source if opts.corpus_direction == "into" else p.target for p in pairs]
     other_table = "english" if opts.other_language.casefold() == "english" else None
-    return {
-        opts.language: resolve(opts.language, opts.orthography, learned_texts),
-        opts.other_language: resolve(opts.other_language, other_table, other_texts),
-    }
+    try:
+        return {
+            opts.language: resolve(opts.language, opts.orthography, learned_texts),
+            opts.other_language: resolve(opts.other_language, other_table, other_texts),
+        }
+    except ValueError as err:
+        raise CorpusError(str(err)) from None
 
 
 def task_record(

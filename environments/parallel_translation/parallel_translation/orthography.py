@@ -65,7 +65,13 @@ def from_texts(language: str, texts: Iterable[str]) -> Orthography:
 
 def from_file(language: str, path: str | Path) -> Orthography:
     """A table from JSON: {"special": "ćŋś…", "variants": {"č": "ć", …}}."""
-    table = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        table = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        why = err.__class__.__name__
+        raise ValueError(f"orthography table {path}: not a UTF-8 JSON file ({why})") from None
+    if not isinstance(table, dict) or not isinstance(table.get("variants", {}), dict):
+        raise ValueError(f'orthography table {path}: needs an object {{"special": "…", "variants": {{…}}}}')
     return Orthography(language, str(table.get("special", "")), dict(table.get("variants", {})))
 
 

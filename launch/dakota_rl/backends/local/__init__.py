@@ -8,7 +8,7 @@ from dakota_rl.backends.local.checkpoints import latest_trainer_state
 from dakota_rl.backends.local.settings import LocalTrainSettings, settings_from
 from dakota_rl.config import PRIME_RL_PARITY, ResolvedConfig
 from dakota_rl.errors import UserError
-from dakota_rl.runs import clean_run_dir, mark_run, prepare_run_dir, resolve_run_dir, run_lock
+from dakota_rl.runs import claimed_run, prepare_run_dir, resolve_run_dir
 
 
 def run_dir_for(resolved: ResolvedConfig, output_dir: Path | None, run_name: str | None) -> tuple[Path, str]:
@@ -66,10 +66,7 @@ def train(
     from dakota_rl.models import resolve_model
 
     model_path = resolve_model(settings.model)
-    with run_lock(run_dir):
-        if clean:
-            clean_run_dir(run_dir)
-        mark_run(run_dir)
+    with claimed_run(run_dir, resume=resume, clean=clean):
         final = run_grpo(settings, env, model_path, run_dir, name, resume)
     print(f"final checkpoint: {final}")
     print(f"metrics: {run_dir / 'metrics.jsonl'}  curves: {run_dir / 'curves.png'}")

@@ -13,11 +13,13 @@ import json
 import random
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dakota_rl.envs import EnvSpec
+from dakota_rl.files import write_atomic
 
 
 def heldout_sample(env: EnvSpec, num_tasks: int, seed: int, split: str | None = None) -> list[dict[str, Any]]:
@@ -167,11 +169,23 @@ def summarize(rows: list[dict[str, Any]], components: list[str]) -> dict[str, fl
     return out
 
 
-def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+def write_rows(rows: Iterable[dict[str, Any]], path: Path) -> None:
+    """Write one JSON row per line to `path` whole or not at all (`files.write_atomic`)."""
+    write_atomic(path, (json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+
+
+def complete_rows(path: Path) -> bool:
+    """True when `path` is an eval file written whole: non-empty, every line a JSON object ending in a newline
+    (a file cut short by a crash of an older writer does not count as scored)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        return (
+            bool(text)
+            and text.endswith("\n")
+            and all(isinstance(json.loads(line), dict) for line in text.splitlines() if line.strip())
+        )
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:

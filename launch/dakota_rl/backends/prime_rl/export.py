@@ -163,6 +163,20 @@ def export_step(run_dir: Path, step: int, base_dir: Path, base_model: str, out: 
     return out
 
 
+def check_export_target(target: Path, base_dir: Path) -> None:
+    """Refuse to write an export over the base model or over a model folder that no export wrote."""
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise PrimeRLError(f"export target {target} is a symlink or a file: pick a new folder")
+    if target.resolve() == base_dir.resolve():
+        raise PrimeRLError(f"export target {target} is the base model's folder: pick a new folder")
+    holds_model = target.is_dir() and any(target.glob("config.json")) or any(target.glob("*.safetensors"))
+    if holds_model and not (target / MANIFEST).is_file():
+        raise PrimeRLError(
+            f"export target {target} already holds a model that no export wrote (no {MANIFEST}): "
+            "pick a new folder with --out"
+        )
+
+
 def export(
     run_dir: Path | str,
     step: int | str | None = "latest",
@@ -189,6 +203,7 @@ def export(
     written = []
     for number in steps:
         target = Path(out) if out is not None else run_dir / "checkpoints" / f"step_{number}"
+        check_export_target(target, base_dir)
         export_step(run_dir, number, base_dir, base_model, target)
         write_model_card(target, run_dir, base_model=base_model)
         written.append(target)

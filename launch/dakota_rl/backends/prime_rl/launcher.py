@@ -40,6 +40,8 @@ from dakota_rl.backends.prime_rl.preflight import (
 )
 from dakota_rl.backends.prime_rl.setup import env_dependencies
 from dakota_rl.paths import REPO_ROOT
+from dakota_rl.runs import RUN_MARKER, clean_run_dir, is_our_run, mark_run, resolve_run_dir, run_lock
+from dakota_rl.safe_text import check_run_name, check_script_path
 
 DEFAULT_INFERENCE_CONFIG = REPO_ROOT / "configs" / "inference_gpu0.toml"
 STOP_GRACE_S = 20.0
@@ -74,8 +76,20 @@ def run_name_for(merged: dict[str, Any], explicit: str | None) -> str:
 
 
 def check_run_dir(run_dir: Path, *, resume: bool, clean: bool) -> list[Problem]:
-    """Refuse before starting anything: resuming without checkpoints, or reusing a run directory by
-    accident."""
+    """Refuse before starting anything: resuming without checkpoints, reusing a run directory by accident,
+    or `--clean` on a folder that is not a run of ours (runs.is_our_run)."""
+    if resume and clean:
+        return [Problem("run-dir", "--resume and --clean contradict each other: pick one")]
+    if run_dir.is_symlink() or (run_dir.exists() and not run_dir.is_dir()):
+        return [Problem("run-dir", f"run folder {run_dir} is a symlink or not a folder: refusing to use it")]
+    if clean and run_dir.is_dir() and any(run_dir.iterdir()) and not is_our_run(run_dir):
+        return [
+            Problem(
+                "run-dir",
+                f"--clean refused: {run_dir} is not a dakota-rl run folder (no {RUN_MARKER}); "
+                "delete it yourself or pick another --run-name",
+            )
+        ]
     ckpts = sorted((run_dir / "checkpoints").glob("step_*")) if run_dir.is_dir() else []
     if resume and not ckpts:
         return [
@@ -361,25 +375,46 @@ def train(
 
 @dataclass(frozen=True)
 class RunPaths:
-    """Where a run writes: `<output_dir>/<name>/` for prime-rl, `<output_dir>/<name>-launch/` for us."""
+    """Where a run writes: `<output_dir>/<folder>/` for prime-rl (`folder`: `[run] dir`, else the name),
+    `<output_dir>/<name>-launch/` for us."""
 
     output_dir: Path
     name: str
+    folder: str = ""
 
     @classmethod
     def of(cls, merged: dict[str, Any], output_dir: Path | str | None, run_name: str | None) -> RunPaths:
-        return cls(
-            Path(output_dir or _get(merged, "output_dir") or "outputs").absolute(),
-            run_name_for(merged, run_name),
-        )
+        """The run's paths; UserError for a name or `[run] dir` that is not one plain, shell-safe folder name
+        inside the output folder, or (with `[slurm]`) an output folder a job script cannot hold unquoted."""
+        out = Path(output_dir or _get(merged, "output_dir") or "outputs").absolute()
+        name = check_run_name(run_name_for(merged, run_name))
+        folder = check_run_name(_get(merged, "run.dir") or name, "[run] dir")
+        resolve_run_dir(out, folder)
+        resolve_run_dir(out, f"{name}-launch")
+        if "slurm" in merged:
+            check_script_path(out, "output folder (rendered into the SLURM job script)")
+        return cls(out, name, folder)
 
     @property
     def run_dir(self) -> Path:
-        return self.output_dir / self.name
+        return self.output_dir / (self.folder or self.name)
 
     @property
     def launcher_dir(self) -> Path:
         return self.output_dir / f"{self.name}-launch"
+
+
+def _run_claimed(plan: ProcessPlan, run: RunPaths, *, clean: bool) -> int:
+    """Run `plan` holding the run folder (runs.py): its lock for the launch, `--clean` done here on a marked
+    run only (prime-rl's own `--clean` is never passed: it deletes whatever the folder is), then the marker in
+    `configs/`, the one place prime-rl's `rl` counts as launcher-written."""
+    with run_lock(run.run_dir):
+        if clean:
+            clean_run_dir(run.run_dir)
+        mark_run(run.run_dir, "configs")
+        (run.launcher_dir / "plan.json").write_text(plan.to_json())
+        print(f"prime-rl: starting run {run.run_dir}\n{plan.describe()}", flush=True)
+        return run_plan(plan)
 
 
 def _report(problems: list[Problem]) -> int:
@@ -453,10 +488,8 @@ def _train_one_gpu(
     code = _dry_run(build_plan(checkout, output_dir=run.launcher_dir / "dry-run", dry_run=True, **common))
     if code != 0 or dry_run:
         return code
-    plan = build_plan(checkout, output_dir=run.output_dir, resume=resume, clean=clean, **common)
-    (run.launcher_dir / "plan.json").write_text(plan.to_json())
-    print(f"prime-rl: starting run {run.run_dir}\n{plan.describe()}", flush=True)
-    code = run_plan(plan)
+    plan = build_plan(checkout, output_dir=run.output_dir, resume=resume, **common)
+    code = _run_claimed(plan, run, clean=clean)
     print(
         f"prime-rl: run {'finished' if code == 0 else f'stopped (exit {code})'}; logs in {run.run_dir}/logs, "
         f"vLLM log {run.launcher_dir / 'inference.log'}. Make HF checkpoints with "
@@ -473,7 +506,8 @@ def slurm_overrides(merged: dict[str, Any], checkout: Checkout) -> tuple[str, ..
     slurm = merged.get("slurm") or {}
     flags: list[str] = []
     if "project_dir" not in slurm:
-        flags += ["--slurm.project-dir", str(checkout.root)]
+        root = check_script_path(checkout.root, "PRIME_RL_DIR (the job's project_dir)")
+        flags += ["--slurm.project-dir", root]
     env_dirs = [REPO_ROOT / "environments" / m for m in env_modules(merged)]
     env_dirs = [d for d in env_dirs if (d / "pyproject.toml").exists()]
     if "pre_run_command" not in slurm and env_dirs:
@@ -516,10 +550,8 @@ def _train_upstream(
     )
     if code != 0 or dry_run:
         return code
-    plan = build_upstream_plan(checkout, output_dir=run.output_dir, resume=resume, clean=clean, **common)
-    (run.launcher_dir / "plan.json").write_text(plan.to_json())
-    print(f"prime-rl: starting run {run.run_dir}\n{plan.describe()}", flush=True)
-    code = run_plan(plan)
+    plan = build_upstream_plan(checkout, output_dir=run.output_dir, resume=resume, **common)
+    code = _run_claimed(plan, run, clean=clean)
     print(
         f"prime-rl: {_upstream_outcome(code, layout, run)}. "
         f"Make HF checkpoints with `prime-rl export {run.run_dir}`.",
@@ -550,23 +582,48 @@ def _upstream_problems(
 
 
 def _write_rl_configs(resolved: Any, layout: Layout, run: RunPaths) -> list[Path]:
-    """Write the `rl` config files into the launcher folder, plus `layout.toml` with an empty [inference]
-    when the layout needs one; their paths."""
+    """Write the `rl` config files into the launcher folder, plus `layout.toml` with what the layout adds
+    (an empty [inference] when `[deployment]` asks for inference GPUs; the loopback host); their paths."""
     from dakota_rl.config import write_prime_rl_files
 
     rl_configs = [*write_prime_rl_files(resolved, run.launcher_dir)]
-    if layout.add_inference_table:
-        (run.launcher_dir / "layout.toml").write_text(
-            "# Added by prime-rl train: [deployment] asks for inference GPUs, so prime-rl starts vLLM\n"
-            "# with its defaults. Add your own [inference] table to tune it.\n[inference]\n"
-        )
+    added = layout_additions(resolved.merged, layout)
+    if added:
+        (run.launcher_dir / "layout.toml").write_text(added)
         rl_configs.append(run.launcher_dir / "layout.toml")
+    if layout.add_inference_table:
         print(
             "prime-rl: [deployment] asks for inference GPUs and the config has no [inference]: prime-rl "
             "starts vLLM with its defaults",
             flush=True,
         )
     return rl_configs
+
+
+LOOPBACK = "127.0.0.1"
+
+
+def layout_additions(merged: dict[str, Any], layout: Layout) -> str:
+    """TOML the launcher adds to a config for its layout (empty when none): an empty [inference] when
+    `[deployment]` asks for inference GPUs, and on one machine `[inference.server] host = "127.0.0.1"` unless
+    the config sets a host (prime-rl's default binds vLLM and its router, unauthenticated, to every
+    interface). Multi-node SLURM keeps prime-rl's default: the trainer nodes reach vLLM over the network."""
+    lines = []
+    if layout.add_inference_table:
+        lines += [
+            "# Added by prime-rl train: [deployment] asks for inference GPUs, so prime-rl starts vLLM",
+            "# with its defaults. Add your own [inference] table to tune it.",
+            "[inference]",
+        ]
+    one_machine = layout.kind == "single-node" or (layout.kind == "slurm" and not layout.multi_node)
+    starts_vllm = "inference" in merged or layout.add_inference_table
+    if one_machine and starts_vllm and _get(merged, "inference.server.host") is None:
+        lines += [
+            "# Added by prime-rl train: vLLM and its router listen on loopback only (they have no key).",
+            "[inference.server]",
+            f'host = "{LOOPBACK}"',
+        ]
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _upstream_outcome(code: int, layout: Layout, run: RunPaths) -> str:

@@ -30,14 +30,24 @@ from pydantic import (
 )
 from pydantic_config import BaseConfig
 
+from dakota_rl.safe_text import check_one_line, check_run_name, check_script_path
+
 
 class _Keys(BaseConfig):
     """prime-rl's config base: extra keys forbidden, the string "None" read as None."""
 
 
 class RunKeys(_Keys):
+    """`[run]`: the run folder's name (`dir`, default `name`) under `output_dir`; both plain, shell-safe
+    folder names (they reach the sbatch job script and `--clean`)."""
+
     name: str | None = None
     dir: str | None = None
+
+    @field_validator("name", "dir")
+    @classmethod
+    def plain_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_run_name(value, f"[run] {info.field_name}")
 
 
 class ModelKeys(_Keys):
@@ -96,6 +106,18 @@ class SlurmKeys(_Keys):
     pre_run_command: str | None = None
     cleanup_grace_period: int = Field(3600, ge=0)
     shared_fs: bool = True
+
+    @field_validator("job_name", "partition", "nodelist", "exclude", "account", "time", "pre_run_command")
+    @classmethod
+    def one_line(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """prime-rl renders these into the job script unquoted: a newline would start a shell line."""
+        return None if value is None else check_one_line(value, f"[slurm] {info.field_name}")
+
+    @field_validator("project_dir", "template_path")
+    @classmethod
+    def script_path(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A path the job script holds unquoted (`export PROJECT_DIR=…`): no whitespace or shell chars."""
+        return None if value is None else check_script_path(value, f"[slurm] {info.field_name}")
 
 
 class WeightBroadcastKeys(_Keys):
@@ -165,12 +187,20 @@ class EnvKeys(_Keys):
     """None: the environment package's own default agent (ours: the null harness in a subprocess)."""
 
 
+def _script_name(value: str | None, info: ValidationInfo) -> str | None:
+    """A name prime-rl renders unquoted into a multi-node job script (env-server log and config paths, the
+    router policy): a plain, shell-safe name."""
+    return None if value is None else check_run_name(value, info.field_name)
+
+
 class SourceKeys(_Keys):
     name: str | None = None
     ratio: float = Field(1.0, gt=0)
     env: EnvKeys
     sampling: SamplingKeys | None = None
     group_size: int | None = Field(None, ge=1)
+
+    shell_safe_name = field_validator("name")(_script_name)
 
 
 class TrainKeys(_Keys):
@@ -193,6 +223,8 @@ class EvalSourceKeys(_Keys):
     name: str | None = None
     env: EnvKeys
     sampling: EvalSamplingKeys | None = None
+
+    shell_safe_name = field_validator("name")(_script_name)
     num_examples: int | None = None
     """Examples per eval (-1: all); unset inherits `[orchestrator.eval] num_examples`."""
     group_size: int | None = Field(None, ge=1)
@@ -252,6 +284,8 @@ class RouterKeys(_Keys):
 
     type: Literal["vllm-router"] = "vllm-router"
     policy: str = "consistent_hash"
+
+    shell_safe_policy = field_validator("policy")(_script_name)
 
 
 class InferenceKeys(_Keys):
