@@ -81,3 +81,25 @@ def test_lemma_copy_rate_on_fixed_completions():
     by_hand = pearson([r["total"] for r in rows], [float(r["exact"]) for r in rows])
     assert diag["reward_exact_corr"] == pytest.approx(by_hand)
     assert diag["family"]["morphology"]["n"] == 10
+
+
+@pytest.mark.slow
+def test_in_loop_eval_adds_sampled_diagnostics(tiny_qwen3, tmp_path):
+    """`[local.eval] samples`: the held-out eval also samples each of the first tasks and logs pass@k."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from dakota_rl.backends.local.heldout import read_rows
+
+    env = load_env("dakota_grammar_translation")
+    heldout = HeldoutEval(
+        env, env.load_tasks("heldout")[:4], tmp_path, max_tokens=6, samples=2, sample_tasks=3
+    )
+    model = AutoModelForCausalLM.from_pretrained(tiny_qwen3)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_qwen3)
+    rows, summary = heldout.run(model, tokenizer, "step_000000")
+    assert len(rows) == 4 and {"eval/pass@1", "eval/pass@2", "eval/best_of_2_reward"} <= set(summary)
+    samples = read_rows(tmp_path / "samples" / "step_000000.jsonl")
+    assert [s["task_id"] for s in samples] == [r["task_id"] for r in rows[:3]]
+    assert all(len(s["rewards"]) == 2 and len(s["completions"]) == 2 for s in samples)
+    by_hand = fmean(fmean(s["rewards"]) for s in samples)
+    assert summary["eval/sampled_reward"] == pytest.approx(by_hand)
