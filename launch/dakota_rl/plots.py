@@ -184,6 +184,11 @@ def training_figure(metrics_path: Path) -> Any:
         elif title in fractions:
             ax.set_ylim(-0.02, 1.02)
             ax.set_ylabel("fraction of groups")
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in axes[:-1]:
+        if not ax.texts:  # a panel that says why it is empty keeps no ticks
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
     axes[-1].axis("off")
     fig.tight_layout()
     return fig
