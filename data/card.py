@@ -1,6 +1,7 @@
 """The numbers of the data card and the README, as Markdown tables written from the manifest.
 
-    python -m data.card     # print the tables; paste them into data/README.md and README.md
+    python -m data.card            # print the tables, each after its marker (<!-- splits --> …)
+    python -m data.card --write    # replace the table after each marker in data/README.md and README.md
 
 tests/test_data_card.py checks that both documents carry exactly these tables, so they cannot drift from the
 shipped build.
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from data.build import DIFFICULTIES, FAMILIES, OUT_DIR
+from data.build import DIFFICULTIES, FAMILIES, OUT_DIR, REPO
 
 SPLIT_NAMES = {"train": "train", "heldout": "held-out", "attested": "attested (UniMorph)"}
 DERIVED = ("train", "heldout")
@@ -73,8 +74,35 @@ def load_manifest() -> dict[str, Any]:
     return json.loads((OUT_DIR / "manifest.json").read_text(encoding="utf-8"))
 
 
-def main() -> int:
-    for name, table in tables(load_manifest()).items():
+DOCUMENTS = (REPO / "README.md", REPO / "data" / "README.md")
+
+
+def write_tables(text: str, table_by_name: Mapping[str, str]) -> str:
+    """`text` with the Markdown table right after each `<!-- name -->` marker replaced by the new one."""
+    for name, table in table_by_name.items():
+        marker = f"<!-- {name} -->\n"
+        at = text.find(marker)
+        if at < 0:
+            continue
+        start = at + len(marker)
+        end = start
+        for line in text[start:].splitlines(keepends=True):
+            if not line.startswith("|"):
+                break
+            end += len(line)
+        text = text[:start] + table + "\n" + text[end:]
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    table_by_name = tables(load_manifest())
+    if args == ["--write"]:
+        for path in DOCUMENTS:
+            path.write_text(write_tables(path.read_text(encoding="utf-8"), table_by_name), encoding="utf-8")
+            print(f"updated {path.relative_to(REPO)}")
+        return 0
+    for name, table in table_by_name.items():
         print(f"<!-- {name} -->\n{table}\n")
     return 0
 

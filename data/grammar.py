@@ -118,12 +118,15 @@ class Lexeme:
 
 
 def un_index(lex: Lexeme) -> int:
-    """Where 'we' uŋ goes: the entry's `verb.un_index` if given; before a vowel-initial verb whose other
-    pronouns are inserted (oyaka → uŋkoyakapi); else the pronoun slot."""
+    """Where 'we' uŋ goes: the entry's `verb.un_index` if given; before a vowel-initial verb whose pronoun
+    slot is right after its first vowel or fuses with y (oyaka → uŋkoyakapi); else the pronoun slot, also in
+    a vowel-initial verb whose slot lies deeper (ohiuŋyapi, inauŋźiŋ, úŋṡiuŋda in UniMorph Dakota,
+    LaFontaine & McKay 2005)."""
     index = int(lex.verb.get("affix_index", 0))
     if "un_index" in lex.verb:
         return int(lex.verb["un_index"])
-    return 0 if index > 0 and lex.form[:1] in VOWELS else index
+    front = index == 1 or (index > 1 and bool(lex.verb.get("y_initial")))
+    return 0 if front and lex.form[:1] in VOWELS else index
 
 
 class Grammar:
@@ -158,10 +161,12 @@ class Grammar:
         The steps, in order: can this subject/object pair exist; the pronoun chain at the pronoun slot; where
         'we' uŋ goes; uŋ → uŋk before a vowel; the pieces of the word; the plural -pi; the particles
         kta/śni."""
-        if not self._pair_exists(lex, subject, obj):
+        if not self._pair_exists(lex, subject, obj) or subject in (lex.verb.get("no_cells") or ()):
             return None
-        irregular = self._irregular(lex, subject, obj)
-        if irregular is not None:
+        if self._is_irregular(lex, subject):
+            irregular = self._irregular(lex, subject, obj)
+            if irregular is None:
+                return None
             return self._with_tense(irregular, lex, future=future, negative=negative)
         index = int(lex.verb.get("affix_index", 0))
         if not 0 <= index <= len(lex.form):
@@ -196,13 +201,28 @@ class Grammar:
             return False
         return not (subject == "1du" and obj == "2sg")
 
-    def _irregular(self, lex: Lexeme, subject: str, obj: str | None) -> Form | None:
-        """A form the lexicon lists under `verb.forms` (ećaŋmi 'I think'); 2pl is its 2sg + -pi."""
+    @staticmethod
+    def _is_irregular(lex: Lexeme, subject: str) -> bool:
+        """Does the lexicon list this subject's form under `verb.forms` (2pl: the 2sg form)?"""
         forms = lex.verb.get("forms") or {}
-        base = forms.get("2sg" if subject == "2pl" else subject)
-        if obj is not None or not base or not self.has(AGENT_RULES[subject]):
+        return bool(forms.get("2sg" if subject == "2pl" else subject))
+
+    def _irregular(self, lex: Lexeme, subject: str, obj: str | None) -> Form | None:
+        """A form the lexicon lists under `verb.forms` (ećaŋmi 'I think', weksuya 'I remember'); 2pl is its
+        2sg + -pi; an object pronoun goes in front (mayeksuya 'you remember me', wićaweksuya). 'I … you' (ći)
+        is not built: no source shows how ći meets an irregular form."""
+        base = (lex.verb.get("forms") or {}).get("2sg" if subject == "2pl" else subject)
+        rule_id = (PATIENT_RULES if lex.verb.get("class") == "stative" else AGENT_RULES)[subject]
+        if not base or not self.has(rule_id) or (subject, obj) == ("1sg", "2sg"):
             return None
-        form = Form(words=[[(str(base), "stem")]], rule_ids=[AGENT_RULES[subject]])
+        form = Form(words=[[(str(base), "stem")]], rule_ids=[rule_id])
+        if obj is not None:
+            if not self.has(OBJECT_RULES[obj]):
+                return None
+            prefix = self.form_of(OBJECT_RULES[obj]) or ""
+            form.words[0].insert(0, (prefix, "prefix"))
+            form.affixes.append({"form": prefix, "slot": "prefix", "rule_id": OBJECT_RULES[obj]})
+            form.use(OBJECT_RULES[obj])
         if subject == "2pl":
             if not self.has("plural-pi"):
                 return None
@@ -453,8 +473,11 @@ class Grammar:
         return form
 
     def _possessive(self, form: Form, noun: Lexeme, kind: str) -> Form | None:
-        """'my/your/his N': the noun + mitawa/nitawa/tawa (not for kin terms)."""
-        if noun.kin_term:
+        """'my/your/his N': the noun + mitawa/nitawa/tawa, for alienable things only: not for kin terms,
+        persons ('his man'), or inalienable nouns (lexicon feature `inalienable`: body parts, ćaźe 'name',
+        which take the prefixes mi-/ni- instead, mićaŋte 'my heart'; no prefixed form is built: none is
+        attested in our sources)."""
+        if noun.kin_term or {"inalienable", "human"} & set(noun.features):
             return None
         rule_id = {
             "mitawa": "possessive-1sg-mitawa",

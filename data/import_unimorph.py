@@ -3,6 +3,7 @@
     python -m data.import_unimorph              # write the package's data/tasks_attested.jsonl (+ manifest)
     python -m data.import_unimorph --check      # rebuild in a temp dir; fail if the shipped file differs
     python -m data.import_unimorph --agreement  # our generator vs UniMorph on the verbs both have
+    python -m data.import_unimorph --dropped    # the lemmas left out of the split, and why
 
 The source is UniMorph's Dakota file (`dak.tsv`: lemma, form, features; Harlan LaFontaine and Neil McKay,
 *550 Dakota Verbs*, Minnesota Historical Society Press, 2005; annotated for UniMorph by Eleanor Chodroff;
@@ -11,8 +12,9 @@ the shipped split is committed, so a clone without the source still loads it.
 
 Each present-tense subject cell except the third person singular (which is the lemma the prompt shows) becomes
 a morphology task. The spelling is converted to Riggs's letters (`unimorph_to_riggs`); the modern bd (Riggs
-md) and an unaccented spelling are accepted as alternatives. Lemmas that our lexicon also has are left out, so
-the split is lemma-disjoint from train (and from held-out).
+md) and an unaccented spelling are accepted as alternatives. Lemmas that our lexicon also has (under the loose
+`lemma_key`, which sees through citation in -e, dots and apostrophes on stops, a leading oŋ/uŋ) are left out,
+so the split is lemma-disjoint from train and held-out; so are lemmas whose own 3sg form is another word.
 """
 
 from __future__ import annotations
@@ -57,26 +59,46 @@ LICENCE_TEXT = """# Attribution and licence of tasks_attested.jsonl
 - Licence: Creative Commons Attribution-ShareAlike 3.0 (CC BY-SA 3.0,
   https://creativecommons.org/licenses/by-sa/3.0/). This file, and any work derived from it, is shared under
   the same licence, separately from the project's other generated data.
-- Changes: spelling converted to Riggs's letters (ṡ ż → ś ź, c and c̣ → ć, aspiration dots on p t k dropped,
-  bd → md), third person singular cells dropped, lemmas our own lexicon has dropped, prompts added
-  (`python -m data.import_unimorph`).
+- Changes: spelling converted to Riggs's letters (ejectives ḳ' ṭ' ṗ' c̣' → ḳ ṭ ṗ ċ, ṡ ż → ś ź, c and c̣ → ć,
+  aspiration dots on p t k dropped, bd → md), third person singular cells dropped, lemmas our own lexicon has
+  (under a loose spelling key) dropped, lemmas whose own 3sg form is another word dropped, prompts added
+  (`python -m data.import_unimorph`; `--dropped` lists the lemmas left out and why).
 """
 UNACCENTED = str.maketrans("áéíóú", "aeiou")
+
+
+EJECTIVES = {
+    "c\u0323'": "ċ",
+    "t\u0323'": "ṭ",
+    "k\u0323'": "ḳ",
+    "p\u0323'": "ṗ",
+    "c'": "ċ",
+    "t'": "ṭ",
+    "k'": "ḳ",
+    "p'": "ṗ",
+}
+"""UniMorph's ejectives (a stop + apostrophe, NFD) → Riggs's dotted letters (Riggs 1852 § 2)."""
 
 
 def unimorph_to_riggs(text: str) -> str:
     """UniMorph's modern Santee-Sisseton spelling → Riggs 1852 letters (see data/README.md, the orthography
     table).
 
-    ṡ ż → ś ź; c (plain) and c̣ (aspirated) → ć (Riggs writes no aspiration); ṗ ṭ ḳ mark aspiration there, not
-    Riggs's ejectives, so the dot goes (ṭi → ti); bd → md (wabdawa → wamdawa). ḣ, ġ, ŋ, accents are the
-    same."""
+    Ejectives ḳ' ṭ' ṗ' c̣' → Riggs's ḳ ṭ ṗ ċ (ḳ'u → ḳu); ṡ ż → ś ź; c (plain) and c̣ (aspirated) → ć
+    (Riggs writes no aspiration); ṗ ṭ ḳ without an apostrophe mark aspiration there, not Riggs's ejectives,
+    so the dot goes (ṭi → ti); bd → md (wabdawa → wamdawa). ḣ, ġ, ŋ, accents are the same."""
     text = unicodedata.normalize("NFD", text)
+    ejective = {}
+    for i, (modern, riggs) in enumerate(EJECTIVES.items()):
+        ejective[f"\x00{i}\x00"] = riggs
+        text = text.replace(modern, f"\x00{i}\x00")
     for base in "cC":
         text = text.replace(base + "\u0323", base).replace(base + "\u0307", base)
         text = text.replace(base, base + "\u0301")
     for base in "ptkPTK":
         text = text.replace(base + "\u0323", base).replace(base + "\u0307", base)
+    for mark, riggs in ejective.items():
+        text = text.replace(mark, riggs)
     text = unicodedata.normalize("NFC", text)
     text = text.replace("ṡ", "ś").replace("Ṡ", "Ś").replace("ż", "ź").replace("Ż", "Ź")
     text = re.sub(r"\bob\b", "om", text)  # 'with': Riggs om, modern ob (Riggs 1852 § 2 notes the b)
@@ -84,11 +106,20 @@ def unimorph_to_riggs(text: str) -> str:
 
 
 def spelling_key(text: str) -> str:
-    """What two spellings share when they differ only in accents, md/bd or Riggs's ejective dots (ape / aṗe).
-    The hiatus mark stays: s'a 'to hiss' is not śa 'red'."""
+    """What two spellings of one form share when they differ only in orthography or citation: accents, md/bd,
+    the dots and apostrophes on stops (ape / aṗe, ḳu / kʼu), c / ć, and a final e / a / aŋ of each word
+    (UniMorph cites ablauting verbs in their e-form: kaġe for kaġa, yatke for yatkaŋ). The hiatus mark after
+    other letters stays: sʼa 'to hiss' is not śa 'red'."""
     text = unicodedata.normalize("NFD", text.casefold().translate(UNACCENTED).replace("bd", "md"))
-    text = "".join(c for c in text if c not in "\u0307\u0323")
-    return unicodedata.normalize("NFC", text).replace("'", "ʼ")
+    text = re.sub("([ptkc])[\u0307\u0323\u0301]*['ʼ]?", r"\1", text)
+    text = unicodedata.normalize("NFC", text).replace("'", "ʼ")
+    return " ".join(re.sub("(aŋ|a|e)$", "", w) for w in text.split())
+
+
+def lemma_key(text: str) -> str:
+    """`spelling_key` without a leading oŋ / uŋ (UniMorph úŋṡida is Riggs's oŋśida): the key that pairs a
+    UniMorph lemma with a lexicon verb, for the agreement check and the lemma-disjoint filter."""
+    return re.sub("^(oŋ|uŋ)", "", spelling_key(text))
 
 
 def read_unimorph(source: Path) -> dict[str, dict[str, list[str]]]:
@@ -113,17 +144,46 @@ def _lexicon() -> tuple[list[Lexeme], Grammar]:
     return lexemes, Grammar(rules)
 
 
+def dropped_lemmas(table: dict[str, dict[str, list[str]]], lexemes: Iterable[Lexeme]) -> dict[str, str]:
+    """UniMorph lemma → why it gives no attested task: our lexicon has it (under `lemma_key`, so the split is
+    lemma-disjoint from train and held-out), or its own 3sg form is another word (ihaḣni beside inaḣni: the
+    prompt's lemma cannot yield the gold)."""
+    from data.build import _canon
+
+    canonicalize, _ = _canon()
+    ours = {lemma_key(lx.form) for lx in lexemes if lx.pos == "verb"}
+    dropped: dict[str, str] = {}
+    for lemma, cells in table.items():
+        riggs_lemma = canonicalize(unimorph_to_riggs(lemma))
+        third = [_joined_key(unimorph_to_riggs(f)) for f in cells.get("3sg", [])]
+        if not riggs_lemma.strip():
+            dropped[lemma] = "empty lemma"
+        elif lemma_key(riggs_lemma) in ours:
+            dropped[lemma] = "our lexicon has this verb (same lemma key)"
+        elif third and _joined_key(riggs_lemma) not in third:
+            dropped[lemma] = (
+                f"its 3sg form {' / '.join(cells['3sg'])} is not the lemma (a slip in the source)"
+            )
+    return dropped
+
+
+def _joined_key(text: str) -> str:
+    """`spelling_key` of a lemma or form with its optional parts' brackets and its spaces removed: (kci) wóte
+    and kci wóta, iṭuŋṡni and iṭuŋ ṡni are the same citation."""
+    return spelling_key(re.sub(r"[()\s]", "", text))
+
+
 def attested_tasks(table: dict[str, dict[str, list[str]]], lexemes: Iterable[Lexeme]) -> list[dict[str, Any]]:
-    """Contract 1 records of split `attested` (sorted by id) from every lemma our lexicon does not have."""
+    """Contract 1 records of split `attested` (sorted by id) from every lemma `dropped_lemmas` keeps."""
     from data.build import _canon
 
     canonicalize, match_key = _canon()
-    ours = {spelling_key(lx.form) for lx in lexemes if lx.pos == "verb"}
+    dropped = dropped_lemmas(table, lexemes)
     records = []
     for lemma, cells in table.items():
-        riggs_lemma = canonicalize(unimorph_to_riggs(lemma))
-        if spelling_key(riggs_lemma) in ours or not riggs_lemma.strip():
+        if lemma in dropped:
             continue
+        riggs_lemma = canonicalize(unimorph_to_riggs(lemma))
         for cell, forms in cells.items():
             if cell == "3sg" or not forms:
                 continue
@@ -206,39 +266,67 @@ def write(out_dir: Path, source: Path) -> list[dict[str, Any]]:
     return records
 
 
-def agreement(source: Path) -> tuple[int, int, list[str]]:
-    """Cells where our generator's form and UniMorph's agree (up to spelling), the cells compared, and a line
-    per disagreement. A lemma matches the lexicon verb with the same spelling key; of homonyms (hde 'to place'
-    and hde 'to go home') the one whose paradigm fits best is compared."""
+RIGGS_ERA = (
+    ("oŋ", "uŋ"),  # oŋśida / úŋṡida: Riggs's oŋ, the modern uŋ
+    ("mdaŋ", "maŋ"),  # mdaŋka / maŋke
+    ("akapi", "akepi"),  # waśtedakapi / waṡtedakepi: Riggs's a before -pi, the modern e
+)
+"""Differences between our Riggs-era forms and UniMorph's modern ones that are not errors: (ours, theirs)
+spellings; a cell that agrees once one of them is applied counts as agreeing and is listed as Riggs-era."""
+
+
+def agreement(source: Path) -> tuple[int, int, int, list[str]]:
+    """Cells where our generator's form and UniMorph's agree (up to spelling, `spelling_key`, and the
+    Riggs-era differences of RIGGS_ERA), the cells compared, the verbs paired, and a line per Riggs-era
+    difference and per disagreement. UniMorph lemmas and lexicon verbs pair when their `lemma_key`s are
+    equal; where several share a key (hde 'to place' and hde 'to go home'; ie 'to speak' and i 'to
+    arrive'), the pairs whose paradigms fit best are compared, each lemma and each verb once. Cells an entry
+    declares not built (`verb.no_cells`: the evidence conflicts) are left out."""
     lexemes, grammar = _lexicon()
     verbs = defaultdict(list)
     for lx in lexemes:
         if lx.pos == "verb":
-            verbs[spelling_key(lx.form)].append(lx)
+            verbs[lemma_key(lx.form)].append(lx)
+    scored = []
+    for lemma, cells in sorted(read_unimorph(source).items()):
+        for lx in verbs.get(lemma_key(unimorph_to_riggs(lemma)), []):
+            hits, era, misses = _compare(grammar, lx, cells)
+            scored.append((-(len(hits) + len(era)), lemma, lx.id, hits, era, misses))
     agree = total = 0
     lines: list[str] = []
-    for lemma, cells in sorted(read_unimorph(source).items()):
-        candidates = verbs.get(spelling_key(unimorph_to_riggs(lemma)), [])
-        scored = [(_compare(grammar, lx, cells), lx) for lx in candidates]
-        if not scored:
+    used: set[str] = set()
+    for _, lemma, lx_id, hits, era, misses in sorted(scored, key=lambda s: s[:3]):
+        if lemma in used or lx_id in used:
             continue
-        (hits, misses), lx = max(scored, key=lambda s: len(s[0][0]))
-        agree += len(hits)
-        total += len(hits) + len(misses)
-        lines += [f"{lx.id} {cell}: ours {mine}, UniMorph {theirs}" for cell, mine, theirs in misses]
-    return agree, total, lines
+        used |= {lemma, lx_id}
+        agree += len(hits) + len(era)
+        total += len(hits) + len(era) + len(misses)
+        lines += [f"{lx_id} {cell}: ours {mine}, UniMorph {theirs} (Riggs-era)" for cell, mine, theirs in era]
+        lines += [f"{lx_id} {cell}: ours {mine}, UniMorph {theirs}" for cell, mine, theirs in misses]
+    return agree, total, len(used) // 2, sorted(lines)
 
 
-def _compare(grammar: Grammar, lex: Lexeme, cells: dict[str, list[str]]) -> tuple[list[str], list[tuple]]:
-    hits, misses = [], []
+def _compare(
+    grammar: Grammar, lex: Lexeme, cells: dict[str, list[str]]
+) -> tuple[list[str], list[tuple], list[tuple]]:
+    """(cells that agree, cells that agree up to a Riggs-era difference, cells that disagree)."""
+    hits: list[str] = []
+    era: list[tuple] = []
+    misses: list[tuple] = []
     for cell, forms in sorted(cells.items()):
+        if cell in (lex.verb.get("no_cells") or ()):
+            continue
         form = grammar.inflect(lex, cell)
-        theirs = [unimorph_to_riggs(f) for f in forms]
-        if form is not None and spelling_key(form.text) in {spelling_key(t) for t in theirs}:
+        theirs = {spelling_key(unimorph_to_riggs(f)) for f in forms}
+        mine = spelling_key(form.text) if form is not None else None
+        row = (cell, form.text if form else "(not generated)", " / ".join(forms))
+        if mine in theirs:
             hits.append(cell)
+        elif mine is not None and any(mine.replace(a, b) in theirs for a, b in RIGGS_ERA if a in mine):
+            era.append(row)
         else:
-            misses.append((cell, form.text if form else "(not generated)", " / ".join(forms)))
-    return hits, misses
+            misses.append(row)
+    return hits, era, misses
 
 
 def check(source: Path, out_dir: Path = OUT_DIR) -> list[str]:
@@ -263,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="rebuild in a temp dir and compare with the shipped file"
     )
     mode.add_argument("--agreement", action="store_true", help="print generator-vs-UniMorph agreement")
+    mode.add_argument("--dropped", action="store_true", help="print each lemma left out, and why")
     args = parser.parse_args(argv)
     if not (args.source / "dak.tsv").is_file():
         print(
@@ -270,10 +359,17 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.dropped:
+        dropped = dropped_lemmas(read_unimorph(args.source), _lexicon()[0])
+        print("\n".join(f"{lemma}: {why}" for lemma, why in sorted(dropped.items())))
+        print(f"{len(dropped)} lemmas left out")
+        return 0
     if args.agreement:
-        agree, total, lines = agreement(args.source)
+        agree, total, verbs, lines = agreement(args.source)
         print("\n".join(lines))
-        print(f"agreement: {agree}/{total} cells ({agree / max(total, 1):.1%}) on the verbs both have")
+        print(
+            f"agreement: {agree}/{total} cells ({agree / max(total, 1):.1%}) on the {verbs} verbs both have"
+        )
         return 0
     if args.check:
         differ = check(args.source)

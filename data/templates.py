@@ -339,12 +339,11 @@ NounPhrase = tuple[Form | None, str, list[str], list[Lexeme], int]
 def _adjective_phrases(
     grammar: Grammar, noun: Lexeme, sing: str, adjectives: list[Lexeme]
 ) -> list[NounPhrase]:
-    """'the ADJ N' for a sample of the adjectives that suit the noun."""
+    """'the ADJ N' for a sample of the adjectives that describe the noun's class (the adjective's lexicon
+    `subject` list)."""
     phrases: list[NounPhrase] = []
     for adj in adjectives:
-        if not (noun.animate or str(adj.english["base"])[3:] in ANY_NOUN_PREDICATES) or not _keep(
-            f"adj:{noun.id}:{adj.id}", 500
-        ):
+        if not adj.selects("subject", noun) or not _keep(f"adj:{noun.id}:{adj.id}", 500):
             continue
         pred = str(adj.english["base"])[3:]
         phrases.append(
@@ -458,7 +457,7 @@ def _keep(key: str, permille: int) -> bool:
 
 # Verbs that take a person as object in a sensible English sentence although their lexicon `object` features
 # do not list "human" (kaġa: Riggs § 15 mayakaġa 'thou madest me'; kaśka: § 106 'tied him').
-PERSON_OBJECT_VERBS = {"make", "tie", "hit", "tell", "lay down", "show"}
+PERSON_OBJECT_VERBS = {"make", "tie", "hit", "lay down", "show"}
 
 
 def takes_person_object(lex: Lexeme) -> bool:
@@ -469,31 +468,12 @@ def takes_person_object(lex: Lexeme) -> bool:
     return "human" in (lex.verb.get("object") or []) or str(lex.english.get("base")) in PERSON_OBJECT_VERBS
 
 
-# Predicates that make sense of any noun; the other stative predicates ("sick", "tired") only of animate ones.
-ANY_NOUN_PREDICATES = {
-    "good",
-    "bad",
-    "big",
-    "large",
-    "small",
-    "little",
-    "long",
-    "short",
-    "hot",
-    "cold",
-    "red",
-    "white",
-    "black",
-    "blue",
-    "yellow",
-    "green",
-    "brown",
-    "gray",
-    "sacred",
-    "holy",
-    "new",
-    "old",
-}
+def number_hidden(noun: Lexeme) -> bool:
+    """Does the noun's English not show number (deer, fish, elk, grouse)? Then "the fish will go" could be one
+    fish or several, and a sentence whose Dakota shows number (-pi, wića) is not built from it."""
+    return noun.english.get("plural") in (None, noun.english.get("singular"))
+
+
 SENTENCES_PER_TEMPLATE = {"s1": 450, "s2": 300, "s3": 350, "s4": 200, "s5": 250, "s6": 200}
 
 
@@ -509,6 +489,8 @@ def _s1_candidates(animate: list[Lexeme], intransitive: list[Lexeme]) -> list[tu
         for verb in (v for v in intransitive if v.selects("subject", noun)):
             for future, negative in SENTENCE_TENSES:
                 for subj in ("3sg", "3pl"):
+                    if number_hidden(noun) and future:  # "the fish will go": one or several
+                        continue
                     out.append(
                         (
                             f"{noun.id}:{verb.id}:{subj}:{future}:{negative}",
@@ -518,18 +500,15 @@ def _s1_candidates(animate: list[Lexeme], intransitive: list[Lexeme]) -> list[tu
     return out
 
 
-def _s2_candidates(
-    nouns: list[Lexeme], animate: list[Lexeme], stative: list[Lexeme]
-) -> list[tuple[str, Any]]:
-    """s2, "the N is ADJ": each stative verb with the nouns it suits, three tenses."""
+def _s2_candidates(nouns: list[Lexeme], stative: list[Lexeme]) -> list[tuple[str, Any]]:
+    """s2, "the N is ADJ": each stative verb with the nouns whose class it describes (its lexicon `subject`
+    list), three tenses ("the fish will be big" is not built: one fish or several)."""
     out: list[tuple[str, Any]] = []
     for adj in stative:
-        pred = str(adj.english["base"])[3:]
-        for noun in (
-            nouns if pred in ANY_NOUN_PREDICATES else [n for n in animate if adj.selects("subject", n)]
-        ):
+        for noun in (n for n in nouns if adj.selects("subject", n)):
             for future, negative in SENTENCE_TENSES:
-                out.append((f"{noun.id}:{adj.id}:{future}:{negative}", (noun, adj, future, negative)))
+                if not (future and noun.animate and number_hidden(noun)):
+                    out.append((f"{noun.id}:{adj.id}:{future}:{negative}", (noun, adj, future, negative)))
     return out
 
 
@@ -541,7 +520,7 @@ def _transitive_candidates(
         for obj in (n for n in nouns if verb.selects("object", n)):
             for subject in ("1sg", "2sg", "3sg"):
                 candidates["s3"].append((f"{verb.id}:{obj.id}:{subject}", (verb, obj, subject)))
-                if obj.animate:
+                if obj.animate and not number_hidden(obj):
                     candidates["s4"].append((f"{verb.id}:{obj.id}:{subject}", (verb, obj, subject)))
             others = [n for n in animate if n.id != obj.id and verb.selects("subject", n)]
             if others:
@@ -573,7 +552,7 @@ def _sentence_candidates(nouns: list[Lexeme], verbs: list[Lexeme]) -> Candidates
     stative = [v for v in verbs if v.verb.get("class") == "stative" and v.is_copula_verb]
     candidates: Candidates = defaultdict(list)
     candidates["s1"] += _s1_candidates(animate, intransitive)
-    candidates["s2"] += _s2_candidates(nouns, animate, stative)
+    candidates["s2"] += _s2_candidates(nouns, stative)
     _transitive_candidates(nouns, animate, transitive, candidates)
     candidates["s6"] += _s6_candidates(intransitive)
     return candidates

@@ -191,7 +191,8 @@ def test_malformed_source_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_data_quality_fixes_hold(tasks: dict[str, list[dict]]) -> None:
-    """Dative only where the lexicon says so, uŋk- before vowel-initial verbs, no 'N mitawa' for kin terms,
+    """Dative only where the lexicon says so, uŋk- before vowel-initial verbs (uŋ in the slot only where an
+    entry says so), no 'N mitawa' for kin terms,
     and the vocabulary line of a translation gives the English its gold uses."""
     entries = {
         e["id"]: e
@@ -203,7 +204,15 @@ def test_data_quality_fixes_hold(tasks: dict[str, list[dict]]) -> None:
     }
     assert dative and all(entries[lx]["verb"].get("dative") for lx in dative), dative
     answers = {t["answer"] for t in everything if t["answer_language"] == "dakota"}
-    assert not [a for a in answers if re.match(r"[aeio]uŋ", a)], "uŋ inside a vowel-initial verb"
+    after_first_vowel = {
+        lx
+        for t in everything
+        if t["answer_language"] == "dakota" and re.match(r"[aeio]uŋ", t["answer"])
+        for lx in t["meta"]["lexeme_ids"]
+    }
+    # uŋ right after a first vowel only where the entry says so with evidence (ipuza: UniMorph íuŋpuze)
+    assert after_first_vowel == {"v-ipuza"}, after_first_vowel
+    assert entries["v-ipuza"]["verb"]["un_index"] == 1 and "íuŋpuze" in entries["v-ipuza"]["notes"]
     assert {"uŋkoyakapi", "uŋnikaġapi"} & answers or any(a.startswith("uŋko") for a in answers)
     kin = {i for i, e in entries.items() if e.get("kin_term")}
     assert kin

@@ -17,4 +17,16 @@ def test_data_card_and_readme_tables_equal_the_manifest() -> None:
         "run `python -m data.card`, update the card"
     )
     assert table["splits"] in readme, "run `python -m data.card`, update the README task-set table"
-    assert "| attested (UniMorph) | 3," in table["splits"]
+    assert "| attested (UniMorph) | 2," in table["splits"]
+
+
+def test_card_write_replaces_only_the_table_after_each_marker() -> None:
+    from data.card import write_tables
+
+    text = "intro\n<!-- splits -->\n| a |\n|---|\n| old |\n\nafter the table\n<!-- other -->\n| keep |\n"
+    written = write_tables(text, {"splits": "| a |\n|---|\n| new |", "missing": "| x |"})
+    assert (
+        written
+        == "intro\n<!-- splits -->\n| a |\n|---|\n| new |\n\nafter the table\n<!-- other -->\n| keep |\n"
+    )
+    assert write_tables(written, {"splits": "| a |\n|---|\n| new |"}) == written

@@ -158,5 +158,67 @@ def test_report_only_reports_the_seeds_with_both_arms(scored, tmp_path):
     cfg = load_experiment(["@", "configs/experiments/grpo_vs_sft.toml", "--report-only"])
     a = run_experiment(cfg, tmp_path)
     assert a["seeds"] == [0] and "seeds [0]" in (tmp_path / "report" / "experiment.md").read_text()
-    with pytest.raises(ConfigError, match="no seed has both arms"):
+    with pytest.raises(ConfigError, match="no seed has every arm"):
         run_experiment(cfg, tmp_path / "empty")
+
+
+@pytest.mark.slow
+def test_experiment_screens_arms_with_diagnostics(tiny_qwen3, tmp_path):
+    """Three arms (SFT, GRPO, GRPO with the gold in the group) from one warm-up, each scored, diagnosed by
+    sampling, and compared with the control; the settings of each arm come from its overrides."""
+    import shutil
+
+    from dakota_rl.experiment import _arm_settings, run_experiment
+
+    model = shutil.copytree(tiny_qwen3, tmp_path / "base")
+    run_toml = tmp_path / "run.toml"
+    run_toml.write_text(
+        f'seq_len = 256\n[model]\nname = "{model}"\n[orchestrator]\nbatch_size = 4\ngroup_size = 2\n'
+        "[orchestrator.train.sampling]\nmax_completion_tokens = 24\n[[orchestrator.train.source]]\n"
+        'name = "dakota_grammar_translation"\n[orchestrator.train.source.env.taskset]\n'
+        'id = "dakota_grammar_translation"\nfamilies = ["morphology"]\n[local]\ndevice = "cpu"\n'
+        "num_train_tasks = 16\n[local.sft]\nbatch_size = 2\n[local.eval]\nmax_tokens = 6\n"
+    )
+    exp_toml = tmp_path / "exp.toml"
+    exp_toml.write_text(
+        f'[experiment]\nconfigs = ["{run_toml}"]\nwarmup_steps = 1\nsteps = 1\nseeds = [0]\n'
+        "eval_tasks = 4\nextra_split_tasks = 0\ndiagnostic_tasks = 2\ndiagnostic_samples = 2\n"
+        'treatment = "grpo_gold"\n'
+        '[[experiment.arms]]\nname = "sft"\nkind = "sft"\n'
+        '[[experiment.arms]]\nname = "grpo"\nkind = "grpo"\noverrides = {"trainer.optim.lr" = 5e-5}\n'
+        '[[experiment.arms]]\nname = "grpo_gold"\nkind = "grpo"\n'
+        'overrides = {"local.mixed_policy.gold_in_group" = true, "local.grpo.scale_rewards" = "group"}\n'
+    )
+    cfg = load_experiment(["@", str(exp_toml)])
+    gold = _arm_settings(cfg, cfg.arms[2], 0)
+    assert gold.local.mixed_policy.gold_in_group and gold.local.grpo.scale_rewards == "group"
+    assert _arm_settings(cfg, cfg.arms[1], 0).lr == 5e-5
+    a = run_experiment(cfg, tmp_path / "exp")
+    out = tmp_path / "exp"
+    assert {p.stem for p in (out / "eval").glob("*.jsonl")} == {
+        "base",
+        "warmup",
+        "seed_0_sft",
+        "seed_0_grpo",
+        "seed_0_grpo_gold",
+    }
+    assert set(a["screen"]) == {"sft", "grpo", "grpo_gold", "warmup"}
+    assert "minus_control" in a["screen"]["grpo_gold"] and "minus_control" not in a["screen"]["sft"]
+    assert all(a["screen"][arm]["train_cpu_s"] > 0 for arm in ("sft", "grpo", "grpo_gold"))
+    assert set(a["diagnostics"]) == {"warmup", "sft", "grpo", "grpo_gold"}
+    assert set(a["diagnostics"]["warmup"]) == {"heldout", "train"}
+    assert 0 <= a["diagnostics"]["grpo"]["heldout"]["pass@2"] <= 1
+    text = (out / "report" / "experiment.md").read_text()
+    assert "# grpo_gold versus the sft control" in text and "| grpo_gold |" in text and "pass@1" in text
+    samples = json_rows(out / "diag" / "seed_0_grpo.heldout.jsonl")
+    assert len(samples) == 2 and all(len(s["rewards"]) == 2 for s in samples)
+
+
+def test_arm_names_control_and_treatment_are_checked(tmp_path):
+    exp_toml = tmp_path / "exp.toml"
+    exp_toml.write_text(
+        '[experiment]\nconfigs = ["x.toml"]\ncontrol = "nope"\n'
+        '[[experiment.arms]]\nname = "sft"\nkind = "sft"\n[[experiment.arms]]\nname = "grpo"\nkind = "grpo"\n'
+    )
+    with pytest.raises(ConfigError, match="control 'nope' is not an arm"):
+        load_experiment(["@", str(exp_toml)])

@@ -64,6 +64,12 @@ class EvalConfig(BaseConfig):
     """In-loop eval decodes greedily; false samples at `temperature`."""
     batch_size: int = Field(32, ge=1)
     """In-loop eval: prompts generated together."""
+    samples: int = Field(0, ge=0)
+    """In-loop eval: also sample this many completions per task at the training temperature and log
+    `eval/pass@k`, `eval/best_of_k_reward` (k = 1, 4, 16 up to it), `eval/sampled_reward`,
+    `eval/reward_spread`: what on-policy RL can still sharpen. 0 skips it (costs `samples`× a greedy eval)."""
+    sample_tasks: int = Field(50, ge=1)
+    """In-loop eval: held-out tasks (the first of the fixed sample) the sampled diagnostics use."""
 
     before: bool = True
     """Evaluate the base model before training (demo)."""
@@ -80,18 +86,48 @@ class EvalConfig(BaseConfig):
 
 
 class ObjectiveConfig(BaseConfig):
-    """What GRPO optimises: TRL GRPOConfig options that decide the loss (names and values as in TRL 1.16)."""
+    """What GRPO optimises: TRL GRPOConfig options that decide the loss (names and values as in TRL 1.16).
+
+    The defaults are prime-rl's GRPO at the pinned commit where TRL can express it: advantage = reward − group
+    mean (no std division), loss normalised over all completion tokens of the batch (`PRIME_RL_PARITY`)."""
 
     loss_type: Literal["grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo"] = "dapo"
-    """Token-loss aggregation: "dapo" normalises by active tokens in the batch (no length bias)."""
-    scale_rewards: Literal["group", "batch", "none"] = "group"
-    """Divide advantages by the reward std of the group, of the batch, or not at all (Dr. GRPO: "none")."""
+    """Token-loss aggregation: "dapo" normalises by active tokens in the batch (no length bias); prime-rl
+    too."""
+    scale_rewards: Literal["group", "batch", "none"] = "none"
+    """Divide advantages by the reward std of the group, of the batch, or not at all ("none": prime-rl's GRPO
+    and Dr. GRPO; "group" turns tiny reward gaps inside a group into ±1 advantages)."""
     multi_objective_aggregation: Literal["sum_then_normalize", "normalize_then_sum"] = "sum_then_normalize"
     """Sum weighted components then normalise, or normalise each component per group first (GDPO)."""
     mask_truncated_completions: bool = False
     """Leave completions that hit the token cap out of the loss (DAPO)."""
     num_iterations: int = Field(1, ge=1)
     """Optimizer passes over each generated batch (μ); > 1 reuses rollouts with ratio clipping."""
+
+
+class MixedPolicyConfig(BaseConfig):
+    """Put the gold answer into the GRPO update (mixed-policy GRPO). Both off: plain GRPO, step for step."""
+
+    gold_in_group: bool = False
+    """Replace one sampled completion of each group with the task's gold completion (LUFFY-style off-policy
+    guidance, without policy shaping): the gold earns the advantage its reward implies (reward − group mean).
+    The group's other completions are sampled as usual; the gold's slot is not generated."""
+    sft_weight: float = Field(0.0, ge=0)
+    """λ of λ·NLL(gold completion | prompt) added to the GRPO loss (SRFT/CHORD style), averaged over the
+    gold's tokens once per prompt of the batch; 0 leaves the loss unchanged."""
+
+
+PRIME_RL_PARITY = {
+    "advantage": 'reward − group mean, no std division (prime-rl grpo; local scale_rewards = "none")',
+    "loss normalisation": 'sum over the batch\'s completion tokens (prime-rl; local loss_type = "dapo")',
+    "importance ratio": "prime-rl: DPPO masking of the trainer/inference ratio + kl_tau·log² ratio; local: "
+    "one generation per step, ratio ≡ 1 (nothing to clip)",
+    "reference-model KL": "prime-rl: none; local: kl_beta (default 0)",
+    "zero-advantage groups": "prime-rl drops them (filter_zero_advantages); local: kept, add 0 gradient but "
+    "count in the token normaliser",
+    "sampling": "prime-rl: vLLM; local: transformers generate (same temperature and token cap)",
+}
+"""How the local GRPO objective relates to prime-rl's at the pin (printed by `train --dry-run`)."""
 
 
 class CurriculumConfig(BaseConfig):
@@ -114,8 +150,9 @@ class LocalConfig(BaseConfig):
     """Where to train: "auto" picks CUDA when available."""
     seed: int = 0
     """Seed for task order, sampling and initialisation."""
-    kl_beta: float = Field(0.02, ge=0)
-    """KL penalty to the reference model (TRL `beta`); KL is logged only when > 0."""
+    kl_beta: float = Field(0.0, ge=0)
+    """KL penalty to the reference model (TRL `beta`); KL is logged only when > 0. prime-rl's GRPO loss has no
+    reference-model term, so the default is 0 (no reference model is loaded)."""
     gradient_checkpointing: bool = False
     """Recompute activations in the backward pass (TRL's default): saves memory on big models, ~30% slower."""
     num_train_tasks: int | None = Field(None, ge=1)
@@ -131,6 +168,8 @@ class LocalConfig(BaseConfig):
     """`[local.eval]`: held-out evaluation settings."""
     grpo: ObjectiveConfig = ObjectiveConfig()
     """`[local.grpo]`: the TRL GRPO objective."""
+    mixed_policy: MixedPolicyConfig = MixedPolicyConfig()
+    """`[local.mixed_policy]`: the gold inside the GRPO update (off by default)."""
     curriculum: CurriculumConfig | None = None
     """Enable letter_counting's adaptive curriculum with a `[local.curriculum]` table."""
 

@@ -49,6 +49,9 @@ class EnvSpec:
     """An object with `update(rewards_of_a_group)` when the taskset adapts to rewards, else None."""
     train_task: Callable[[int], dict[str, Any]] | None = None
     """Train task number `index`, drawn now (follows the curriculum); None when tasks are a fixed list."""
+    is_copy: Callable[[Any, Mapping[str, Any]], bool | None] | None = None
+    """(Scores, task) → whether a wrong answer copies the form the prompt gave (Dakota: the lemma of a
+    morphology task); None for tasks that give none. The copy detector of the diagnostics."""
     corpus_metrics: Callable[[list[Any], list[Mapping[str, Any]]], dict[str, Any]] | None = None
     """(answers, tasks) → corpus-level metrics for the eval report (parallel_translation: chrF++, BLEU)."""
 

@@ -15,14 +15,36 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dakota_rl.config import ConfigError, load_config, read_toml
 
-ARMS = ("sft", "grpo")
+
+class ArmConfig(BaseModel):
+    """One arm: SFT on training golds or GRPO on the env's reward, from the warm-up, with its own settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    """Label of its eval files (`seed_S_<name>.jsonl`) and report rows."""
+    kind: Literal["sft", "grpo"]
+    configs: list[str] = []
+    """Further config layers after the experiment's `configs` (e.g. a train source with other taskset
+    options: arrays of tables are replaced whole, so a layer restates `[[orchestrator.train.source]]`)."""
+    overrides: dict[str, Any] = {}
+    """Dotted training-config keys over `configs`, e.g. {"trainer.optim.lr" = 5e-5} (GRPO's lr),
+    {"local.sft.lr" = 5e-6} (an SFT arm's lr), {"local.grpo.scale_rewards" = "group"},
+    {"local.mixed_policy.gold_in_group" = true}."""
+    steps: int | None = Field(None, ge=1)
+    """Steps of this arm (default: the experiment's `steps`); an SFT arm with more steps is an equal-CPU
+    control for a GRPO arm."""
+
+
+DEFAULT_ARMS = [ArmConfig(name="sft", kind="sft"), ArmConfig(name="grpo", kind="grpo")]
 
 
 class ExperimentConfig(BaseModel):
@@ -51,11 +73,37 @@ class ExperimentConfig(BaseModel):
     report_only: bool = False
     """Train nothing: rebuild `report/` from the run folder's eval files, over the seeds whose two arms were
     both scored (an interrupted run reports what it finished)."""
+    arms: list[ArmConfig] = DEFAULT_ARMS
+    """The arms run from the warm-up for each seed (default: "sft" and "grpo" at the configs' settings)."""
+    control: str = "sft"
+    """The arm every other arm is compared with (paired over tasks)."""
+    treatment: str = "grpo"
+    """The arm the headline compares with the control."""
+    diagnostic_tasks: int = Field(0, ge=0)
+    """Held-out and train tasks (each, the first of fixed seeded samples) on which the warm-up and every arm
+    are also sampled `diagnostic_samples` times at the training temperature: pass@k, best-of-k reward, reward
+    spread (`diag/`). 0 skips the diagnostics."""
+    diagnostic_samples: int = Field(16, ge=1)
+    """Completions per task for the diagnostics (pass@k for k = 1, 4, 16 up to it)."""
     from_run: str | None = None
     """A local run with in-loop eval and SFT warm-up (e.g. `outputs/demo`) to reuse as the warm-up and as the
     GRPO arm of its own seed: only the SFT arm runs (from `<run>/sft/model`, for the run's GRPO steps, on the
     tasks of its `eval/base.jsonl`). It may start while the run's GRPO is still going: the report waits for
     the run's `timings.json`."""
+
+    @model_validator(mode="after")
+    def _arms_named_once(self) -> ExperimentConfig:
+        names = [a.name for a in self.arms]
+        if len(set(names)) != len(names):
+            raise ValueError(f"arm names repeat: {names}")
+        for key in ("control", "treatment"):
+            if getattr(self, key) not in names:
+                raise ValueError(f"{key} {getattr(self, key)!r} is not an arm ({', '.join(names)})")
+        return self
+
+    @property
+    def arm_names(self) -> list[str]:
+        return [a.name for a in self.arms]
 
 
 def _value(text: str) -> Any:
@@ -136,8 +184,8 @@ def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False)
         cfg, settings, env, tasks, run_dir, evals, timings
     )
     for seed in cfg.seeds:
-        if cfg.resume and _scored(evals, seed):
-            print(f"[experiment] seed {seed}: both arms already scored, skipped", flush=True)
+        if cfg.resume and _scored(evals, seed, cfg.arm_names):
+            print(f"[experiment] seed {seed}: every arm already scored, skipped", flush=True)
             continue
         _run_arms(cfg, seed, settings, env, tasks, warm, run_dir, evals, timings)
         _save_timings(run_dir, timings)
@@ -156,8 +204,8 @@ def _finished_warm_up(run_dir: Path, evals: list[Any]) -> Path | None:
     return None
 
 
-def _scored(evals: list[Any], seed: int) -> bool:
-    return all((h.out_dir / f"seed_{seed}_{arm}.jsonl").is_file() for h in evals for arm in ARMS)
+def _scored(evals: list[Any], seed: int, arms: list[str]) -> bool:
+    return all((h.out_dir / f"seed_{seed}_{arm}.jsonl").is_file() for h in evals for arm in arms)
 
 
 def _save_timings(run_dir: Path, timings: dict[str, float]) -> None:
@@ -172,9 +220,13 @@ def _report_finished_seeds(cfg: ExperimentConfig, run_dir: Path) -> dict[str, An
     from dakota_rl.backends.local.settings import settings_from
     from dakota_rl.experiment_report import write_experiment_report
 
-    done = [s for s in cfg.seeds if all((run_dir / "eval" / f"seed_{s}_{a}.jsonl").is_file() for a in ARMS)]
+    done = [
+        s
+        for s in cfg.seeds
+        if all((run_dir / "eval" / f"seed_{s}_{a}.jsonl").is_file() for a in cfg.arm_names)
+    ]
     if not done or not (run_dir / "eval" / "warmup.jsonl").is_file():
-        raise ConfigError(f"{run_dir}/eval: no seed has both arms scored yet; nothing to report")
+        raise ConfigError(f"{run_dir}/eval: no seed has every arm scored yet; nothing to report")
     settings, _ = settings_from(load_config([tok for path in cfg.configs for tok in ("@", path)]))
     timings = json.loads(path.read_text()) if (path := run_dir / "timings.json").is_file() else {}
     print(f"[experiment] report over finished seeds {done} of {cfg.seeds}", flush=True)
@@ -243,6 +295,7 @@ def _warm_up(
         ),
     )
     _timed(timings, "warm-up eval", lambda: _evaluate(warm, evals, "warmup"))
+    _diagnose(cfg, settings, env, tasks, warm, run_dir, "warmup", timings)
     return warm
 
 
@@ -257,22 +310,89 @@ def _run_arms(
     evals: list[Any],
     timings: dict[str, float],
 ) -> None:
-    """One seed: the SFT arm and the GRPO arm from the warm model, each evaluated; then their weights go."""
-    prompts_per_step = settings.batch_size // settings.group_size
-    arm = settings.model_copy(update={"local": settings.local.model_copy(update={"seed": seed})})
-    folder = run_dir / f"seed_{seed}"
-    sft_model = _timed(
-        timings,
-        f"seed {seed}: SFT arm",
-        lambda: _sft(arm, env, tasks, warm, folder / "sft", cfg.steps, prompts_per_step, None),
-    )
-    _timed(timings, f"seed {seed}: SFT arm eval", lambda: _evaluate(sft_model, evals, f"seed_{seed}_sft"))
-    grpo_model = _timed(
-        timings, f"seed {seed}: GRPO arm", lambda: _grpo(arm, env, warm, folder / "grpo", cfg.steps)
-    )
-    _timed(timings, f"seed {seed}: GRPO arm eval", lambda: _evaluate(grpo_model, evals, f"seed_{seed}_grpo"))
-    for path in (sft_model, grpo_model.parent):
-        shutil.rmtree(path, ignore_errors=True)
+    """One seed: every arm from the warm model, each evaluated (and diagnosed); then its weights go."""
+    for arm in cfg.arms:
+        arm_settings = _arm_settings(cfg, arm, seed)
+        steps = arm.steps or cfg.steps
+        folder = run_dir / f"seed_{seed}" / arm.name
+        label = f"seed_{seed}_{arm.name}"
+        cpu = time.process_time()
+        train = partial(_train_arm, arm.kind, arm_settings, env, tasks, warm, folder, steps)
+        model = _timed(timings, f"seed {seed}: {arm.name} arm", train)
+        timings[f"cpu: seed {seed}: {arm.name} arm"] = round(time.process_time() - cpu, 1)
+        _timed(timings, f"seed {seed}: {arm.name} arm eval", partial(_evaluate, model, evals, label))
+        _diagnose(cfg, arm_settings, env, tasks, model, run_dir, label, timings)
+        shutil.rmtree(model if arm.kind == "sft" else model.parent, ignore_errors=True)
+
+
+def _train_arm(kind: str, settings: Any, env: Any, tasks: list, warm: Path, folder: Path, steps: int) -> Path:
+    """SFT on training golds (as many prompts per step as a GRPO step has) or GRPO; the trained model."""
+    if kind == "sft":
+        prompts_per_step = settings.batch_size // settings.group_size
+        return _sft(settings, env, tasks, warm, folder, steps, prompts_per_step, None)
+    return _grpo(settings, env, warm, folder, steps)
+
+
+def _arm_settings(cfg: ExperimentConfig, arm: ArmConfig, seed: int) -> Any:
+    """The arm's training settings: the experiment's configs, the arm's overrides, the seed."""
+    from dakota_rl.backends.local.settings import settings_from
+
+    layers = [*cfg.configs, *arm.configs]
+    tokens = [tok for path in layers for tok in ("@", path)] + override_tokens(arm.overrides)
+    settings, _ = settings_from(load_config(tokens))
+    return settings.model_copy(update={"local": settings.local.model_copy(update={"seed": seed})})
+
+
+def override_tokens(overrides: dict[str, Any]) -> list[str]:
+    """{"a.b": 1, "c": true, "d": false, "e": [1, 2]} → `--a.b 1 --c --no-d --e 1 2`."""
+    tokens: list[str] = []
+    for key, value in overrides.items():
+        if isinstance(value, bool):
+            head, _, leaf = key.rpartition(".")
+            tokens.append(f"--{key}" if value else f"--{head + '.' if head else ''}no-{leaf}")
+        elif isinstance(value, list):
+            tokens += [f"--{key}", *map(str, value)]
+        else:
+            tokens += [f"--{key}", str(value)]
+    return tokens
+
+
+def _diagnose(
+    cfg: ExperimentConfig,
+    settings: Any,
+    env: Any,
+    tasks: list,
+    model_path: Path,
+    run_dir: Path,
+    label: str,
+    timings: dict[str, float],
+) -> None:
+    """With `diagnostic_tasks`, sample the model on held-out and train tasks: `diag/<label>.json`."""
+    if not cfg.diagnostic_tasks:
+        return
+    from dakota_rl.backends.local.heldout import heldout_sample
+    from dakota_rl.backends.local.sampled_eval import run_sampled
+
+    model, tokenizer = _load(model_path)
+    sets = {
+        "heldout": heldout_sample(env, cfg.diagnostic_tasks, cfg.eval_seed),
+        "train": heldout_sample(env, cfg.diagnostic_tasks, cfg.eval_seed, "train"),
+    }
+    started, out = time.perf_counter(), {}
+    for name, chosen in sets.items():
+        out[name] = run_sampled(
+            env,
+            chosen,
+            model,
+            tokenizer,
+            run_dir / "diag" / f"{label}.{name}.jsonl",
+            samples=cfg.diagnostic_samples,
+            temperature=settings.temperature,
+            max_tokens=settings.local.eval.max_tokens,
+            seed=cfg.eval_seed,
+        )
+    (run_dir / "diag" / f"{label}.json").write_text(json.dumps(out, indent=2))
+    timings[f"{label} diagnostics"] = round(time.perf_counter() - started, 1)
 
 
 def _control_for_run(
@@ -360,12 +480,7 @@ def _grpo(settings: Any, env: Any, model: Path, out: Path, steps: int) -> Path:
 
 def _evaluate(model_path: Path, evals: list[Any], label: str) -> None:
     """Score the model at `model_path` with each evaluator: `<label>.jsonl` + `.summary.json` per folder."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_path)
+    model, tokenizer = _load(model_path)
     for heldout in evals:
         _, summary = heldout.run(model, tokenizer, label)
         print(
@@ -375,3 +490,13 @@ def _evaluate(model_path: Path, evals: list[Any], label: str) -> None:
             flush=True,
         )
         (heldout.out_dir / f"{label}.summary.json").write_text(json.dumps(summary, indent=2))
+
+
+def _load(model_path: Path) -> tuple[Any, Any]:
+    """A saved model and its tokenizer (padding with EOS when it has no pad token)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return AutoModelForCausalLM.from_pretrained(model_path), tokenizer

@@ -21,10 +21,16 @@ def _pooled(per_seed: list[list[dict[str, Any]]], metric: str) -> list[float]:
     return [sum(float(rows[i][metric]) for rows in per_seed) / len(per_seed) for i in range(len(per_seed[0]))]
 
 
-def analyse(eval_dir: Path, seeds: list[int]) -> dict[str, Any]:
-    """Means with CIs per arm, and GRPO − SFT paired differences per seed, pooled, and per family (pooled)."""
+def analyse(
+    eval_dir: Path, seeds: list[int], control: str = "sft", treatment: str = "grpo"
+) -> dict[str, Any]:
+    """Means with CIs per arm, and treatment − control ("grpo_minus_sft") paired differences per seed, pooled,
+    and per family (pooled)."""
     warm = read_rows(eval_dir / "warmup.jsonl")
-    arms = {arm: [read_rows(eval_dir / f"seed_{s}_{arm}.jsonl") for s in seeds] for arm in ("sft", "grpo")}
+    arms = {
+        name: [read_rows(eval_dir / f"seed_{s}_{arm}.jsonl") for s in seeds]
+        for name, arm in (("sft", control), ("grpo", treatment))
+    }
     for rows in arms["sft"] + arms["grpo"]:
         if [r["task_id"] for r in rows] != [r["task_id"] for r in warm]:
             raise ValueError("arms were evaluated on different tasks")
@@ -38,9 +44,10 @@ def analyse(eval_dir: Path, seeds: list[int]) -> dict[str, Any]:
         "vs_warmup": {},
     }
     base = eval_dir / "base.jsonl"
-    rows_by_label = {"warm-up (start of both arms)": [warm]} | {
-        f"SFT arm (A){'' if len(seeds) == 1 else ', mean of seeds'}": arms["sft"],
-        f"GRPO arm (B){'' if len(seeds) == 1 else ', mean of seeds'}": arms["grpo"],
+    of_seeds = "" if len(seeds) == 1 else ", mean of seeds"
+    rows_by_label = {"warm-up (start of every arm)": [warm]} | {
+        f"{control} arm (control){of_seeds}": arms["sft"],
+        f"{treatment} arm{of_seeds}": arms["grpo"],
     }
     if base.is_file():
         rows_by_label = {"base model": [read_rows(base)]} | rows_by_label
@@ -82,7 +89,7 @@ def _ci(ci: tuple[float, float, float] | list[float], signed: bool = False) -> s
 def markdown(a: dict[str, Any], cfg: Any, settings: Any, timings: dict[str, float]) -> str:
     d = a["grpo_minus_sft"]
     lines = [
-        "# GRPO versus an SFT control",
+        f"# {treatment_name(cfg)} versus the {getattr(cfg, 'control', 'sft')} control",
         "",
         f"{a['n_tasks']} fixed held-out tasks, greedy decoding; seeds {a['seeds']}; "
         f"each arm {cfg.steps} steps "
@@ -234,18 +241,125 @@ def write_experiment_report(
     run_dir: Path, cfg: Any, settings: Any, timings: dict[str, float]
 ) -> dict[str, Any]:
     """Write `report/experiment.{md,json,png}`; return the analysis."""
-    a = analyse(run_dir / "eval", list(cfg.seeds))
+    control, treatment = getattr(cfg, "control", "sft"), getattr(cfg, "treatment", "grpo")
+    a = analyse(run_dir / "eval", list(cfg.seeds), control, treatment)
     a["splits"] = {
-        folder.name.removeprefix("eval_"): analyse(folder, list(cfg.seeds))
+        folder.name.removeprefix("eval_"): analyse(folder, list(cfg.seeds), control, treatment)
         for folder in sorted(run_dir.glob("eval_*"))
         if (folder / "warmup.jsonl").is_file()
     }
+    arms = getattr(cfg, "arm_names", ["sft", "grpo"])
+    a["screen"] = screen(run_dir, list(cfg.seeds), arms, control, timings)
+    a["diagnostics"] = read_diagnostics(run_dir, list(cfg.seeds), arms)
     a["timings"] = timings
     a["config"] = cfg.model_dump()
     out = run_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "experiment.md").write_text(markdown(a, cfg, settings, timings), encoding="utf-8")
+    text = markdown(a, cfg, settings, timings) + screen_markdown(a["screen"], control)
+    text += diagnostics_markdown(a["diagnostics"])
+    (out / "experiment.md").write_text(text, encoding="utf-8")
     (out / "experiment.json").write_text(json.dumps(a, indent=2), encoding="utf-8")
     plot(a, out / "experiment.png")
     print((out / "experiment.md").read_text())
     return a
+
+
+def treatment_name(cfg: Any) -> str:
+    return getattr(cfg, "treatment", "grpo")
+
+
+def screen(
+    run_dir: Path, seeds: list[int], arms: list[str], control: str, timings: dict[str, float]
+) -> dict[str, Any]:
+    """Every arm on the main held-out sample: mean reward and exact, arm − control paired (pooled over seeds),
+    greedy diagnostics (lemma copies, reward↔exact correlation), and training CPU seconds (mean of seeds)."""
+    from dakota_rl.diagnostics import greedy_diagnostics
+
+    eval_dir = run_dir / "eval"
+    rows = {arm: [read_rows(eval_dir / f"seed_{s}_{arm}.jsonl") for s in seeds] for arm in arms}
+    rows["warmup"] = [read_rows(eval_dir / "warmup.jsonl")]
+    out: dict[str, Any] = {}
+    for arm, per_seed in rows.items():
+        entry: dict[str, Any] = {m: bootstrap_mean_ci(_pooled(per_seed, m)) for m in ("total", "exact")}
+        if arm not in (control, "warmup"):
+            entry["minus_control"] = {
+                m: paired_bootstrap_diff_ci(_pooled(rows[control], m), _pooled(per_seed, m))
+                for m in ("total", "exact")
+            }
+        entry["greedy"] = greedy_diagnostics([r for seed_rows in per_seed for r in seed_rows])
+        cpu = [timings.get(f"cpu: seed {s}: {arm} arm") for s in seeds]
+        entry["train_cpu_s"] = (
+            sum(cpu) / len(cpu) if arm != "warmup" and all(c is not None for c in cpu) else None
+        )
+        out[arm] = entry
+    return out
+
+
+def screen_markdown(sc: dict[str, Any], control: str) -> str:
+    """The all-arms table (equal steps; CPU seconds beside each arm for the equal-compute reading)."""
+    lines = [
+        "",
+        "## Every arm (equal steps unless the arm sets its own; CPU s = training CPU time, mean of seeds)",
+        "",
+        f"| arm | reward | exact | reward − {control} | exact − {control} | CPU s | lemma copies "
+        "| reward↔exact r |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for arm, e in sc.items():
+        diff = e.get("minus_control")
+        g = e["greedy"]
+        lines.append(
+            f"| {arm} | {_ci(e['total'])} | {_ci(e['exact'])} | "
+            + (f"{_ci(diff['total'], True)} | {_ci(diff['exact'], True)}" if diff else "— | —")
+            + f" | {_num(e['train_cpu_s'], '{:.0f}')} | {_num(g['lemma_copy_rate'], '{:.1%}')} | "
+            f"{_num(g['reward_exact_corr'], '{:.2f}')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "—" if value is None else fmt.format(value)
+
+
+def read_diagnostics(run_dir: Path, seeds: list[int], arms: list[str]) -> dict[str, Any]:
+    """`diag/<label>.json` of the warm-up and each arm (mean over seeds), where they were computed."""
+    out: dict[str, Any] = {}
+    labels = {"warmup": ["warmup"]} | {arm: [f"seed_{s}_{arm}" for s in seeds] for arm in arms}
+    for arm, files in labels.items():
+        found = [json.loads(p.read_text()) for f in files if (p := run_dir / "diag" / f"{f}.json").is_file()]
+        if not found:
+            continue
+        out[arm] = {
+            split: {
+                k: sum(d[split][k] for d in found) / len(found)
+                for k in found[0][split]
+                if all(k in d[split] for d in found)
+            }
+            for split in found[0]
+        }
+    return out
+
+
+def diagnostics_markdown(diag: dict[str, Any]) -> str:
+    """pass@k and best-of-k at the training temperature, per arm and split."""
+    if not diag:
+        return ""
+    first = next(iter(diag.values()))
+    keys = [
+        k
+        for k in next(iter(first.values()))
+        if k.startswith(("pass@", "best_of", "sampled", "reward_spread", "top"))
+    ]
+    lines = [
+        "",
+        "## What sampling finds (at the training temperature; mean over tasks and seeds)",
+        "",
+        "| arm | prompts | " + " | ".join(keys) + " |",
+        "|---|---|" + "---|" * len(keys),
+    ]
+    for arm, splits in diag.items():
+        for split, values in splits.items():
+            lines.append(
+                f"| {arm} | {split} | " + " | ".join(_num(values.get(k), "{:.3f}") for k in keys) + " |"
+            )
+    return "\n".join(lines) + "\n"

@@ -28,7 +28,20 @@ def stage_files(run_dir: Path) -> dict[str, Path]:
         found["base"] = steps[0]
     if len(steps) > 1:
         found["after GRPO"] = steps[-1]
+    best = best_step(steps[1:])
+    if best is not None and best != steps[-1]:
+        found[f"best GRPO step ({int(best.stem.split('_')[1])}; chosen on these tasks)"] = best
     return found
+
+
+def best_step(steps: list[Path]) -> Path | None:
+    """The eval file with the highest mean reward (the earliest on a tie); None for no files."""
+    means = [
+        (sum(r["total"] for r in rows) / max(len(rows), 1), -i, p)
+        for i, p in enumerate(steps)
+        if (rows := read_rows(p))
+    ]
+    return max(means)[2] if means else None
 
 
 def stage_table(stages: dict[str, list[dict[str, Any]]], *, seed: int = 0) -> dict[str, Any]:
@@ -43,7 +56,8 @@ def stage_table(stages: dict[str, list[dict[str, Any]]], *, seed: int = 0) -> di
         table["stages"][label] = {
             m: bootstrap_mean_ci([float(r[m]) for r in stages[label]], seed=seed) for m in METRICS
         }
-    for before, after in zip(labels, labels[1:], strict=False):
+    main = [label for label in labels if not label.startswith("best")]  # the best step is shown, not chained
+    for before, after in zip(main, main[1:], strict=False):
         table["changes"][f"{after} − {before}"] = {
             m: paired_bootstrap_diff_ci(
                 [float(r[m]) for r in stages[before]], [float(r[m]) for r in stages[after]], seed=seed

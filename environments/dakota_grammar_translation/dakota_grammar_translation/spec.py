@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
+from dakota_grammar_translation.orthography import match_key
 from dakota_grammar_translation.rewards import Scores, Weights, score_in_orthography
 from dakota_grammar_translation.taskset import SYSTEM_PROMPT, DakotaTaskset, DakotaTasksetConfig
 
@@ -23,6 +24,18 @@ EVAL_KEYS = ("families", "difficulties", "task")
 def gold_completion(task: Mapping[str, Any]) -> str:
     """A completion in the answer format carrying the gold (the SFT warm-up's target)."""
     return f"<answer>{task['answer']}</answer>"
+
+
+def lemma_copy(scores: Scores, task: Mapping[str, Any]) -> bool | None:
+    """Whether a wrong answer to a morphology task is the lemma the prompt gave, unchanged (None for other
+    families): the copy the reward must not pay for."""
+    if task.get("family") != "morphology" or not task.get("meta", {}).get("stem"):
+        return None
+    return (
+        bool(scores.answer)
+        and not scores.exact
+        and match_key(scores.answer) == match_key(task["meta"]["stem"])
+    )
 
 
 def env_spec(options: Mapping[str, Any] | None = None) -> SimpleNamespace:
@@ -58,6 +71,7 @@ def env_spec(options: Mapping[str, Any] | None = None) -> SimpleNamespace:
         score=scorer,
         load_tasks=load_tasks,
         gold_completion=gold_completion,
+        is_copy=lemma_copy,
         group_keys=("family", "difficulty"),
         heldout_split="heldout",
         extra_heldout_splits=("attested",),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from dakota_rl.backends.local.checkpoints import latest_trainer_state
-from dakota_rl.backends.local.settings import settings_from
-from dakota_rl.config import ResolvedConfig
+from dakota_rl.backends.local.settings import LocalTrainSettings, settings_from
+from dakota_rl.config import PRIME_RL_PARITY, ResolvedConfig
 from dakota_rl.errors import UserError
 from dakota_rl.runs import clean_run_dir, mark_run, prepare_run_dir, resolve_run_dir, run_lock
 
@@ -49,13 +49,11 @@ def train(
         f"batch={settings.batch_size} group={settings.group_size} lr={settings.lr} "
         f"lora={lora}{frozen} sft_steps={settings.local.sft.steps}"
     )
-    objective = settings.local.grpo
-    print(
-        "objective (TRL GRPOConfig): "
-        + " ".join(f"{k}={v}" for k, v in objective.model_dump().items())
-        + f" beta={settings.local.kl_beta}"
-    )
+    print_objective(settings)
     if dry_run:
+        print("local GRPO vs prime-rl's GRPO at the pin:")
+        for aspect, how in PRIME_RL_PARITY.items():
+            print(f"  {aspect}: {how}")
         print("resolved config (prime-rl keys with their defaults, and [local]):")
         print(resolved.dump())
         print("local backend settings:")
@@ -76,6 +74,17 @@ def train(
     print(f"final checkpoint: {final}")
     print(f"metrics: {run_dir / 'metrics.jsonl'}  curves: {run_dir / 'curves.png'}")
     return 0
+
+
+def print_objective(settings: LocalTrainSettings) -> None:
+    """One line: the TRL objective and the mixed-policy options this run uses."""
+    mixed = settings.local.mixed_policy
+    print(
+        "objective (TRL GRPOConfig): "
+        + " ".join(f"{k}={v}" for k, v in settings.local.grpo.model_dump().items())
+        + f" beta={settings.local.kl_beta}"
+        + f" gold_in_group={mixed.gold_in_group} sft_weight={mixed.sft_weight}"
+    )
 
 
 def taskset_path(resolved: ResolvedConfig) -> str:

@@ -45,6 +45,11 @@ class HeldoutEval:
     """Wall time of each evaluation, by label."""
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     """CPU time of this process (all threads) for each evaluation: the load-independent cost."""
+    samples: int = 0
+    """With > 0, `run` also samples this many completions per task on the first `sample_tasks` tasks at
+    `sample_temperature` (`samples/<label>.jsonl`) and adds the sampled diagnostics to the summary."""
+    sample_tasks: int = 50
+    sample_temperature: float = 1.0
 
     def generate(self, model: Any, tokenizer: Any) -> list[tuple[str, bool]]:
         """(completion text, truncated) per task, in task order."""
@@ -101,6 +106,7 @@ class HeldoutEval:
                     "exact": bool(s.exact),
                     "format_ok": bool(s.format_ok),
                     "truncated": bool(truncated),
+                    "lemma_copy": self.env.is_copy(s, task) if self.env.is_copy else None,
                 }
             )
         return rows
@@ -110,9 +116,28 @@ class HeldoutEval:
         started, cpu = time.perf_counter(), time.process_time()
         rows = self.score(self.generate(model, tokenizer))
         write_rows(rows, self.out_dir / f"{label}.jsonl")
+        summary = summarize(rows, list(self.env.components))
+        if self.samples:
+            summary |= self.sampled(model, tokenizer, label)
         self.seconds[label] = round(time.perf_counter() - started, 2)
         self.cpu_seconds[label] = round(time.process_time() - cpu, 2)
-        return rows, summarize(rows, list(self.env.components))
+        return rows, summary
+
+    def sampled(self, model: Any, tokenizer: Any, label: str) -> dict[str, float]:
+        """The sampled diagnostics as `eval/<name>` (rows in `samples/<label>.jsonl`)."""
+        from dakota_rl.backends.local.sampled_eval import run_sampled
+
+        diag = run_sampled(
+            self.env,
+            self.tasks[: self.sample_tasks],
+            model,
+            tokenizer,
+            self.out_dir / "samples" / f"{label}.jsonl",
+            samples=self.samples,
+            temperature=self.sample_temperature,
+            max_tokens=self.max_tokens,
+        )
+        return {f"eval/{k}": v for k, v in diag.items()}
 
 
 def prompt_messages(env: EnvSpec, task: dict[str, Any]) -> list[dict[str, str]]:
@@ -131,6 +156,9 @@ def summarize(rows: list[dict[str, Any]], components: list[str]) -> dict[str, fl
     out["eval/format_fail_rate"] = sum(not r["format_ok"] for r in rows) / n
     out["eval/truncated_rate"] = sum(r["truncated"] for r in rows) / n
     out["eval/n"] = len(rows)
+    copies = [r["lemma_copy"] for r in rows if r.get("lemma_copy") is not None]
+    if copies:
+        out["eval/lemma_copy_rate"] = sum(map(bool, copies)) / len(copies)
     families: dict[str, list[float]] = defaultdict(list)
     for r in rows:
         families[str(r["family"])].append(r["total"])

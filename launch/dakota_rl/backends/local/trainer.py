@@ -40,6 +40,7 @@ METRIC_NAMES = {
     "exact_rate": "exact_rate",
     "completions/mean_length": "completion_len",
     "curriculum_tier": "curriculum/tier",
+    "sft_nll": "sft_nll",
 }
 """TRL log key → Contract 5 name (per-component `rewards/<c>/mean` become `reward/<c>`)."""
 
@@ -137,6 +138,9 @@ def heldout_for(settings: LocalTrainSettings, env: EnvSpec, run_dir: Path) -> He
         greedy=ev.greedy,
         temperature=ev.temperature,
         batch_size=ev.batch_size,
+        samples=ev.samples,
+        sample_tasks=ev.sample_tasks,
+        sample_temperature=settings.temperature,
     )
 
 
@@ -160,7 +164,7 @@ def run_grpo(
     settings: LocalTrainSettings, env: EnvSpec, model_path: Path, run_dir: Path, run_name: str, resume: bool
 ) -> Path:
     """Train; return the final checkpoint folder (`<run>/checkpoints/step_N`)."""
-    from trl import GRPOTrainer
+    from dakota_rl.backends.local.mixed_policy import mixed_policy_trainer
 
     tokenizer = _load_tokenizer(model_path)
     tasks = _training_tasks(settings, env)
@@ -174,7 +178,9 @@ def run_grpo(
     bank = RewardBank(env, settings.max_completion_tokens, _eos_ids(tokenizer, model_path))
     funcs, weights = bank.functions()
     callbacks = _grpo_callbacks(settings, run_dir, tokenizer, heldout)
-    trainer = GRPOTrainer(
+    mixed = settings.local.mixed_policy
+    trainer_class = mixed_policy_trainer(env.gold_completion, mixed.gold_in_group, mixed.sft_weight)
+    trainer = trainer_class(
         model=str(model_path),
         reward_funcs=funcs,
         args=grpo_config(settings, run_dir, weights, run_name),
