@@ -188,7 +188,7 @@ def _plot_stages(ax: Any, a: dict[str, Any]) -> None:
         )  # fmt: skip
     ax.set_xticks(range(len(splits)), [f"{name} split" for name in splits])
     top = max(split["means"][label]["total"][2] for split in splits.values() for label in split["means"])
-    ax.set_ylim(0, top * 1.35)  # room for the legend above the points
+    ax.set_ylim(0, max(top, 0.05) * 1.35)  # room for the legend above the points
     ax.set_ylabel("reward (mean, 95% CI)")
     ax.set_title(f"held-out reward by stage ({a['n_tasks']} tasks per split)")
     ax.legend(fontsize=7, loc="upper center", ncol=2)
