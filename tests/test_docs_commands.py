@@ -5,7 +5,7 @@ Commands come from the fenced `bash`/`sh`/`shell`/`console` blocks of README.md 
 
 - its flags are checked: `prime-rl` by the CLI's own parser (`dakota_rl.cli`) and, for `train`, `demo` and
   `experiment`, the config loader that reads their `--dotted.key value` overrides; `python -m MODULE` by the
-  flags that `python -m MODULE [SUBCOMMAND] --help` lists;
+  flags that `python -m MODULE [SUBCOMMAND] --help` lists (or, without argparse, the module's docstring);
 - it is run, from the repository root, unless the doc marks it with a comment `# needs: …` (a GPU, the hub,
   a finished run, minutes of time …) at the end of its line, or alone on a line above it in the same block
   (which marks every command below it). An unmarked command must run offline on a CPU in seconds and exit 0.
@@ -14,6 +14,7 @@ Commands come from the fenced `bash`/`sh`/`shell`/`console` blocks of README.md 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import re
 import shlex
@@ -155,12 +156,14 @@ def check_module_flags(argv: tuple[str, ...]) -> None:
     positional = [a for a in args if not a.startswith("-")]
     if positional and positional[0] in _subcommands(text):
         text = _help(module, positional[0])
-    if "usage" not in text.lower():
+    # a module without argparse documents its options in its docstring (e.g. `data.card --write`)
+    docstring = importlib.import_module(module).__doc__ or ""
+    if "usage" not in text.lower() and not docstring:
         raise AssertionError(f"`python -m {module} --help` prints no usage to check {flags} against")
-    known = set(FLAG.findall(text))
+    known = set(FLAG.findall(text)) | set(FLAG.findall(docstring))
     unknown = [f for f in flags if f not in known and f"--{f.removeprefix('--no-')}" not in known]
     if unknown:
-        raise AssertionError(f"python -m {module}: no such option {unknown} (not in its --help)")
+        raise AssertionError(f"python -m {module}: no such option {unknown} (not in its --help or docstring)")
 
 
 def check_prime_rl_flags(argv: tuple[str, ...]) -> None:
@@ -253,12 +256,13 @@ prime-rl train @ configs/dakota_smoke.toml @ configs/local/cpu.toml --max-stepz 
 prime-rl eval outputs/demo/checkpoints/step_10 --num-exampels 20                      # needs: a run
 prime-rl experiment @ configs/experiments/grpo_vs_sft.toml --seedz 2                  # needs: time
 python -m data.build --chek
+python -m data.card --wirte                                                          # needs: a data change
 python -m dakota_interp view --model smollm2-135m-instruct                            # needs: time
 ```
 """
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", range(6))
 def test_a_removed_or_misspelt_flag_fails(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each line of BROKEN uses a flag its command does not have (`view` takes --models, not --model)."""
     monkeypatch.chdir(REPO)
