@@ -251,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
 
         reexec_with_tunables("dakota_rl.bench")
     tokens = list(sys.argv[1:] if argv is None else argv)
+    if {"-h", "--help"} & set(tokens):
+        print(__doc__)  # --steps and --efficiency are this module's; the config's keys follow
     steps = 6
     if "--steps" in tokens:
         i = tokens.index("--steps")

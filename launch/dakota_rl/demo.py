@@ -137,6 +137,8 @@ def _write_demo_report(
 
     staged = stage_report(run_dir, seed=seed)
     body = [f"# {title}", ""] + ([staged[1]] if staged else ["(in-loop eval off: set [local.eval] interval)"])
+    if (run_dir / "curves.png").is_file():
+        body += ["", "![Held-out reward of every stage, and the training curves](../curves.png)"]
     body += [
         "",
         "## Run",

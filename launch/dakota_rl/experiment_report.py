@@ -36,6 +36,8 @@ def analyse(
         if [r["task_id"] for r in rows] != [r["task_id"] for r in warm]:
             raise ValueError("arms were evaluated on different tasks")
     out: dict[str, Any] = {
+        "control": control,
+        "treatment": treatment,
         "n_tasks": len(warm),
         "seeds": seeds,
         "means": {},
@@ -99,6 +101,8 @@ def markdown(a: dict[str, Any], cfg: Any, settings: Any, timings: dict[str, floa
         "**Result:** compared with continuing SFT on the same prompts for the same steps, GRPO "
         f"{verdict(d['total'])} the held-out reward (GRPO − SFT {_ci(d['total'], True)}) and "
         f"{verdict(d['exact'])} exact match ({_ci(d['exact'], True)}).",
+        "",
+        "![Held-out reward of every stage, and GRPO − SFT paired over tasks](experiment.png)",
         "",
         "| model | reward | exact | format ok |",
         "|---|---|---|---|",
@@ -170,7 +174,43 @@ def _split_section(split: str, a: dict[str, Any]) -> list[str]:
     return lines
 
 
+STAGE_COLOURS = ("0.45", "tab:orange", "tab:green", "tab:blue")
+"""base model, warm-up (SFT), SFT arm, GRPO arm."""
+
+
+def _plot_stages(ax: Any, a: dict[str, Any]) -> None:
+    """Held-out reward of every stage (base, warm-up, each arm) with its 95% CI, per split."""
+    splits = {"held-out": a} | {name: v for name, v in a.get("splits", {}).items()}
+    width = 0.8 / max(len(a["means"]), 1)
+    for i, label in enumerate(a["means"]):
+        cis = [split["means"][label]["total"] for split in splits.values() if label in split["means"]]
+        xs = [j + (i - (len(a["means"]) - 1) / 2) * width for j in range(len(cis))]
+        ax.errorbar(
+            xs, [c[0] for c in cis], yerr=[[c[0] - c[1] for c in cis], [c[2] - c[0] for c in cis]],
+            fmt="o", capsize=3, color=STAGE_COLOURS[(i - len(a["means"])) % len(STAGE_COLOURS)], label=label,
+        )  # fmt: skip
+    ax.set_xticks(range(len(splits)), [f"{name} split" for name in splits])
+    top = max(split["means"][label]["total"][2] for split in splits.values() for label in split["means"])
+    ax.set_ylim(0, max(top, 0.05) * 1.35)  # room for the legend above the points
+    ax.set_ylabel("reward (mean, 95% CI)")
+    ax.set_title(f"held-out reward by stage ({a['n_tasks']} tasks per split)")
+    ax.legend(fontsize=7, loc="upper center", ncol=2)
+
+
 def plot(a: dict[str, Any], out: Path) -> Path:
+    """Write `experiment_figure(a)` to `out` (PNG)."""
+    import matplotlib.pyplot as plt
+
+    fig = experiment_figure(a)
+    try:
+        save_figure(fig, out)  # whole or not at all
+    finally:
+        plt.close(fig)
+    return out
+
+
+def experiment_figure(a: dict[str, Any]) -> Any:
+    """Left: every stage on the held-out (and each extra) split; right: GRPO − SFT, paired, with its CI."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -183,7 +223,10 @@ def plot(a: dict[str, Any], out: Path) -> Path:
         + [v["diff"] for v in a["per_family"].values()]
         + [v["grpo_minus_sft"]["total"] for v in splits.values()]
     )
-    fig, ax = plt.subplots(figsize=(1.2 * len(labels) + 2, 3.4))
+    fig, (left, ax) = plt.subplots(
+        1, 2, figsize=(5.5 + 1.1 * len(labels), 3.8), gridspec_kw={"width_ratios": [1, 1.2]}
+    )
+    _plot_stages(left, a)
     ax.errorbar(
         range(len(labels)),
         [c[0] for c in cis],
@@ -193,14 +236,11 @@ def plot(a: dict[str, Any], out: Path) -> Path:
     )
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
-    ax.set_ylabel("held-out reward, GRPO − SFT")
-    ax.set_title(f"GRPO − SFT control, 95% paired bootstrap CI ({a['n_tasks']} tasks)")
+    name = f"{a.get('treatment', 'grpo')} − {a.get('control', 'sft')}"
+    ax.set_ylabel(f"reward, {name}")
+    ax.set_title(f"{name} control, paired (95% CI)")
     fig.tight_layout()
-    try:
-        save_figure(fig, out)
-    finally:
-        plt.close(fig)
-    return out
+    return fig
 
 
 def write_experiment_report(

@@ -15,6 +15,7 @@ import html
 import importlib.util
 import json
 import re
+import shutil
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -394,6 +395,8 @@ def training_lines(config: Mapping[str, Any], run_dir: Path) -> list[str]:
             f"at step {s0} → {r1['reward/total']:.3f} at step {s1} ({len(trained)} steps logged). "
             "Training reward is not a held-out result."
         )
+    if (run_dir / "curves.png").is_file():
+        lines += ["", "![Held-out reward of every stage, and the training curves](curves.png)"]
     lines += [
         "",
         "<details><summary>Resolved configuration</summary>",
@@ -551,6 +554,8 @@ def write_model_card(
     checkpoint = Path(checkpoint)
     run = Path(run_dir) if run_dir is not None else checkpoint.parent.parent
     resolved = dict(config) if config is not None else prime_rl_config(run)
+    if (run / "curves.png").is_file():  # the card embeds the run's curves: the picture travels with it
+        shutil.copyfile(run / "curves.png", checkpoint / "curves.png")
     path = checkpoint / "README.md"
     path.write_text(render_card(checkpoint, run, resolved, base_model), encoding="utf-8")
     return path
