@@ -99,11 +99,12 @@ def test_copy_probes_are_what_they_say(tasks):
 
 
 def test_reward_v1_pays_for_the_copies_and_v2_does_not(tasks):
-    """Suite v2 under reward v1: only the copy families break; under v2 the copies earn ~0 while a gold
-    minus one letter keeps its signal."""
+    """Suite v2 under reward v1: the copy families break (on the v3 data held-out anagrams of long golds
+    exceed v1's ceiling too); under v2 every family is in range, the copies earn ~0 and a gold minus one
+    letter keeps its signal."""
     v1 = {r.name: r for r in probes.summarize(probes.run_probes(tasks, version=1))}
     v2 = {r.name: r for r in probes.summarize(probes.run_probes(tasks, version=2))}
-    assert {n for n, r in v1.items() if not r.ok} == set(COPY_FAMILIES)
+    assert set(COPY_FAMILIES) <= {n for n, r in v1.items() if not r.ok} <= {*COPY_FAMILIES, "anagram"}
     assert v1["lemma_copy"].mean > 0.3
     assert all(r.ok for r in v2.values())
     assert v2["gold_minus_letter"].mean > 0.5 > 0.05 > max(v2[f].mean for f in COPY_FAMILIES)
