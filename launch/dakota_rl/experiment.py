@@ -206,6 +206,7 @@ def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False)
         warm = (_finished_warm_up(run_dir, evals) if cfg.resume else None) or _warm_up(
             cfg, settings, env, tasks, run_dir, evals, timings
         )
+        _diagnose(cfg, settings, env, tasks, warm, run_dir, "warmup", timings)
     for seed in cfg.seeds:
         with run_lock(run_dir / f"seed_{seed}"):
             if cfg.resume and _scored(evals, seed, cfg.arm_names):
@@ -315,7 +316,6 @@ def _warm_up(
         ),
     )
     _timed(timings, "warm-up eval", lambda: _evaluate(warm, evals, "warmup"))
-    _diagnose(cfg, settings, env, tasks, warm, run_dir, "warmup", timings)
     return warm
 
 
@@ -332,6 +332,9 @@ def _run_arms(
 ) -> None:
     """One seed: every arm from the warm model, each evaluated (and diagnosed); then its weights go."""
     for arm in cfg.selected_arms:
+        if cfg.resume and _scored(evals, seed, [arm.name]):
+            print(f"[experiment] seed {seed}: {arm.name} arm already scored, skipped", flush=True)
+            continue
         arm_settings = _arm_settings(cfg, arm, seed)
         steps = arm.steps or cfg.steps
         folder = run_dir / f"seed_{seed}" / arm.name
@@ -391,8 +394,8 @@ def _diagnose(
     timings: dict[str, float],
 ) -> None:
     """With `diagnostic_tasks`, sample the model on held-out and train tasks: `diag/<label>.json`."""
-    if not cfg.diagnostic_tasks:
-        return
+    if not cfg.diagnostic_tasks or (run_dir / "diag" / f"{label}.json").is_file():
+        return  # none asked for, or done before this `--resume`
     from dakota_rl.backends.local.heldout import heldout_sample
     from dakota_rl.backends.local.sampled_eval import run_sampled
 
