@@ -46,7 +46,8 @@ class EnvSpec:
     config: Any = None
     """The environment's validated taskset config (its own pydantic class)."""
     curriculum: Any = None
-    """An object with `update(rewards_of_a_group)` when the taskset adapts to rewards, else None."""
+    """An object with `update(rewards_of_a_group)` and `current_tier` when the taskset adapts to rewards, else
+    None. The local backend's `[local.curriculum]` drives it (backends/local/curriculum.py)."""
     train_task: Callable[[int], dict[str, Any]] | None = None
     """Train task number `index`, drawn now (follows the curriculum); None when tasks are a fixed list."""
     is_copy: Callable[[Any, Mapping[str, Any]], bool | None] | None = None
