@@ -59,3 +59,46 @@ def test_no_backend_names_an_environment():
         assert importers_of(files, env) == [], env
         assert {str(f.relative_to(REPO_ROOT)): names_of(f, env) for f in files if names_of(f, env)} == {}
 
+
+def import_graph(package_dir: Path, package: str) -> dict[str, set[str]]:
+    """Module → the package's modules it imports (at the top or inside a function)."""
+    modules = {f"{package}.{f.stem}": f for f in package_dir.glob("*.py") if f.stem != "__init__"}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+                found |= {f"{node.module}.{a.name}" for a in node.names}
+        graph[name] = {m for m in found if m in modules and m != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import circle, each as the path that closes it (depth-first search)."""
+    found: list[list[str]] = []
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> None:
+        if node in path:
+            found.append([*path[path.index(node) :], node])
+            return
+        if node in done:
+            return
+        for nxt in sorted(graph[node]):
+            visit(nxt, [*path, node])
+        done.add(node)
+
+    for node in sorted(graph):
+        visit(node, [])
+    return found
+
+
+def test_interp_has_no_import_circle():
+    graph = import_graph(REPO_ROOT / "interp/dakota_interp", "dakota_interp")
+    assert "dakota_interp.study" in graph["dakota_interp.cli"], "the graph sees imports inside functions"
+    assert cycles(graph) == []
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
