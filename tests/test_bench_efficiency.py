@@ -1,8 +1,9 @@
-"""`python -m dakota_rl.bench --efficiency`: the arithmetic of the printed step-efficiency figures."""
+"""`python -m dakota_rl.bench_train_steps --efficiency`: the arithmetic of the printed step-efficiency
+figures."""
 
 from __future__ import annotations
 
-from dakota_rl.bench import MatmulRate, StepRecord, efficiency_line, matmul_gflops
+from dakota_rl.bench_train_steps import MatmulRate, StepRecord, efficiency_line, matmul_gflops
 
 
 def test_ratio_is_step_time_over_the_flop_bound_and_skips_the_warm_up_step():

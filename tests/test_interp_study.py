@@ -52,3 +52,12 @@ def test_unreadable_model_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.
     assert (
         exit_info.value.code == 2 and "cannot read the config" in err and len(err.strip().splitlines()) == 1
     )
+
+
+def test_bench_study_takes_its_tasks_from_the_domains_in_turn():
+    from dakota_interp.bench_study import alternating_tasks
+
+    pool = {"dakota": ["d0", "d1", "d2"], "math": ["m0", "m1", "m2"]}
+    assert alternating_tasks(pool, 1) == {"dakota": ["d0"], "math": []}
+    assert alternating_tasks(pool, 4) == {"dakota": ["d0", "d1"], "math": ["m0", "m1"]}
+    assert alternating_tasks(pool, 5) == {"dakota": ["d0", "d1", "d2"], "math": ["m0", "m1"]}

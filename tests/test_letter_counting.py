@@ -326,8 +326,8 @@ def test_fixed_mixture_is_seeded_and_follows_its_weights():
 
 
 def test_bench_prints_its_figures(capsys):
-    from letter_counting import bench
+    from letter_counting import bench_scorer_and_generator
 
-    assert bench.main(["--n", "500"]) == 0
+    assert bench_scorer_and_generator.main(["--n", "500"]) == 0
     out = capsys.readouterr().out
     assert "scorings/s:" in out and "train tasks/s:" in out and "adversarial" in out

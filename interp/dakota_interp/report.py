@@ -232,88 +232,140 @@ def ablation_section(
     means = {name: ablation.head_means(model, b) if mode == "mean" else None for name, b in batches.items()}
     heads = None
     if exact is not None:
-        candidates: set[tuple[int, int]] = set()
-        for name, batch in batches.items():
-            estimate = ablation.attribution_scan(model, batch, means[name])
-            data[f"attribution_{name}"] = estimate.tolist()
-            candidates |= {
-                (int(i) // n_heads, int(i) % n_heads) for i in estimate.abs().flatten().topk(exact).indices
-            }
-        heads = sorted(candidates)
-        data["exact_heads"] = [list(h) for h in heads]
+        heads, screened = _screened_heads(model, batches, means, exact, n_heads)
+        data.update(screened)
     maps = {name: ablation.proxy_scan(model, batch, means[name], heads) for name, batch in batches.items()}
-    lines = [
-        f"- {mode} ablation of one head at a time, scored by the change in the gold answer's mean per-token "
-        f"log-prob (teacher forced); "
-        + (
-            f"all {n_layers * n_heads} heads measured exactly."
-            if heads is None
-            else f"all {n_layers * n_heads} heads screened by attribution patching, "
-            f"the {len(heads)} strongest "
-            f"candidates ({exact} per domain) measured exactly."
-        )
-    ]
-    for name, m in maps.items():
-        data[f"proxy_{name}"] = m.tolist()
-        heatmap(
-            m.tolist(),
-            f"Δ gold log-prob, {mode}-ablating one head ({name})",
-            out / f"ablation_{name}.png",
-            center=True,
-        )
-        layer, head, worst = _argmax(m.tolist(), largest=False)
-        lines.append(
-            f"- {name}: measured heads change the gold log-prob by {float(m.nanmean()):+.3f} on average; "
-            f"the most harmful to ablate is L{layer}.H{head} ({worst:+.3f})."
-        )
-        if heads is not None:
-            est = torch.tensor(data[f"attribution_{name}"])
-            idx = torch.tensor([h * n_heads + k for h, k in heads])
-            rho = _spearman(est.flatten()[idx], m.flatten()[idx])
-            data[f"attribution_vs_exact_spearman_{name}"] = rho
-            lines.append(f"  - attribution vs exact on the candidates: Spearman ρ = {rho:.2f}.")
+    lines = [_ablation_method_line(mode, n_layers * n_heads, heads, exact)]
+    for name, scan in maps.items():
+        found, more = _domain_ablation(name, scan, mode, heads, n_heads, data.get(f"attribution_{name}"), out)
+        data.update(found)
+        lines += more
     if {"dakota", "math"} <= maps.keys():
-        d, m = maps["dakota"].nan_to_num(0.0), maps["math"].nan_to_num(0.0)
-        rho = (
-            _spearman(d.flatten(), m.flatten())
-            if heads is None
-            else _spearman(
-                torch.tensor(data["attribution_dakota"]).flatten(),
-                torch.tensor(data["attribution_math"]).flatten(),
-            )
-        )
-        data["spearman_dakota_math"] = rho
-        data["dissociation"] = ablation.dissociation(d, m, k=top)
-        lines.append(
-            f"- Head importance for Dakota and math is correlated with Spearman ρ = {rho:.2f} over all heads"
-            + (" (attribution estimates)." if heads is not None else ".")
-        )
-        for key, label in (
-            ("dakota_not_math", "Dakota and not math"),
-            ("math_not_dakota", "math and not Dakota"),
-        ):
-            found = data["dissociation"][key]
-            lines.append(
-                f"- Heads that matter for {label}: "
-                + (
-                    ", ".join(
-                        f"L{h['layer']}.H{h['head']} (Dakota {h['dakota']:+.3f}, math {h['math']:+.3f})"
-                        for h in found
-                    )
-                    if found
-                    else "none among the measured heads"
-                )
-                + "."
-            )
+        found, more = _dissociation(maps, heads, top, data)
+        data.update(found)
+        lines += more
     if generate:
         data["reward_check"] = _reward_check(model, tokenizer, generate, data.get("dissociation", {}), means)
-        for row in data["reward_check"]:
-            lines.append(
-                f"  - reward check ({row['domain']}, {row['tasks']} tasks): {row['heads']}: "
-                f"{row['base']:.3f} → {row['ablated']:.3f} (Δ {row['delta']:+.3f}, 95% CI "
-                f"[{row['ci'][0]:+.3f}, {row['ci'][1]:+.3f}])."
-            )
+        lines += [_reward_check_line(row) for row in data["reward_check"]]
     return data, lines
+
+
+def _screened_heads(
+    model: Any,
+    batches: Mapping[str, ablation.GoldBatch],
+    means: Mapping[str, torch.Tensor | None],
+    exact: int,
+    n_heads: int,
+) -> tuple[list[tuple[int, int]], dict[str, Any]]:
+    """Attribution patching over every head per domain; the `exact` strongest heads of each domain (their
+    union, sorted) to measure exactly, and the estimates as JSON data."""
+    data: dict[str, Any] = {}
+    candidates: set[tuple[int, int]] = set()
+    for name, batch in batches.items():
+        estimate = ablation.attribution_scan(model, batch, means[name])
+        data[f"attribution_{name}"] = estimate.tolist()
+        candidates |= {
+            (int(i) // n_heads, int(i) % n_heads) for i in estimate.abs().flatten().topk(exact).indices
+        }
+    heads = sorted(candidates)
+    data["exact_heads"] = [list(h) for h in heads]
+    return heads, data
+
+
+def _ablation_method_line(
+    mode: str, total: int, heads: Sequence[tuple[int, int]] | None, exact: int | None
+) -> str:
+    """The report's first ablation sentence: how heads were ablated, scored and which were measured."""
+    measured = (
+        f"all {total} heads measured exactly."
+        if heads is None
+        else f"all {total} heads screened by attribution patching, the {len(heads)} strongest "
+        f"candidates ({exact} per domain) measured exactly."
+    )
+    return (
+        f"- {mode} ablation of one head at a time, scored by the change in the gold answer's mean per-token "
+        f"log-prob (teacher forced); " + measured
+    )
+
+
+def _domain_ablation(
+    name: str,
+    scan: torch.Tensor,
+    mode: str,
+    heads: Sequence[tuple[int, int]] | None,
+    n_heads: int,
+    attribution: Sequence[Sequence[float]] | None,
+    out: Path,
+) -> Section:
+    """One domain's ablation map: its heatmap, its most harmful head and, when heads were screened, how
+    well attribution ranked the measured ones."""
+    data: dict[str, Any] = {f"proxy_{name}": scan.tolist()}
+    heatmap(
+        scan.tolist(),
+        f"Δ gold log-prob, {mode}-ablating one head ({name})",
+        out / f"ablation_{name}.png",
+        center=True,
+    )
+    layer, head, worst = _argmax(scan.tolist(), largest=False)
+    lines = [
+        f"- {name}: measured heads change the gold log-prob by {float(scan.nanmean()):+.3f} on average; "
+        f"the most harmful to ablate is L{layer}.H{head} ({worst:+.3f})."
+    ]
+    if heads is not None:
+        idx = torch.tensor([h * n_heads + k for h, k in heads])
+        rho = _spearman(torch.tensor(attribution).flatten()[idx], scan.flatten()[idx])
+        data[f"attribution_vs_exact_spearman_{name}"] = rho
+        lines.append(f"  - attribution vs exact on the candidates: Spearman ρ = {rho:.2f}.")
+    return data, lines
+
+
+def _dissociation(
+    maps: Mapping[str, torch.Tensor],
+    heads: Sequence[tuple[int, int]] | None,
+    top: int,
+    screened: Mapping[str, Any],
+) -> Section:
+    """How head importance for Dakota and math correlate (over the attribution estimates when heads were
+    screened) and the `top` heads that matter for one domain and not the other."""
+    d, m = maps["dakota"].nan_to_num(0.0), maps["math"].nan_to_num(0.0)
+    rho = (
+        _spearman(d.flatten(), m.flatten())
+        if heads is None
+        else _spearman(
+            torch.tensor(screened["attribution_dakota"]).flatten(),
+            torch.tensor(screened["attribution_math"]).flatten(),
+        )
+    )
+    data = {"spearman_dakota_math": rho, "dissociation": ablation.dissociation(d, m, k=top)}
+    lines = [
+        f"- Head importance for Dakota and math is correlated with Spearman ρ = {rho:.2f} over all heads"
+        + (" (attribution estimates)." if heads is not None else ".")
+    ]
+    for key, label in (
+        ("dakota_not_math", "Dakota and not math"),
+        ("math_not_dakota", "math and not Dakota"),
+    ):
+        lines.append(_heads_that_matter_line(label, data["dissociation"][key]))
+    return data, lines
+
+
+def _heads_that_matter_line(label: str, found: Sequence[Mapping[str, Any]]) -> str:
+    listed = (
+        ", ".join(
+            f"L{h['layer']}.H{h['head']} (Dakota {h['dakota']:+.3f}, math {h['math']:+.3f})" for h in found
+        )
+        if found
+        else "none among the measured heads"
+    )
+    return f"- Heads that matter for {label}: {listed}."
+
+
+def _reward_check_line(row: Mapping[str, Any]) -> str:
+    return (
+        f"  - reward check ({row['domain']}, {row['tasks']} tasks): {row['heads']}: "
+        f"{row['base']:.3f} → {row['ablated']:.3f} (Δ {row['delta']:+.3f}, 95% CI "
+        f"[{row['ci'][0]:+.3f}, {row['ci'][1]:+.3f}])."
+    )
 
 
 def _reward_check(

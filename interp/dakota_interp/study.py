@@ -249,15 +249,10 @@ def run(args: Any, log: Any = print) -> list[str]:
     the settings are the same, so adding a model to a study reruns only that model."""
     import torch
 
-    from dakota_interp import study_report, viewer
-    from dakota_interp.cli import domains
-    from dakota_interp.corpora import slice_tasks
-    from dakota_interp.report import json_safe
+    from dakota_interp.corpora import domains, slice_tasks
 
     models = parse_models(args.models)
-    for flag, value in (("--n", args.n), ("--view", args.view), ("--max-new-tokens", args.max_new_tokens)):
-        if value < 1:
-            raise StudyError(f"{flag} {value}: must be at least 1")
+    check_counts(args)
     dtype = getattr(torch, DTYPES[args.dtype])
     tasks = domains(args.n, args.split)
     view_tasks = [t for d in DOMAINS for t in slice_tasks(tasks[d], args.view)]
@@ -269,44 +264,89 @@ def run(args: Any, log: Any = print) -> list[str]:
     if args.estimate_only:
         return []
     examples: dict[str, dict[str, Any]] = {}
-    settings = {
+    results = []
+    for m in models:
+        result, mine = cached_analysis(m, args, tasks, view_tasks, dtype, log)
+        results.append(result)
+        merge_examples(examples, mine)
+    return write_study(args, models, results, examples, len(view_tasks))
+
+
+def check_counts(args: Any) -> None:
+    """StudyError unless --n, --view and --max-new-tokens are at least 1."""
+    for flag, value in (("--n", args.n), ("--view", args.view), ("--max-new-tokens", args.max_new_tokens)):
+        if value < 1:
+            raise StudyError(f"{flag} {value}: must be at least 1")
+
+
+def study_settings(args: Any) -> dict[str, Any]:
+    """The settings a cached result must share to be reused."""
+    return {
         "n": args.n,
         "view": args.view,
         "split": args.split,
         "max_new_tokens": args.max_new_tokens,
         "dtype": args.dtype,
     }
-    results = []
-    for m in models:
-        cache = args.out / "cache" / f"{m.label}.json"
-        mine: dict[str, dict[str, Any]] = {}
-        saved = read_cache(cache)
-        if saved and saved.get("source") == m.source and saved.get("settings") == settings:
-            log(f"{m.label}: reusing {cache} (same model and settings)")
-            result, mine = saved["result"], saved["examples"]
-        else:
-            result = analyse_model(
-                m, tasks, view_tasks, mine, dtype=dtype, max_new_tokens=args.max_new_tokens, log=log
-            )
-            write_atomic(
-                cache,
-                json.dumps(
-                    {
-                        "source": m.source,
-                        "settings": settings,
-                        "result": json_safe(result),
-                        "examples": json_safe(mine),
-                    }
-                ),
-            )
-        results.append(result)
-        for key, ex in mine.items():
-            merged = examples.setdefault(key, {**ex, "views": {}, "traces": {}})
-            merged["views"].update(ex["views"])
-            merged["traces"].update(ex["traces"])
+
+
+def cached_analysis(
+    m: ModelArg,
+    args: Any,
+    tasks: Mapping[str, Sequence[Mapping[str, Any]]],
+    view_tasks: Sequence[Mapping[str, Any]],
+    dtype: torch.dtype,
+    log: Any,
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """One model's (result, viewer examples): from `<out>/cache/<label>.json` when the source and settings
+    match, else analysed now and cached."""
+    from dakota_interp.report import json_safe
+
+    settings = study_settings(args)
+    cache = args.out / "cache" / f"{m.label}.json"
+    saved = read_cache(cache)
+    if saved and saved.get("source") == m.source and saved.get("settings") == settings:
+        log(f"{m.label}: reusing {cache} (same model and settings)")
+        return saved["result"], saved["examples"]
+    mine: dict[str, dict[str, Any]] = {}
+    result = analyse_model(
+        m, tasks, view_tasks, mine, dtype=dtype, max_new_tokens=args.max_new_tokens, log=log
+    )
+    write_atomic(
+        cache,
+        json.dumps(
+            {
+                "source": m.source,
+                "settings": settings,
+                "result": json_safe(result),
+                "examples": json_safe(mine),
+            }
+        ),
+    )
+    return result, mine
+
+
+def merge_examples(examples: dict[str, dict[str, Any]], mine: Mapping[str, Mapping[str, Any]]) -> None:
+    """Add one model's views and traces of each example to the study's."""
+    for key, ex in mine.items():
+        merged = examples.setdefault(key, {**ex, "views": {}, "traces": {}})
+        merged["views"].update(ex["views"])
+        merged["traces"].update(ex["traces"])
+
+
+def write_study(
+    args: Any,
+    models: Sequence[ModelArg],
+    results: Sequence[Mapping[str, Any]],
+    examples: Mapping[str, Any],
+    n_view: int,
+) -> list[str]:
+    """report.html, study.md and study.json under --out; the markdown lines and what was written."""
+    from dakota_interp import study_report, viewer
+
     labels = [m.label for m in models]
     about = (
-        f"{args.n} Dakota and {args.n} math {args.split} tasks per model ({len(view_tasks)} shown with "
+        f"{args.n} Dakota and {args.n} math {args.split} tasks per model ({n_view} shown with "
         f"attention); models: " + ", ".join(f"{m.label} = {m.source}" for m in models) + "."
     )
     html = viewer.render(

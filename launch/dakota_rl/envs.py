@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,8 @@ class EnvSpec:
     config: Any = None
     """The environment's validated taskset config (its own pydantic class)."""
     curriculum: Any = None
-    """An object with `update(rewards_of_a_group)` when the taskset adapts to rewards, else None."""
+    """An object with `update(rewards_of_a_group)` and `current_tier` when the taskset adapts to rewards, else
+    None. The local backend's `[local.curriculum]` drives it (backends/local/curriculum.py)."""
     train_task: Callable[[int], dict[str, Any]] | None = None
     """Train task number `index`, drawn now (follows the curriculum); None when tasks are a fixed list."""
     is_copy: Callable[[Any, Mapping[str, Any]], bool | None] | None = None
@@ -54,6 +55,9 @@ class EnvSpec:
     morphology task); None for tasks that give none. The copy detector of the diagnostics."""
     corpus_metrics: Callable[[list[Any], list[Mapping[str, Any]]], dict[str, Any]] | None = None
     """(answers, tasks) → corpus-level metrics for the eval report (parallel_translation: chrF++, BLEU)."""
+    input_errors: tuple[type[Exception], ...] = ()
+    """The env's own exception types for bad user input in `load_tasks` (parallel_translation: a corpus that
+    cannot be read); `load_env` turns them into one-line `UserError`s, so no env imports the launcher."""
 
     def component_values(self, scores: Any) -> dict[str, float]:
         """Each component's unweighted value from a Scores object."""
@@ -96,7 +100,24 @@ def load_env(env_id: str, options: Mapping[str, Any] | None = None, *, where: st
     except FileNotFoundError as err:
         raise missing_file_error(err, options or {}, where) from None
     names = {f.name for f in fields(EnvSpec)}
-    return EnvSpec(**{name: getattr(described, name) for name in names if hasattr(described, name)})
+    spec = EnvSpec(**{name: getattr(described, name) for name in names if hasattr(described, name)})
+    if spec.input_errors:
+        spec = replace(spec, load_tasks=_reporting(spec.load_tasks, spec.id, spec.input_errors))
+    return spec
+
+
+def _reporting(
+    load_tasks: Callable[[str], list[dict[str, Any]]], env_id: str, errors: tuple[type[Exception], ...]
+) -> Callable[[str], list[dict[str, Any]]]:
+    """`load_tasks` with the env's input errors raised as `UserError("<env id>: <message>")`."""
+
+    def load(split: str) -> list[dict[str, Any]]:
+        try:
+            return load_tasks(split)
+        except errors as err:
+            raise UserError(f"{env_id}: {err}") from None
+
+    return load
 
 
 def missing_file_error(err: FileNotFoundError, options: Mapping[str, Any], where: str) -> UserError:

@@ -4,9 +4,10 @@ Every training step on CPU allocates and frees the same large buffers (activatio
 glibc's defaults, big blocks come from fresh `mmap` pages and freed heap above the trim threshold goes back to
 the kernel, so each step page-faults again for memory it has just released: in the main job about a sixth of
 all CPU time was spent in the kernel. Fixed thresholds keep that memory in the process. glibc reads them only
-at process start (`GLIBC_TUNABLES`), so the `prime-rl` command (and `python -m dakota_rl.bench`) re-executes
-itself once with them, keeping its PID. Set `GLIBC_TUNABLES` yourself (even to an empty string) to opt out;
-`GLIBC_TUNABLES= python -m dakota_rl.bench --efficiency` against the default measures the difference.
+at process start (`GLIBC_TUNABLES`), so the `prime-rl` command (and `python -m dakota_rl.bench_train_steps`)
+re-executes itself once with them, keeping its PID. Set `GLIBC_TUNABLES` yourself (even to an empty string) to
+opt out; `GLIBC_TUNABLES= python -m dakota_rl.bench_train_steps --efficiency` against the default measures the
+difference.
 
 The re-exec happens only for the program it was asked for (`entry`: the `prime-rl` console script, or the
 `python -m` module), never for a script that imports and calls `main()` (it would run twice) or a script read
@@ -35,7 +36,7 @@ REEXEC_GUARD = "DAKOTA_RL_MALLOC_REEXEC"
 
 def is_entry(entry: str | None) -> bool:
     """True when this process is running `entry`: a console script's name (`prime-rl`) or a module run with
-    `python -m` (`dakota_rl.bench`); None accepts any program run from a file."""
+    `python -m` (`dakota_rl.bench_train_steps`); None accepts any program run from a file."""
     argv0 = sys.argv[0] if sys.argv else ""
     if not argv0 or argv0 in ("-", "-c"):
         return False

@@ -1,25 +1,15 @@
 """The learned reward model: TRL's RewardTrainer on ranked pairs, its held-out pairwise accuracy, and the
-scorer that lets it join the reward as the `learned` component.
-
-    python -m parallel_translation.reward_model --out outputs/rm [--model smollm2-135m-instruct] [--steps 100]
-
-trains on corrupted-reference pairs from the corpus's train split, reports pairwise accuracy on pairs from
-the held-out split (never trained on), and writes the model folder plus `rm_metrics.json`.
+scorer that lets it join the reward as the `learned` component. The command line that trains one and reports
+its held-out accuracy is the launcher's (`python -m dakota_rl.reward_model`), which resolves model names.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from parallel_translation.corpus import CorpusOptions, load_tasks
-from parallel_translation.pairs import CORRUPTIONS, corrupted_pairs
 
 
 @dataclass(frozen=True)
@@ -141,47 +131,3 @@ def pairwise_accuracy(scorer: LearnedReward, pairs: Sequence[Mapping[str, Any]])
         "n": len(wins),
         "by_kind": {k: {"accuracy": sum(v) / len(v), "n": len(v)} for k, v in sorted(by_kind.items())},
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Train and evaluate the parallel-translation reward model.")
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument(
-        "--model", default="smollm2-135m-instruct", help="base model (alias, hub id or folder)"
-    )
-    parser.add_argument("--data", default=None, help="corpus file or hub id (default: the embedded corpus)")
-    parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--train-pairs", type=int, default=2000)
-    parser.add_argument("--eval-pairs", type=int, default=200)
-    parser.add_argument("--kinds", nargs="+", default=list(CORRUPTIONS), choices=list(CORRUPTIONS))
-    parser.add_argument("--lora-r", type=int, default=None)
-    args = parser.parse_args(argv)
-    from dakota_rl.models import resolve_model
-    from parallel_translation.taskset import SYSTEM_PROMPT
-
-    train_tasks = load_tasks(CorpusOptions(data=args.data, split="train"))
-    heldout_tasks = load_tasks(CorpusOptions(data=args.data, split="heldout"))
-    train_pairs = corrupted_pairs(train_tasks, SYSTEM_PROMPT, args.kinds, seed=0)[: args.train_pairs]
-    eval_pairs = corrupted_pairs(heldout_tasks, SYSTEM_PROMPT, args.kinds, seed=1)[: args.eval_pairs]
-    started = time.perf_counter()
-    settings = RewardModelSettings(
-        steps=args.steps, learning_rate=args.lr, batch_size=args.batch_size, lora_r=args.lora_r
-    )
-    model_dir = train_reward_model(resolve_model(args.model), train_pairs, args.out, settings)
-    train_s = time.perf_counter() - started
-    report = {
-        "train_pairs": len(train_pairs),
-        "train_s": round(train_s, 1),
-        "settings": settings.__dict__,
-        "heldout": pairwise_accuracy(LearnedReward(model_dir), eval_pairs),
-        "model": str(model_dir),
-    }
-    (args.out / "rm_metrics.json").write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -2,9 +2,10 @@
 
 `options` is the `[orchestrator.train.source.env.taskset]` table (less `id`): the corpus options of
 `corpus.CorpusOptions`, `task.weights` (chrf / special / sanity / learned), `system_prompt` (a file) and
-`reward_model` (a folder trained by `python -m parallel_translation.reward_model`, used when
-`task.weights.learned` > 0). A bad or unknown key raises pydantic's ValidationError, which the launcher's
-`load_env` turns into one line naming the key.
+`reward_model` (a folder trained by `python -m dakota_rl.reward_model`, used when `task.weights.learned` >
+0). A bad or unknown key raises pydantic's ValidationError, which the launcher's `load_env` turns into one
+line naming the key; a corpus that cannot be read raises `CorpusError` (declared as `input_errors`), which
+it reports the same way.
 """
 
 from __future__ import annotations
@@ -76,12 +77,7 @@ def env_spec(options: Mapping[str, Any] | None = None) -> SimpleNamespace:
         return score(completion, task, weights, truncated=truncated, learned=learned)
 
     def load(split: str) -> list[dict[str, Any]]:
-        try:
-            return load_tasks(opts.model_copy(update={"split": split}))
-        except CorpusError as err:
-            from dakota_rl.errors import UserError
-
-            raise UserError(f"parallel_translation: {err}") from None
+        return load_tasks(opts.model_copy(update={"split": split}))
 
     corpus_keys = set(CorpusOptions.model_fields) - {"split"}
     eval_options = {k: v for k, v in opts.model_dump(include=corpus_keys, exclude_defaults=True).items()}
@@ -95,6 +91,7 @@ def env_spec(options: Mapping[str, Any] | None = None) -> SimpleNamespace:
         components=components,
         score=score_one,
         load_tasks=load,
+        input_errors=(CorpusError,),
         gold_completion=lambda task: task["answer"],
         group_keys=("direction",),
         heldout_split="heldout",

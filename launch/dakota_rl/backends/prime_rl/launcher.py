@@ -42,6 +42,7 @@ from dakota_rl.backends.prime_rl.setup import env_dependencies
 from dakota_rl.paths import REPO_ROOT
 from dakota_rl.runs import RUN_MARKER, clean_run_dir, is_our_run, mark_run, resolve_run_dir, run_lock
 from dakota_rl.safe_text import check_run_name, check_script_path
+from dakota_rl.workspace import with_workspace_dependencies
 
 DEFAULT_INFERENCE_CONFIG = REPO_ROOT / "configs" / "inference_gpu0.toml"
 STOP_GRACE_S = 20.0
@@ -501,15 +502,14 @@ def _train_one_gpu(
 
 def slurm_overrides(merged: dict[str, Any], checkout: Checkout) -> tuple[str, ...]:
     """`--slurm.*` flags our launcher adds unless the config sets them: the job runs in this prime-rl
-    checkout, and reinstalls this repository's environments after the template's `uv sync`
-    (plan.slurm_env_install)."""
+    checkout, and reinstalls the workspace environments the config uses (with the workspace environments they
+    depend on) after the template's `uv sync` (plan.slurm_env_install)."""
     slurm = merged.get("slurm") or {}
     flags: list[str] = []
     if "project_dir" not in slurm:
         root = check_script_path(checkout.root, "PRIME_RL_DIR (the job's project_dir)")
         flags += ["--slurm.project-dir", root]
-    env_dirs = [REPO_ROOT / "environments" / m for m in env_modules(merged)]
-    env_dirs = [d for d in env_dirs if (d / "pyproject.toml").exists()]
+    env_dirs = [env.path for env in with_workspace_dependencies(env_modules(merged))]
     if "pre_run_command" not in slurm and env_dirs:
         flags += ["--slurm.pre-run-command", slurm_env_install(env_dirs, env_dependencies(env_dirs))]
     return tuple(flags)

@@ -6,8 +6,9 @@ Steps, each skipped when already done (so running it twice does nothing the seco
   3. submodules deps/{verifiers,renderers,prime-envs,pydantic-config}, with the git@github.com: → https
      rewrite (three are registered with SSH URLs);
   4. `uv sync --all-extras` (FA3 for the trainer, vllm-router) into `<checkout>/.venv`;
-  5. our environments: their dependencies except verifiers, then the packages themselves with `--no-deps`, so
-     prime-rl's own verifiers (its submodule, 0.3.1.dev62) is kept;
+  5. our environments (every member of the uv workspace, `dakota_rl.workspace`): their dependencies except
+     verifiers and each other, then the packages themselves with `--no-deps`, so prime-rl's own verifiers (its
+     submodule, 0.3.1.dev62) is kept;
   6. an import check of the environments and verifiers in that venv.
 `--force` redoes steps 3-6 even when they look done.
 """
@@ -17,7 +18,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,13 +32,9 @@ from dakota_rl.backends.prime_rl.checkout import (
     PrimeRLError,
     default_prime_rl_dir,
 )
-from dakota_rl.paths import REPO_ROOT
+from dakota_rl.workspace import read_env, workspace_envs
 
 SUBMODULES = ("deps/verifiers", "deps/renderers", "deps/prime-envs", "deps/pydantic-config")
-ENV_DIRS = (
-    REPO_ROOT / "environments" / "dakota_grammar_translation",
-    REPO_ROOT / "environments" / "letter_counting",
-)
 SSH_TO_HTTPS = (("url.https://github.com/.insteadOf", "git@github.com:"),)
 KEPT_PIN = "verifiers"
 """The one dependency of our environments that prime-rl's venv already pins (to its submodule)."""
@@ -118,19 +114,27 @@ def inspect_checkout(root: Path, *, submodules: Sequence[str], env_modules: Sequ
     return CheckoutState(exists, empty, is_git, head, bool(dirty), submodules_ready, venv_ready, envs_ready)
 
 
+def workspace_env_dirs() -> tuple[Path, ...]:
+    """The folders of the workspace's environments: what setup installs unless told otherwise."""
+    return tuple(env.path for env in workspace_envs())
+
+
 def env_dependencies(env_dirs: Sequence[Path]) -> list[str]:
-    """The environments' declared dependencies minus verifiers (prime-rl's venv keeps its own)."""
+    """The environments' declared dependencies minus verifiers (prime-rl's venv keeps its own) and minus the
+    environments themselves (installed from their folders, not from an index)."""
+    envs = [read_env(d) for d in env_dirs]
+    local = {KEPT_PIN, *(env.name for env in envs)}
     deps: list[str] = []
-    for env_dir in env_dirs:
-        project = tomllib.loads((env_dir / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-        for req in project.get("dependencies", []):
-            if canonicalize_name(Requirement(req).name) != KEPT_PIN and req not in deps:
+    for env in envs:
+        for req in env.dependencies:
+            if canonicalize_name(Requirement(req).name) not in local and req not in deps:
                 deps.append(req)
     return deps
 
 
 def env_modules_of(env_dirs: Sequence[Path]) -> list[str]:
-    return [d.name for d in env_dirs]
+    """The import names of the environments in `env_dirs`."""
+    return [read_env(d).module for d in env_dirs]
 
 
 def plan_setup(
@@ -141,10 +145,12 @@ def plan_setup(
     url: str = PRIME_RL_URL,
     commit: str = PINNED_COMMIT,
     submodules: Sequence[str] = SUBMODULES,
-    env_dirs: Sequence[Path] = ENV_DIRS,
+    env_dirs: Sequence[Path] | None = None,
     git_config: Sequence[tuple[str, str]] = SSH_TO_HTTPS,
 ) -> list[Step]:
-    """The steps `setup` takes from `state` (pure). Raises PrimeRLError when it must not touch `root`."""
+    """The steps `setup` takes from `state` (pure; `env_dirs` defaults to the workspace's environments).
+    Raises PrimeRLError when it must not touch `root`."""
+    env_dirs = workspace_env_dirs() if env_dirs is None else env_dirs
     _refuse_unsafe_root(root, state, commit)
     checkout = Checkout(root)
     redo = force or state.head != commit
@@ -268,12 +274,14 @@ def setup(
     url: str = PRIME_RL_URL,
     commit: str = PINNED_COMMIT,
     submodules: Sequence[str] = SUBMODULES,
-    env_dirs: Sequence[Path] = ENV_DIRS,
+    env_dirs: Sequence[Path] | None = None,
     git_config: Sequence[tuple[str, str]] = SSH_TO_HTTPS,
     runner: Callable[[Command], int] = run_command,
 ) -> int:
-    """Prepare (or verify) the checkout; prints each step as done or skipped. Returns 0 when ready."""
+    """Prepare (or verify) the checkout; prints each step as done or skipped. Returns 0 when ready.
+    `env_dirs` defaults to the workspace's environments."""
     root = default_prime_rl_dir(prime_rl_dir)
+    env_dirs = workspace_env_dirs() if env_dirs is None else env_dirs
     modules = env_modules_of(env_dirs)
     state = inspect_checkout(root, submodules=submodules, env_modules=modules)
     steps = plan_setup(

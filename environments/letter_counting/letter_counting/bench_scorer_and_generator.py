@@ -1,6 +1,6 @@
 """Benchmark: scorings per second and train tasks generated per second, on a realistic mix of completions.
 
-python -m letter_counting.bench [--n 20000]
+python -m letter_counting.bench_scorer_and_generator [--n 20000]
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ ADVERSARIAL = [
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m letter_counting.bench", description=__doc__.split("\n")[0]
+        prog="python -m letter_counting.bench_scorer_and_generator", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--n", type=int, default=20_000, help="scorings to time (default 20000)")
     args = parser.parse_args(argv)

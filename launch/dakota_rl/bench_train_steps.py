@@ -1,7 +1,7 @@
 """Benchmarks of the local backend's training steps.
 
-    python -m dakota_rl.bench [@ CONFIG.toml ...] [--dotted.key VALUE ...] [--steps N]
-    python -m dakota_rl.bench --efficiency [@ CONFIG.toml ...] [--steps N]
+    python -m dakota_rl.bench_train_steps [@ CONFIG.toml ...] [--dotted.key VALUE ...] [--steps N]
+    python -m dakota_rl.bench_train_steps --efficiency [@ CONFIG.toml ...] [--steps N]
 
 Default: the local backend's GRPO step time next to bare TRL on the same config (target: ≤10% overhead).
 Defaults to `configs/dakota_smoke.toml` with no SFT, no checkpoints. "Bare TRL" is GRPOTrainer with one reward
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     ):  # measure what `prime-rl` runs: the same glibc malloc settings (opt out: GLIBC_TUNABLES=)
         from dakota_rl.malloc import reexec_with_tunables
 
-        reexec_with_tunables("dakota_rl.bench")
+        reexec_with_tunables("dakota_rl.bench_train_steps")
     tokens = list(sys.argv[1:] if argv is None else argv)
     if {"-h", "--help"} & set(tokens):
         print(__doc__)  # --steps and --efficiency are this module's; the config's keys follow

