@@ -103,3 +103,26 @@ def test_in_loop_eval_adds_sampled_diagnostics(tiny_qwen3, tmp_path):
     assert all(len(s["rewards"]) == 2 and len(s["completions"]) == 2 for s in samples)
     by_hand = fmean(fmean(s["rewards"]) for s in samples)
     assert summary["eval/sampled_reward"] == pytest.approx(by_hand)
+
+
+def test_shared_prefix_generation_equals_plain_generate(tiny_qwen3):
+    """The prompt's KV cache computed once and repeated gives the same tokens as generating from the
+    repeated prompts (what `num_return_sequences` does; greedy, so both are deterministic), left padding
+    included."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from dakota_rl.backends.local.sampled_eval import generate_shared_prefix
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_qwen3).eval()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_qwen3)
+    tokenizer.padding_side = "left"
+    enc = tokenizer(
+        ["Dakota verb: mani", "A much longer prompt about the verb apa, to strike"],
+        return_tensors="pt",
+        padding=True,
+    )
+    kwargs = {"max_new_tokens": 8, "do_sample": False, "pad_token_id": tokenizer.pad_token_id}
+    shared = generate_shared_prefix(model, enc, 3, **kwargs)
+    repeated = {k: v.repeat_interleave(3, dim=0) for k, v in enc.items()}
+    plain = model.generate(**repeated, **kwargs)[:, enc["input_ids"].shape[1] :]
+    assert shared.shape == plain.shape and shared.tolist() == plain.tolist()

@@ -75,6 +75,31 @@ def sample_rows(
     return rows
 
 
+def generate_shared_prefix(model: Any, enc: Any, samples: int, **generate_kwargs: Any) -> Any:
+    """`samples` continuations of each prompt, the prompt computed once: the prefix (all but the last prompt
+    token) is run once per prompt and its KV cache repeated `samples` times, so `generate` only decodes.
+    Returns the new token ids, one row per (prompt, sample), prompt-major (as `num_return_sequences`)."""
+    import torch
+
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    with torch.no_grad():
+        prefix = model(
+            input_ids=ids[:, :-1],
+            attention_mask=mask[:, :-1],
+            position_ids=(mask[:, :-1].cumsum(-1) - 1).clamp(min=0),
+            use_cache=True,
+        )
+        cache = prefix.past_key_values
+        cache.batch_repeat_interleave(samples)
+        out = model.generate(
+            input_ids=ids.repeat_interleave(samples, dim=0),
+            attention_mask=mask.repeat_interleave(samples, dim=0),
+            past_key_values=cache,
+            **generate_kwargs,
+        )
+    return out[:, ids.shape[1] :]
+
+
 def _task_row(env: EnvSpec, task: dict[str, Any], outs: list[tuple[str, bool]]) -> dict[str, Any]:
     scores = [env.score(text, task, truncated) for text, truncated in outs]
     return {
