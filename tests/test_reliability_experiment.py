@@ -81,13 +81,13 @@ def test_kill_9_while_eval_rows_are_written_leaves_no_scored_seed(scored_run):
     assert target.with_name(target.name + ".tmp").is_file(), "the rows were being written beside it"
     assert not complete_rows(target)
     line = one_error_line(report_only(scored_run))
-    assert "no seed has both arms scored" in line
+    assert "no seed has every arm scored" in line
 
 
 @pytest.mark.parametrize("text", ["", '{"task_id": "1", "to'])
 def test_an_empty_or_truncated_eval_file_is_not_scored(scored_run, text):
     (scored_run / "exp" / "eval" / "seed_0_grpo.jsonl").write_text(text)
-    assert "no seed has both arms scored" in one_error_line(report_only(scored_run))
+    assert "no seed has every arm scored" in one_error_line(report_only(scored_run))
 
 
 def test_report_on_a_full_disk_is_one_line_and_leaves_no_partial_report(scored_run):

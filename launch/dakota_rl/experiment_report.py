@@ -236,7 +236,7 @@ def experiment_figure(a: dict[str, Any]) -> Any:
     )
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
-    name = f"{a.get('treatment', 'grpo')} − {a.get('control', 'sft')}"
+    name = f"{a.get('treatment', 'GRPO')} − {a.get('control', 'SFT')}"
     ax.set_ylabel(f"reward, {name}")
     ax.set_title(f"{name} control, paired (95% CI)")
     fig.tight_layout()
