@@ -342,9 +342,12 @@ def _run_arms(
         cpu = time.process_time()
         train = partial(_train_arm, arm.kind, arm_settings, env, tasks, warm, folder, steps)
         model = _timed(timings, f"seed {seed}: {arm.name} arm", train)
-        timings[f"cpu: seed {seed}: {arm.name} arm"] = round(time.process_time() - cpu, 1)
+        cpu_key = f"cpu: seed {seed}: {arm.name} arm"
+        timings[cpu_key] = round(time.process_time() - cpu, 1)
+        print(f"[experiment] {cpu_key}: {timings[cpu_key]:.0f} s", flush=True)
         _timed(timings, f"seed {seed}: {arm.name} arm eval", partial(_evaluate, model, evals, label))
         _diagnose(cfg, arm_settings, env, tasks, model, run_dir, label, timings)
+        _save_timings(run_dir, timings)  # after every arm: an interrupted seed keeps the times it measured
         shutil.rmtree(model if arm.kind == "sft" else model.parent, ignore_errors=True)
 
 
