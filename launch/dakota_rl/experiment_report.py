@@ -145,7 +145,8 @@ def markdown(a: dict[str, Any], cfg: Any, settings: Any, timings: dict[str, floa
         f"- configs: {' '.join('@ ' + c for c in cfg.configs)}",
         f"- prompts per step: {settings.batch_size // settings.group_size}; GRPO completions per prompt: "
         f"{settings.group_size}; GRPO lr {settings.lr}; SFT lr {settings.local.sft.lr}; "
-        f"kl_beta {settings.local.kl_beta}",
+        f"kl_beta {settings.local.kl_beta} (the configs' values; an arm's overrides are in `config.arms` of "
+        "experiment.json)",
     ]
     lines += [f"- {name}: {secs:.0f} s" for name, secs in timings.items()]
     return "\n".join(lines) + "\n"
