@@ -1,5 +1,6 @@
 """`.gitattributes` marks the committed generated files `linguist-generated` (and not the hand-written docs):
-every file a data manifest lists, each manifest, every JSONL beside one, and the reports under docs/."""
+every file a data manifest lists, each manifest, every JSONL beside one, and the reports under docs/results/
+and docs/interp/ (the manual's pages are hand-written)."""
 
 from __future__ import annotations
 
@@ -47,11 +48,18 @@ def test_generated_files_are_marked_and_hand_written_docs_are_not():
     assert len(manifests) == 4
     outputs = sorted({p for m in manifests for p in manifest_outputs(m)})
     assert any(p.name == "orthography.json" for p in outputs) and len(outputs) > 20
-    reports = [p for p in (REPO_ROOT / "docs").rglob("*") if p.is_file() and p.name != "README.md"]
+    reports = [
+        p
+        for folder in (*(REPO_ROOT / "docs" / "results").iterdir(), REPO_ROOT / "docs" / "interp")
+        if folder.is_dir()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != "README.md"
+    ]
     attrs = generated([*outputs, *reports])
     assert {path: value for path, value in attrs.items() if value != "set"} == {}
     hand_written = [
         *(REPO_ROOT / "docs").rglob("README.md"),
+        *(REPO_ROOT / "docs").glob("*.md"),  # the manual
         REPO_ROOT / "README.md",
         REPO_ROOT / "data/build.py",
     ]

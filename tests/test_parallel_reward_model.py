@@ -14,7 +14,7 @@ SYSTEM = "Translate."
 
 
 def test_pairs_are_seeded_and_prefer_the_reference():
-    tasks = load_tasks(CorpusOptions(split="heldout", direction="into"))[:50]
+    tasks = load_tasks(CorpusOptions(split="heldout", direction="into"))[:60]
     pairs = corrupted_pairs(tasks, SYSTEM, seed=3)
     assert pairs == corrupted_pairs(tasks, SYSTEM, seed=3) and len(pairs) >= 40
     for p in pairs:
