@@ -175,3 +175,9 @@ def test_the_pure_scorer_reads_modern_answers_only_when_asked() -> None:
     assert score_in_orthography("<answer>I saw</answer>", english, orthography="modern").exact
     with pytest.raises(ValueError):
         score_in_orthography(reply, task, orthography="latin")
+
+
+def test_om_after_an_ejective_is_not_the_word_om() -> None:
+    """A hypothesis find: ḳom → k'om must not become k'ob (only the word om 'with' is ob)."""
+    assert ortho.to_modern("ḳom") == "k'om" and ortho.to_riggs(ortho.to_modern("ḳom")) == "ḳom"
+    assert ortho.to_modern("kiŋ om") == "kiŋ ob"

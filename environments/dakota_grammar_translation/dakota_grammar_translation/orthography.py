@@ -191,7 +191,8 @@ def to_modern(text: str) -> str:
     Pure and deterministic; aspiration, which Riggs does not write, is not invented."""
     pairs = [(riggs, modern) for riggs, modern in RIGGS_MODERN]
     pairs += [(riggs.upper(), modern.upper()) for riggs, modern in RIGGS_MODERN if riggs != "ʼ"]
-    return _nfc(re.sub(r"\bom\b", "ob", _replace_all(canonicalize(text), pairs)))  # om 'with' (Riggs § 2)
+    # om 'with' (Riggs § 2) as a word of its own, not the end of ḳom (→ k'om, whose apostrophe is no word end)
+    return _nfc(re.sub(r"(?<![\w'ʼ’])om\b", "ob", _replace_all(canonicalize(text), pairs)))
 
 
 def to_riggs(text: str) -> str:
