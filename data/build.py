@@ -25,20 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from dakota_grammar_translation.tasks import DIFFICULTIES, FAMILIES
-from data.grammar import Grammar
+from data.grammar import Grammar, Lexeme
 from data.sources import SourceError, load_lexicon, load_rules
-from data.templates import (
-    CONTENT_POS,
-    Draft,
-    attested_drafts,
-    emphatic_drafts,
-    noun_drafts,
-    pattern_drafts,
-    sample_hash,
-    sentence_drafts,
-    verb_drafts,
-    vocabulary_drafts,
-)
+from data.templates import CONTENT_POS, Draft, Inputs, build_drafts, rule_id_problems, sample_hash
 
 __all__ = ["SourceError", "build", "check", "leaks", "main"]
 
@@ -95,6 +84,11 @@ def is_heldout_lexeme(lexeme_id: str) -> bool:
         int(hashlib.sha256(f"dakota-split:{lexeme_id}".encode()).hexdigest()[:12], 16) % 1000
         < HELDOUT_PERMILLE
     )
+
+
+def same_split(a: Lexeme, b: Lexeme) -> bool:
+    """Are both lexemes train, or both held-out?"""
+    return is_heldout_lexeme(a.id) == is_heldout_lexeme(b.id)
 
 
 # -- assembly ------------------------------------------------------------------------------------------------
@@ -328,23 +322,13 @@ def build(out_dir: Path, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
     canonicalize, match_key = _canon()
     lexemes, attestations, skipped = load_lexicon(source_dir / "lexicon.yaml", canonicalize)
     rules, attested_rules = load_rules(source_dir / "rules.yaml", canonicalize)
+    rule_ids = [str(r["id"]) for r in rules]
+    check_rule_ids(source_dir, rule_ids)
     grammar = Grammar(rules)
     attested = {**attested_rules, **{a.form: a.source for a in attestations}}
-    verbs = [lx for lx in lexemes if lx.pos == "verb"]
-    nouns = [lx for lx in lexemes if lx.pos == "noun"]
-    numerals = [lx for lx in lexemes if lx.pos == "numeral"]
-    adjectives = [v for v in verbs if v.verb.get("class") == "stative" and v.is_copula_verb]
-    drafts = (
-        verb_drafts(grammar, verbs)
-        + noun_drafts(grammar, nouns, adjectives, numerals)
-        + sentence_drafts(grammar, nouns, verbs)
-        + emphatic_drafts(grammar, verbs)
-        + pattern_drafts(grammar, verbs, nouns)
-        + vocabulary_drafts(lexemes, lambda a, b: is_heldout_lexeme(a.id) == is_heldout_lexeme(b.id))
-        + attested_drafts(attestations)
-    )
-    drafts = cap_families(drafts)
+    drafts = cap_families(build_drafts(Inputs(grammar, lexemes, attestations, same_split)))
     splits, dropped = finalise(drafts, grammar, attested, canonicalize, match_key)
+    check_rule_ids(source_dir, rule_ids, asked=grammar.asked | IMPLIED_RULES)
     for split, records in splits.items():
         (out_dir / f"tasks_{split}.jsonl").write_text(dump_jsonl(records), encoding="utf-8", newline="\n")
     counts, attested_counts = split_counts(splits)
@@ -371,6 +355,14 @@ def build(out_dir: Path, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
         newline="\n",
     )
     return manifest
+
+
+def check_rule_ids(source_dir: Path, rule_ids: list[str], asked: Iterable[str] = ()) -> None:
+    """A SourceError (one line) if a rule of the file is applied by no builder, or the code uses an id (a
+    builder's declaration, or one `asked` of the grammar) the file lacks."""
+    problem = rule_id_problems(rule_ids, asked=asked)
+    if problem:
+        raise SourceError(f"{source_dir / 'rules.yaml'}: {problem}")
 
 
 ATTESTED_FILES = ("tasks_attested.jsonl", "UNIMORPH_LICENSE.md")

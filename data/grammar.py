@@ -57,6 +57,44 @@ PATIENT_RULES = {
 }
 OBJECT_RULES = {"1sg": "pron-object-1sg", "2sg": "pron-object-2sg", "3pl": "pron-object-3pl-wica"}
 PLURAL_SUBJECTS = {"1pl", "2pl", "3pl"}
+POSSESSIVE_RULES = {
+    "mitawa": "possessive-1sg-mitawa",
+    "nitawa": "possessive-2sg-nitawa",
+    "tawa": "possessive-3sg-tawa",
+}
+
+# The rule ids each operation of `Grammar` can put on a form. A task builder declares those of the operations
+# it calls (data/templates/registry.py); every build checks each draft's rule ids against its builder's list.
+PERSON_RULES = (
+    *dict.fromkeys([*AGENT_RULES.values(), *PATIENT_RULES.values(), *OBJECT_RULES.values()]),
+    "pron-3sg-zero",
+    "pron-y-1sg",
+    "pron-y-2sg",
+    "pron-transition-1sg-2sg",
+    "pron-object-before-agent",
+    "pron-un-vowel-initial",
+    "pron-un-before-ni",
+    "pron-un-before-vowel",
+    "plural-pi",
+    "ablaut-e-a-pi",
+    "dual-no-pi",
+    "stative-uses-patient",
+)
+"""`inflect` without tense: the pronouns, -pi and what they imply."""
+TENSE_RULES = ("future-kta", "negation-sni", "future-negative-kte-sni", "ablaut-a-e")
+"""`inflect(future=, negative=)`: kta, śni, kte śni and the a → e before them."""
+IMPERATIVE_RULES = ("imperative-wo", "imperative-po", "ablaut-a-e")
+DATIVE_RULES = ("dative-ki",)
+NOUN_PHRASE_RULES = (
+    "article-definite-kin",
+    "article-definite-cin",
+    "article-indefinite-wan",
+    *POSSESSIVE_RULES.values(),
+    "diminutive-na",
+    "adjective-after-noun",
+    "ablaut-a-e",
+)
+"""`noun_phrase`: articles, possessive words, -na, an adjective after the noun (a → e before ćiŋ)."""
 
 Piece = tuple[str, str]
 
@@ -134,15 +172,21 @@ class Grammar:
 
     def __init__(self, rules: list[Mapping[str, Any]]):
         self.rules = {r["id"]: r for r in rules if r.get("review_status") != "rejected"}
+        self.asked: set[str] = set()
+        """Every rule id the code asked about (`has`, `rule`, `form_of`); the build checks each is in the
+        file."""
 
     def rule(self, rule_id: str) -> Mapping[str, Any] | None:
+        self.asked.add(rule_id)
         return self.rules.get(rule_id)
 
     def form_of(self, rule_id: str) -> str | None:
+        self.asked.add(rule_id)
         rule = self.rules.get(rule_id)
         return None if rule is None else str(rule["operation"].get("form", ""))
 
     def has(self, *rule_ids: str) -> bool:
+        self.asked.update(rule_ids)
         return all(r in self.rules for r in rule_ids)
 
     # -- verbs ---------------------------------------------------------------------------------------------
@@ -479,11 +523,7 @@ class Grammar:
         attested in our sources)."""
         if noun.kin_term or {"inalienable", "human"} & set(noun.features):
             return None
-        rule_id = {
-            "mitawa": "possessive-1sg-mitawa",
-            "nitawa": "possessive-2sg-nitawa",
-            "tawa": "possessive-3sg-tawa",
-        }[kind]
+        rule_id = POSSESSIVE_RULES[kind]
         if not self.has(rule_id):
             return None
         word = self.form_of(rule_id) or kind
