@@ -1,4 +1,5 @@
-"""The numbers of the data card and the README, as Markdown tables written from the manifest.
+"""The numbers of the data card and the README, as Markdown tables written from the manifest (and, for the
+rules, from the builder registry: rule id → the builders that apply it).
 
     python -m data.card            # print the tables, each after its marker (<!-- splits --> …)
     python -m data.card --write    # replace the table after each marker in data/README.md and README.md
@@ -14,7 +15,9 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from data.build import DIFFICULTIES, FAMILIES, OUT_DIR, REPO
+from data.build import DIFFICULTIES, FAMILIES, OUT_DIR, REPO, SOURCE_DIR
+from data.sources import load_yaml
+from data.templates import BUILDERS, rule_places
 
 SPLIT_NAMES = {"train": "train", "heldout": "held-out", "attested": "attested (UniMorph)"}
 DERIVED = ("train", "heldout")
@@ -62,11 +65,37 @@ def provenance_table(manifest: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _places_text(names: list[str], every: dict[str, list[str]]) -> str:
+    """`verbs.verb_drafts, sentences.*`: a module's builders as `module.*` when the rule is in all of them."""
+    by_module: dict[str, list[str]] = {}
+    for name in names:
+        by_module.setdefault(name.split(".")[0], []).append(name)
+    return ", ".join(
+        f"`{module}.*`" if len(found) > 1 and found == every[module] else ", ".join(f"`{n}`" for n in found)
+        for module, found in by_module.items()
+    )
+
+
+def rule_table() -> str:
+    """Each rule of rules.yaml (file order) → the builders (data/templates/, `module.builder`) whose tasks can
+    carry it, directly or through the grammar operation they call."""
+    every: dict[str, list[str]] = {}
+    for builder in BUILDERS:
+        every.setdefault(builder.name.split(".")[0], []).append(builder.name)
+    places = rule_places()
+    lines = ["| rule id | name | applied by (data/templates/) |", "|---|---|---|"]
+    for rule in load_yaml(SOURCE_DIR / "rules.yaml", "rules"):
+        where = _places_text(places.get(rule["id"], []), every) or "none"
+        lines.append(f"| `{rule['id']}` | {rule['name']} | {where} |")
+    return "\n".join(lines)
+
+
 def tables(manifest: Mapping[str, Any]) -> dict[str, str]:
     return {
         "splits": split_table(manifest),
         "difficulty": difficulty_table(manifest),
         "provenance": provenance_table(manifest),
+        "rules": rule_table(),
     }
 
 

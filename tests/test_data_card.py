@@ -20,6 +20,20 @@ def test_data_card_and_readme_tables_equal_the_manifest() -> None:
     assert "| attested (UniMorph) | 2," in table["splits"]
 
 
+def test_data_card_lists_where_each_rule_is_applied() -> None:
+    import yaml
+
+    from data.card import rule_table
+
+    card = (REPO / "data" / "README.md").read_text(encoding="utf-8")
+    assert rule_table() in card, "run `python -m data.card --write`, update the card's rule table"
+    rows = rule_table().splitlines()[2:]
+    ids = [r["id"] for r in yaml.safe_load((REPO / "data/riggs/rules.yaml").read_text("utf-8"))["rules"]]
+    assert [row.split("`")[1] for row in rows] == ids
+    assert "| `dative-ki` | dative ki 'to/for someone' | `verbs.verb_drafts` |" in rows
+    assert all(not row.endswith("| none |") for row in rows)
+
+
 def test_card_write_replaces_only_the_table_after_each_marker() -> None:
     from data.card import write_tables
 

@@ -116,7 +116,7 @@ def rule_id_problems(
     unknown = sorted((set(places) | set(asked)) - known)
     problems = []
     if unapplied:
-        problems.append(f"rule ids no builder applies: {', '.join(unapplied)}")
+        problems.append(f"rule ids that no builder in data/templates applies: {', '.join(unapplied)}")
     if unknown:
         where = {r: places.get(r, ["the grammar"]) for r in unknown}
         problems.append(
