@@ -4,6 +4,8 @@ file, and every build stops with a one-line error naming the ids when either is 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,21 @@ def test_a_builder_whose_tasks_carry_an_undeclared_rule_is_stopped() -> None:
         SourceError, match=r"builder verbs\.verb_drafts applies rule ids it does not declare: dative-ki$"
     ):
         build_drafts(inputs, [stale])
+
+
+def test_check_exits_2_with_one_line_naming_the_rule(tmp_path: Path) -> None:
+    """`python -m data.build --check` on a copy of the generator whose rules.yaml has a rule that no builder
+    applies."""
+    repo = SOURCE_DIR.parents[1]
+    shutil.copytree(repo / "data", tmp_path / "data", ignore=shutil.ignore_patterns("__pycache__"))
+    rules = yaml.safe_load((SOURCE_DIR / "rules.yaml").read_text(encoding="utf-8"))
+    rules["rules"].append(dict(rules["rules"][0], id="pron-agent-9sg"))
+    write_rules(tmp_path / "data" / "riggs", rules)
+    result = subprocess.run(
+        [sys.executable, "-m", "data.build", "--check"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'data' / 'riggs' / 'rules.yaml'}: "
+        "rule ids that no builder in data/templates applies: pron-agent-9sg"
+    ]
