@@ -228,3 +228,29 @@ def test_arm_names_control_and_treatment_are_checked(tmp_path):
     )
     with pytest.raises(ConfigError, match="control 'nope' is not an arm"):
         load_experiment(["@", str(exp_toml)])
+
+
+@pytest.mark.parametrize(
+    ("name", "tasks", "arms"),
+    [
+        ("rl_screen", 200, 11),
+        ("rl_confirm", 400, 3),
+        ("rl_confirm_qwen3", 400, 3),
+    ],
+)
+def test_rl_study_configs_resolve_every_arm(name, tasks, arms):
+    """The study's shipped configs load, and each arm's settings resolve (the GPU one to Qwen3-0.6B on CUDA,
+    16 prompts x 8), with the control at the warm-up's lr and every GRPO arm at the same lr."""
+    from dakota_rl.experiment import _arm_settings
+
+    cfg = load_experiment(["@", f"configs/experiments/{name}.toml"])
+    assert (cfg.eval_tasks, len(cfg.arms)) == (tasks, arms)
+    settings = {arm.name: _arm_settings(cfg, arm, 0) for arm in cfg.arms}
+    control = settings[cfg.control]
+    assert all(
+        s.lr == control.local.sft.lr for n, s in settings.items() if n.startswith("grpo_") and "e-6" not in n
+    )
+    if name.endswith("qwen3"):
+        assert {(s.model, s.local.device, s.batch_size, s.group_size) for s in settings.values()} == {
+            ("Qwen/Qwen3-0.6B", "cuda", 128, 8)
+        }
