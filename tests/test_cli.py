@@ -64,6 +64,11 @@ def test_help_does_not_import_heavy_modules():
             'only "grpo"',
         ),
         (
+            ["train", "@", SMOKE, "--backend", "local", "--dry-run", "--orchestrator.algo.type", "opsd"],
+            'the local backend implements only "grpo" (its options for the gold inside the update are in '
+            "[local.mixed_policy])",
+        ),
+        (
             ["train", "@", SMOKE, "--backend", "local", "--dry-run", "--local.sft.steps", "-1"],
             "local.sft.steps",
         ),

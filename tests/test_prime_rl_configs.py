@@ -255,3 +255,29 @@ def test_layout_configs_validate_with_real_prime_rl_schema(name):
     else:
         assert resolved["inference"]["vllm"]["data_parallel_size"] == deployment["num_infer_gpus"]
         assert resolved["orchestrator"]["num_train_workers"] == deployment["num_train_gpus"]
+
+
+def test_opsd_layer_turns_the_reference_run_into_self_distillation(tmp_path):
+    """configs/dakota_400_opsd.toml over the reference run: prime-rl's opsd, the gold answer as the
+    demonstration, its own run name; the TOML written for prime-rl carries it, and the rest is unchanged."""
+    from dakota_rl.config import load_config, write_prime_rl_files
+
+    resolved = load_config(
+        ["@", str(CONFIGS / "dakota_400.toml"), "@", str(CONFIGS / "dakota_400_opsd.toml")]
+    )
+    algo = resolved.config.orchestrator.algo
+    assert (algo.type, algo.demo_key) == ("opsd", "answer")
+    assert resolved.config.run.name == "dakota-400-opsd"
+    (written,) = write_prime_rl_files(resolved, tmp_path)
+    tree = tomllib.loads(written.read_text(encoding="utf-8"))
+    assert tree["orchestrator"]["algo"] == {"type": "opsd", "demo_key": "answer"}
+    reference = load("dakota_400.toml")
+    assert tree["orchestrator"]["batch_size"] == reference["orchestrator"]["batch_size"]
+    assert tree["trainer"] == reference["trainer"]
+
+
+def test_opsd_keys_are_refused_for_grpo():
+    from dakota_rl.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match='demo_key and template belong to type = "opsd"'):
+        load_config(["@", str(CONFIGS / "dakota_400.toml"), "--orchestrator.algo.demo-key", "answer"])

@@ -182,7 +182,7 @@ def test_experiment_screens_arms_with_diagnostics(tiny_qwen3, tmp_path):
     exp_toml = tmp_path / "exp.toml"
     exp_toml.write_text(
         f'[experiment]\nconfigs = ["{run_toml}"]\nwarmup_steps = 1\nsteps = 1\nseeds = [0]\n'
-        "eval_tasks = 4\nextra_split_tasks = 0\ndiagnostic_tasks = 2\ndiagnostic_samples = 2\n"
+        "eval_tasks = 4\nextra_split_tasks = 2\ndiagnostic_tasks = 2\ndiagnostic_samples = 2\n"
         'treatment = "grpo_gold"\n'
         '[[experiment.arms]]\nname = "sft"\nkind = "sft"\n'
         '[[experiment.arms]]\nname = "grpo"\nkind = "grpo"\noverrides = {"trainer.optim.lr" = 5e-5}\n'
@@ -205,6 +205,12 @@ def test_experiment_screens_arms_with_diagnostics(tiny_qwen3, tmp_path):
     assert set(a["screen"]) == {"sft", "grpo", "grpo_gold", "warmup"}
     assert "minus_control" in a["screen"]["grpo_gold"] and "minus_control" not in a["screen"]["sft"]
     assert all(a["screen"][arm]["train_cpu_s"] > 0 for arm in ("sft", "grpo", "grpo_gold"))
+    attested = a["screen_splits"]["attested"]
+    assert set(attested) == set(a["screen"])
+    arm_rows, control_rows = (json_rows(out / "eval_attested" / f"seed_0_{n}.jsonl") for n in ("grpo", "sft"))
+    assert len(arm_rows) == len(control_rows) == 2
+    direct = sum(r["total"] for r in arm_rows) / 2 - sum(r["total"] for r in control_rows) / 2
+    assert attested["grpo"]["minus_control"]["total"][0] == pytest.approx(direct)
     assert set(a["diagnostics"]) == {"warmup", "sft", "grpo", "grpo_gold"}
     assert set(a["diagnostics"]["warmup"]) == {"heldout", "train"}
     assert 0 <= a["diagnostics"]["grpo"]["heldout"]["pass@2"] <= 1
@@ -222,3 +228,29 @@ def test_arm_names_control_and_treatment_are_checked(tmp_path):
     )
     with pytest.raises(ConfigError, match="control 'nope' is not an arm"):
         load_experiment(["@", str(exp_toml)])
+
+
+@pytest.mark.parametrize(
+    ("name", "tasks", "arms"),
+    [
+        ("rl_screen", 200, 11),
+        ("rl_confirm", 400, 3),
+        ("rl_confirm_qwen3", 400, 3),
+    ],
+)
+def test_rl_study_configs_resolve_every_arm(name, tasks, arms):
+    """The study's shipped configs load, and each arm's settings resolve (the GPU one to Qwen3-0.6B on CUDA,
+    16 prompts x 8), with the control at the warm-up's lr and every GRPO arm at the same lr."""
+    from dakota_rl.experiment import _arm_settings
+
+    cfg = load_experiment(["@", f"configs/experiments/{name}.toml"])
+    assert (cfg.eval_tasks, len(cfg.arms)) == (tasks, arms)
+    settings = {arm.name: _arm_settings(cfg, arm, 0) for arm in cfg.arms}
+    control = settings[cfg.control]
+    assert all(
+        s.lr == control.local.sft.lr for n, s in settings.items() if n.startswith("grpo_") and "e-6" not in n
+    )
+    if name.endswith("qwen3"):
+        assert {(s.model, s.local.device, s.batch_size, s.group_size) for s in settings.values()} == {
+            ("Qwen/Qwen3-0.6B", "cuda", 128, 8)
+        }

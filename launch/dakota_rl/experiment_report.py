@@ -194,8 +194,28 @@ def _plot_stages(ax: Any, a: dict[str, Any]) -> None:
     top = max(split["means"][label]["total"][2] for split in splits.values() for label in split["means"])
     ax.set_ylim(0, max(top, 0.05) * 1.35)  # room for the legend above the points
     ax.set_ylabel("reward (mean, 95% CI)")
-    ax.set_title(f"held-out reward by stage ({a['n_tasks']} tasks per split)")
+    ax.set_title(f"reward by stage ({a['n_tasks']} tasks per split)")
     ax.legend(fontsize=7, loc="upper center", ncol=2)
+
+
+def _plot_arms(ax: Any, a: dict[str, Any], arms: list[str]) -> None:
+    """Every arm − the control (reward, paired, 95% CI) on the held-out sample and each extra split."""
+    control = a.get("control", "sft")
+    screens = {"held-out": a["screen"]} | a.get("screen_splits", {})
+    width = 0.6 / max(len(screens), 1)
+    for j, (split, sc) in enumerate(screens.items()):
+        cis = [sc[arm]["minus_control"]["total"] for arm in arms if arm in sc]
+        xs = [i + (j - (len(screens) - 1) / 2) * width for i in range(len(cis))]
+        ax.errorbar(
+            xs, [c[0] for c in cis], yerr=[[c[0] - c[1] for c in cis], [c[2] - c[0] for c in cis]],
+            fmt="os^"[j % 3], capsize=3, label=split,
+        )  # fmt: skip
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xticks(range(len(arms)), arms, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(f"reward, arm − {control}")
+    ax.set_title(f"every arm − {control}, paired (95% CI)")
+    if len(screens) > 1:
+        ax.legend(fontsize=7)
 
 
 def plot(a: dict[str, Any], out: Path) -> Path:
@@ -211,7 +231,8 @@ def plot(a: dict[str, Any], out: Path) -> Path:
 
 
 def experiment_figure(a: dict[str, Any]) -> Any:
-    """Left: every stage on the held-out (and each extra) split; right: GRPO − SFT, paired, with its CI."""
+    """Left: every stage on the held-out (and each extra) split; middle: treatment − control, paired, with its
+    CI, overall and per family; right (with more than one arm besides the control): every arm − control."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -224,10 +245,18 @@ def experiment_figure(a: dict[str, Any]) -> Any:
         + [v["diff"] for v in a["per_family"].values()]
         + [v["grpo_minus_sft"]["total"] for v in splits.values()]
     )
-    fig, (left, ax) = plt.subplots(
-        1, 2, figsize=(5.5 + 1.1 * len(labels), 3.8), gridspec_kw={"width_ratios": [1, 1.2]}
+    arms = [arm for arm, e in a.get("screen", {}).items() if "minus_control" in e]
+    panels = 3 if len(arms) > 1 else 2
+    fig, axes = plt.subplots(
+        1,
+        panels,
+        figsize=(5.5 + 1.1 * len(labels) + (1.0 + 0.45 * len(arms) if panels == 3 else 0), 3.8),
+        gridspec_kw={"width_ratios": [1, 1.2, 1.2][:panels]},
     )
+    left, ax = axes[0], axes[1]
     _plot_stages(left, a)
+    if panels == 3:
+        _plot_arms(axes[2], a, arms)
     ax.errorbar(
         range(len(labels)),
         [c[0] for c in cis],
@@ -256,12 +285,18 @@ def write_experiment_report(
         if (folder / "warmup.jsonl").is_file()
     }
     arms = getattr(cfg, "arm_names", ["sft", "grpo"])
-    a["screen"] = screen(run_dir, list(cfg.seeds), arms, control, timings)
+    a["screen"] = screen(run_dir / "eval", list(cfg.seeds), arms, control, timings)
+    a["screen_splits"] = {
+        split: screen(run_dir / f"eval_{split}", list(cfg.seeds), arms, control, timings)
+        for split in a["splits"]
+    }
     a["diagnostics"] = read_diagnostics(run_dir, list(cfg.seeds), arms)
     a["timings"] = timings
     a["config"] = cfg.model_dump()
     out = run_dir / "report"
     text = markdown(a, cfg, settings, timings) + screen_markdown(a["screen"], control)
+    for split, sc in a["screen_splits"].items():
+        text += screen_markdown(sc, control, split=split)
     text += diagnostics_markdown(a["diagnostics"])
     plot(a, out / "experiment.png")  # each file whole or not at all; a full disk is one line
     write_atomic(out / "experiment.json", json.dumps(a, indent=2))
@@ -275,15 +310,15 @@ def treatment_name(cfg: Any) -> str:
 
 
 def screen(
-    run_dir: Path, seeds: list[int], arms: list[str], control: str, timings: dict[str, float]
+    eval_dir: Path, seeds: list[int], arms: list[str], control: str, timings: dict[str, float]
 ) -> dict[str, Any]:
-    """Every arm on the main held-out sample: mean reward and exact, arm − control paired (pooled over seeds),
-    greedy diagnostics (lemma copies, reward↔exact correlation), and training CPU seconds (mean of seeds)."""
+    """Every arm on one task sample (`eval/`, or an extra split's `eval_<split>/`): mean reward and exact,
+    arm − control paired (pooled over seeds), greedy diagnostics (lemma copies, reward↔exact correlation), and
+    training CPU seconds (mean of seeds)."""
     from dakota_rl.diagnostics import greedy_diagnostics
 
-    eval_dir = run_dir / "eval"
-    rows = {arm: [read_rows(eval_dir / f"seed_{s}_{arm}.jsonl") for s in seeds] for arm in arms}
-    rows["warmup"] = [read_rows(eval_dir / "warmup.jsonl")]
+    rows = {"warmup": [read_rows(eval_dir / "warmup.jsonl")]}
+    rows |= {arm: [read_rows(eval_dir / f"seed_{s}_{arm}.jsonl") for s in seeds] for arm in arms}
     out: dict[str, Any] = {}
     for arm, per_seed in rows.items():
         entry: dict[str, Any] = {m: bootstrap_mean_ci(_pooled(per_seed, m)) for m in ("total", "exact")}
@@ -301,11 +336,13 @@ def screen(
     return out
 
 
-def screen_markdown(sc: dict[str, Any], control: str) -> str:
+def screen_markdown(sc: dict[str, Any], control: str, split: str = "") -> str:
     """The all-arms table (equal steps; CPU seconds beside each arm for the equal-compute reading)."""
+    where = f"the {split} split" if split else "the held-out sample"
     lines = [
         "",
-        "## Every arm (equal steps unless the arm sets its own; CPU s = training CPU time, mean of seeds)",
+        f"## Every arm on {where} (equal steps unless the arm sets its own; CPU s = training CPU time, "
+        "mean of seeds)",
         "",
         f"| arm | reward | exact | reward − {control} | exact − {control} | CPU s | lemma copies "
         "| reward↔exact r |",

@@ -109,7 +109,7 @@ def settings_from(resolved: ResolvedConfig) -> tuple[LocalTrainSettings, list[st
     if config.orchestrator.algo.type != "grpo":
         raise UserError(
             f"[orchestrator.algo] type = {config.orchestrator.algo.type!r}: the local backend "
-            'implements only "grpo"'
+            'implements only "grpo" (its options for the gold inside the update are in [local.mixed_policy])'
         )
     env_id, env_options = DEFAULT_ENV, {}
     sources = config.orchestrator.train.source

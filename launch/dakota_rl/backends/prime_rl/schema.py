@@ -150,7 +150,23 @@ class MonitorsKeys(_Keys):
 
 
 class AlgoKeys(_Keys):
-    type: Literal["grpo"] = "grpo"
+    """`[orchestrator.algo]` (configs/algorithm.py): `grpo` (the default), or `opsd`, on-policy
+    self-distillation (SDFT): the policy samples, and each token is trained toward the policy's own
+    distribution with the task's gold shown as a demonstration. opsd is prime-rl's closest algorithm to the
+    local backend's `[local.mixed_policy]` (the gold inside the update); the local backend runs only grpo."""
+
+    type: Literal["grpo", "opsd"] = "grpo"
+    demo_key: str | None = None
+    """opsd: the task field holding the demonstration (prime-rl's default "demonstration"; our tasks'
+    gold is `answer`)."""
+    template: str | None = None
+    """opsd: the system message carrying the demonstration (prime-rl's default when unset)."""
+
+    @model_validator(mode="after")
+    def opsd_keys_only_with_opsd(self) -> AlgoKeys:
+        if self.type != "opsd" and (self.demo_key is not None or self.template is not None):
+            raise ValueError(f'demo_key and template belong to type = "opsd", not {self.type!r}')
+        return self
 
 
 class SamplingKeys(_Keys):
