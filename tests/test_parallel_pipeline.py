@@ -76,7 +76,7 @@ def pipeline_tokens(tmp_path: Path, model: Path, steps: int = 2) -> list[str]:
 
 
 def test_gpu_config_fits_the_pinned_schema():
-    from dakota_rl.backends.prime_rl.schema import RLKeys, schema_errors
+    from dakota_rl.schema import RLKeys, schema_errors
 
     cfg = tomllib.loads((REPO / "configs/parallel_translation.toml").read_text(encoding="utf-8"))
     assert schema_errors(RLKeys, cfg) == []

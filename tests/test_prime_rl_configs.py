@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dakota_rl.backends.prime_rl.schema import InferenceKeys, RLKeys, schema_errors
+from dakota_rl.schema import InferenceKeys, RLKeys, schema_errors
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 RL_CONFIGS = ["dakota_400.toml", "debug_gpu.toml", "letter_counting.toml"]

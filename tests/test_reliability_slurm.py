@@ -27,7 +27,7 @@ import pytest
 
 from dakota_rl.backends.prime_rl.checkout import Checkout
 from dakota_rl.backends.prime_rl.launcher import RunPaths, slurm_overrides
-from dakota_rl.backends.prime_rl.schema import SlurmKeys
+from dakota_rl.schema import SlurmKeys
 from dakota_rl.config import ConfigError, load_config
 from dakota_rl.errors import UserError
 from dakota_rl.paths import REPO_ROOT

@@ -3,7 +3,7 @@
 `load_config(["@", "configs/dakota_smoke.toml", "@", "configs/local/cpu.toml", "--max-steps", "5"])` reads the
 files left to right, deep-merges them, applies the dotted kebab-case overrides and validates the result as one
 `RunConfig`, with pydantic_config (the parser prime-rl and verifiers use for this exact syntax). `RunConfig`
-is the typed subset of prime-rl's schema at the pinned commit (`backends/prime_rl/schema.py`) plus `local`,
+is the typed subset of prime-rl's schema at the pinned commit (`schema.py`) plus `local`,
 the settings only the local TRL backend understands. Unknown keys are refused with their dotted path.
 `ResolvedConfig.merged` holds the prime-rl keys the user set (no `[local]`); `write_prime_rl_files` writes it
 as TOML for prime-rl's own `rl @ …`.
@@ -21,7 +21,7 @@ import tomli_w
 from pydantic import Field, ValidationError
 from pydantic_config import BaseConfig, ConfigFileError, cli
 
-from dakota_rl.backends.prime_rl.schema import RLKeys
+from dakota_rl.schema import RLKeys
 from dakota_rl.errors import UserError
 
 ConfigError = UserError
