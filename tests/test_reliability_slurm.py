@@ -27,10 +27,10 @@ import pytest
 
 from dakota_rl.backends.prime_rl.checkout import Checkout
 from dakota_rl.backends.prime_rl.launcher import RunPaths, slurm_overrides
-from dakota_rl.schema import SlurmKeys
 from dakota_rl.config import ConfigError, load_config
 from dakota_rl.errors import UserError
 from dakota_rl.paths import REPO_ROOT
+from dakota_rl.schema import SlurmKeys
 
 TEMPLATE_DIR = Path(__file__).parent / "upstream"
 SLURM_CONFIG = REPO_ROOT / "configs" / "dakota_400_slurm.toml"

@@ -21,8 +21,8 @@ import tomli_w
 from pydantic import Field, ValidationError
 from pydantic_config import BaseConfig, ConfigFileError, cli
 
-from dakota_rl.schema import RLKeys
 from dakota_rl.errors import UserError
+from dakota_rl.schema import RLKeys
 
 ConfigError = UserError
 """Kept name: a user mistake in a config file or override (one line, exit 2)."""
