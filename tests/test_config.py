@@ -92,9 +92,7 @@ def test_local_table_is_split_off_and_typed():
     assert resolved.local.device == "cpu"
     assert resolved.local.sft.steps > 0
     assert resolved.local.lora is not None and resolved.local.lora.r == 8
-    assert (
-        resolved.get("orchestrator.train.source")[0]["env"]["taskset"]["id"] == "dakota_grammar_translation"
-    )
+    assert resolved.config.orchestrator.train.source[0].env.taskset.id == "dakota_grammar_translation"
 
 
 def test_written_prime_rl_file_round_trips_without_local(tmp_path):

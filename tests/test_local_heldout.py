@@ -59,7 +59,10 @@ def test_objective_options_reach_grpo_config(tmp_path, capsys):
         "normalize_then_sum",
     )
     assert args.mask_truncated_completions is True and args.num_iterations == 2
-    assert train(resolved, dry_run=True, output_dir=tmp_path, run_name="r") == 0
+    assert (
+        train(resolved.with_overrides(["--launch.dry-run", "--output-dir", str(tmp_path), "--run.name", "r"]))
+        == 0
+    )
     assert '"loss_type": "dr_grpo"' in capsys.readouterr().out
 
 
@@ -103,7 +106,10 @@ def test_curriculum_tier_moves_with_group_rewards(tiny_qwen3, tmp_path):
     model = Path(shutil.copytree(tiny_qwen3, tmp_path / "base"))
     extra = "[local.curriculum]\nstart_tier = 3\nwindow = 2\nup = 0.9\ndown = 0.5\n"
     cfg = config(tmp_path, model, 3, extra, env="letter_counting")
-    assert train(load_config(["@", str(cfg)]), output_dir=tmp_path, run_name="c") == 0
+    assert (
+        train(load_config(["@", str(cfg)]).with_overrides(["--output-dir", str(tmp_path), "--run.name", "c"]))
+        == 0
+    )
     rows = [json.loads(line) for line in (tmp_path / "c" / "metrics.jsonl").read_text().splitlines()]
     tiers = [r["curriculum/tier"] for r in rows if "curriculum/tier" in r]
     # A random tiny model never counts right: every window of 2 groups fails, so the tier falls one per step.

@@ -30,7 +30,7 @@ def test_wandb_reads_the_sweep_and_its_args_become_overrides():
     params, rest = parse_agent_args(flags)
     assert params == points[0] and rest == []
     resolved = load_config(["@", str(REPO / config["program"]), *flags])
-    assert resolved.get("trainer.optim.lr") == points[0]["trainer.optim.lr"]
+    assert resolved.config.trainer.optim.lr == points[0]["trainer.optim.lr"]
     assert resolved.local.lora.r == points[0]["local.lora.r"]
     assert config["command"][-2:] == ["${program}", "${args_no_equals}"]
 

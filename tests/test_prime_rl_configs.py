@@ -219,7 +219,7 @@ def test_prime_rl_dry_run_accepts_configs(name, tmp_path, capsys):
     from dakota_rl.backends.prime_rl import train
     from dakota_rl.config import load_config
 
-    code = train(load_config(["@", str(CONFIGS / name)]), dry_run=True, output_dir=tmp_path)
+    code = train(load_config(["@", str(CONFIGS / name), "--launch.dry-run", "--output-dir", str(tmp_path)]))
     out = capsys.readouterr().out
     assert code == 0, out
     cfg = load(name)

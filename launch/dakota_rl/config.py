@@ -174,11 +174,32 @@ class LocalConfig(BaseConfig):
     """Enable letter_counting's adaptive curriculum with a `[local.curriculum]` table."""
 
 
+class LaunchConfig(BaseConfig):
+    """`[launch]`: what this command does with the run (the CLI's `--backend`, `--resume`, `--clean`,
+    `--dry-run` land here). The run's place is prime-rl's own `output_dir` and `[run] name`/`dir`."""
+
+    backend: Literal["auto", "local", "prime-rl"] = "auto"
+    """auto: prime-rl when a CUDA GPU and a prime-rl checkout exist and the config is not local-only."""
+    resume: bool = False
+    """Continue the run folder from its latest checkpoint."""
+    clean: bool = False
+    """Delete an existing run folder first (only one a run of ours marked)."""
+    dry_run: bool = False
+    """Resolve and print the config; train nothing."""
+
+
 class RunConfig(RLKeys):
-    """The whole run: prime-rl's keys (typed subset at the pinned commit) plus the local backend's table."""
+    """The whole run: prime-rl's keys (typed subset at the pinned commit) plus the local backend's table
+    and the launch options."""
 
     local: LocalConfig = LocalConfig()
     """`[local]`: stripped before anything reaches prime-rl."""
+    launch: LaunchConfig = LaunchConfig()
+    """`[launch]`: run options of this command; stripped before anything reaches prime-rl."""
+
+
+NOT_FOR_PRIME_RL = {"local", "launch"}
+"""Top-level tables of ours: never written into prime-rl's TOML."""
 
 
 LOCAL_ONLY_TOP_LEVEL = set(LocalConfig.model_fields) - {"seed", "eval"}
@@ -191,27 +212,30 @@ class ResolvedConfig:
     config: RunConfig
     files: list[Path] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
+    args: list[str] = field(default_factory=list)
+    """The tokens it was parsed from (`with_overrides` adds to them)."""
     merged: dict[str, Any] = field(default_factory=dict)
-    """The prime-rl keys that files or overrides set (defaults left to prime-rl), without `local`; null is
-    written "None", as in prime-rl's TOML. This dict is what the prime-rl backend writes for `rl`."""
+    """The prime-rl keys that files or overrides set (defaults left to prime-rl), without `local` and
+    `launch`; null is written "None", as in prime-rl's TOML. Only `write_prime_rl_files` reads it: backends
+    read the typed `config`."""
 
     def __post_init__(self) -> None:
         if not self.merged:
-            dumped = self.config.model_dump(mode="json", exclude_unset=True, exclude={"local"})
+            dumped = self.config.model_dump(mode="json", exclude_unset=True, exclude=NOT_FOR_PRIME_RL)
             self.merged = _none_as_string(dumped)
 
     @property
     def local(self) -> LocalConfig:
         return self.config.local
 
-    def get(self, dotted: str, default: Any = None) -> Any:
-        """`resolved.get("orchestrator.batch_size")` → the value set in files/overrides, or `default`."""
-        node: Any = self.merged
-        for part in dotted.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return default
-            node = node[part]
-        return node
+    @property
+    def launch(self) -> LaunchConfig:
+        return self.config.launch
+
+    def with_overrides(self, tokens: list[str]) -> ResolvedConfig:
+        """The same files and overrides plus `tokens` (e.g. `["--output-dir", "out", "--launch.resume"]`),
+        parsed again as one tree."""
+        return load_config([*self.args, *tokens])
 
     def dump(self) -> str:
         """The resolved tree, defaults included, as TOML (what `--dry-run` prints)."""
@@ -279,6 +303,8 @@ def describe_error(error: dict[str, Any], *, prefix: str = "") -> str:
                 f"(e.g. configs/local/cpu.toml, or --local.{loc[0]})"
             )
         return f"unknown key `{where}`"
+    if error["type"] == "value_error":  # our validators' messages name the key and the value themselves
+        return f"`{where}`: {str(error['msg']).removeprefix('Value error, ')}"
     if error["type"] == "literal_error":
         expected = str(error.get("ctx", {}).get("expected", "")).replace("'", '"')
         return f"`{where}` = {got!r}: only {expected} is accepted"
@@ -311,7 +337,7 @@ def load_config(argv_tokens: list[str]) -> ResolvedConfig:
         if isinstance(err.__cause__, ValidationError):
             raise validation_error(err.__cause__) from None
         raise UserError(_parser_message(err.message)) from None
-    return ResolvedConfig(config=config, files=files, overrides=overrides)
+    return ResolvedConfig(config=config, files=files, overrides=overrides, args=args)
 
 
 def _parser_message(message: str) -> str:
