@@ -15,16 +15,17 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import tomli_w
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, create_model
 from pydantic_config import BaseConfig, ConfigFileError, cli
 
 from dakota_rl.errors import UserError
 from dakota_rl.schema import RLKeys
 
 ConfigError = UserError
+T = TypeVar("T", bound=BaseModel)
 """Kept name: a user mistake in a config file or override (one line, exit 2)."""
 
 
@@ -338,6 +339,52 @@ def load_config(argv_tokens: list[str]) -> ResolvedConfig:
             raise validation_error(err.__cause__) from None
         raise UserError(_parser_message(err.message)) from None
     return ResolvedConfig(config=config, files=files, overrides=overrides, args=args)
+
+
+def set_values(tokens: list[str]) -> dict[str, Any]:
+    """`--dotted.key value` overrides as {dotted key: typed value}, parsed and checked by `load_config` (no
+    file), in the order the keys were given (e.g. a sweep point: {"trainer.optim.lr": 1e-05})."""
+    dumped = load_config(tokens).config.model_dump(exclude_unset=True, exclude={"launch"})
+    values = dict(_leaves(dumped))
+    given = [tok[2:].replace("-", "_") for tok in tokens if tok.startswith("--")]
+    return dict(sorted(values.items(), key=lambda kv: given.index(kv[0]) if kv[0] in given else len(given)))
+
+
+def _leaves(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(node, dict) and node:
+        return [leaf for k, v in node.items() for leaf in _leaves(v, f"{prefix}.{k}" if prefix else k)]
+    return [(prefix, node)]
+
+
+def load_table(model: type[T], table: str, tokens: list[str], *, usage: str) -> T:
+    """`@ file.toml` whose `[table]` is a `model`, then `--key value` overrides of that table's keys, parsed
+    by the same pydantic_config parser as `load_config` (`--flag`/`--no-flag`, lists, `key=value`).
+    One-line UserErrors: `usage` without exactly one file, a missing table, `[table] key: problem`."""
+    args, files, _ = _layers(list(tokens))
+    if len(files) != 1:
+        raise UserError(usage)
+    rest = [tok for i, tok in enumerate(args) if tok != "@" and (i == 0 or args[i - 1] != "@")]
+    scoped = [_scoped(tok, table) for tok in rest]
+    wrapper = create_model(f"{model.__name__}File", __base__=BaseConfig, **{table: (model, ...)})
+    try:
+        return getattr(cli(wrapper, args=["@", str(files[0]), *scoped]), table)
+    except ConfigFileError as err:
+        if not isinstance(err.__cause__, ValidationError):
+            raise UserError(_parser_message(err.message)) from None
+        errors = err.__cause__.errors()
+    if any(e["loc"] == (table,) and e["type"] == "missing" for e in errors):
+        raise UserError(f"{files[0]}: no [{table}] table")
+    loc = tuple(errors[0]["loc"])
+    if loc[:1] != (table,):
+        raise UserError(f"{files[0]}: unknown table or key `{_path(loc)}` (only [{table}] is read)")
+    raise UserError(f"[{table}] {'.'.join(map(str, loc[1:]))}: {errors[0]['msg']}")
+
+
+def _scoped(token: str, table: str) -> str:
+    """`--key` → `--table.key`, `--no-key` → `--no-table.key`; values unchanged."""
+    if token.startswith("--no-"):
+        return f"--no-{table}.{token[5:].replace('_', '-')}"
+    return f"--{table}.{token[2:]}" if token.startswith("--") else token
 
 
 def _parser_message(message: str) -> str:
