@@ -89,7 +89,6 @@ def _serving_commands(sub: argparse._SubParsersAction) -> None:
     )
     experiment.add_argument("--output-dir", default="outputs", help="parent of the run folder")
     experiment.add_argument("--run.name", "--run-name", dest="run_name", default="grpo_vs_sft")
-    experiment.add_argument("--clean", action="store_true", help="delete an existing run folder first")
 
     serve = sub.add_parser("serve", help="serve a checkpoint as an OpenAI-compatible endpoint on 127.0.0.1")
     serve.add_argument("checkpoint", help="HF folder (e.g. outputs/RUN/checkpoints/step_N) or model name")
@@ -199,7 +198,7 @@ def cmd_experiment(args: argparse.Namespace, config_tokens: list[str]) -> int:
     from dakota_rl.runs import resolve_run_dir
 
     run_dir = resolve_run_dir(args.output_dir, args.run_name)
-    run_experiment(load_experiment(config_tokens), run_dir, clean=args.clean)
+    run_experiment(load_experiment(config_tokens), run_dir)
     return 0
 
 

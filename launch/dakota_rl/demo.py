@@ -55,7 +55,7 @@ def run_demo(tokens: list[str]) -> int:
     eval_settings = _eval_settings(resolved, settings)
     if launch.dry_run:
         return train(resolved)
-    prepare_run_dir(folder, resume=launch.resume, clean=launch.clean)
+    prepare_run_dir(folder, launch)
     with run_lock(folder):  # the whole demo; `train` takes the same lock again (a no-op) and cleans
         return _run_demo_locked(resolved, settings, folder, eval_settings, started)
 

@@ -67,6 +67,8 @@ class ExperimentConfig(BaseConfig):
     extra_split_tasks: int = Field(400, ge=0)
     """Tasks drawn (with `eval_seed`) from each further held-out split of the env, scored like the main sample
     into `eval_<split>/` (dakota_grammar_translation: "attested", UniMorph's verb forms); 0 skips them."""
+    clean: bool = False
+    """Delete an existing run folder first (only one a run of ours marked; `--clean`)."""
     resume: bool = False
     """Continue in a run folder with a finished warm-up: reuse it and skip seeds whose arms are both scored.
     Processes with different `--seeds` may share one folder; `--report-only` then reports them together."""
@@ -128,7 +130,7 @@ def load_experiment(tokens: list[str]) -> ExperimentConfig:
     return load_table(ExperimentConfig, "experiment", tokens, usage=usage)
 
 
-def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False) -> dict[str, Any]:
+def run_experiment(cfg: ExperimentConfig, run_dir: Path) -> dict[str, Any]:
     """Run the warm-up, both arms for every seed, and the report; returns the report's JSON.
 
     The config is read and checked before the run folder is touched; the folder is then claimed
@@ -148,7 +150,7 @@ def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False)
     heldout = _experiment_heldout(cfg, settings, env, run_dir)
     evals = [heldout] + _extra_heldouts(cfg, settings, env, run_dir)
     started, timings = time.perf_counter(), {}
-    with claimed_run(run_dir, resume=cfg.resume, clean=clean):
+    with claimed_run(run_dir, cfg):
         if cfg.from_run:
             return _control_for_run(cfg, Path(cfg.from_run), run_dir, settings, env, tasks, heldout)
         warm = (_finished_warm_up(run_dir, evals) if cfg.resume else None) or _warm_up(

@@ -24,13 +24,22 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from dakota_rl.errors import UserError as ConfigError
 from dakota_rl.safe_text import check_run_name
 
 if TYPE_CHECKING:
     from dakota_rl.config import RunConfig
+
+
+class RunOptions(Protocol):
+    """What a command does with an existing run folder: `config.LaunchConfig` (train, demo) or the
+    experiment's own table; both typed fields of the command's config."""
+
+    resume: bool
+    clean: bool
+
 
 DEFAULT_OUTPUT_DIR = "outputs"
 DEFAULT_ENV = "dakota_grammar_translation"
@@ -105,8 +114,9 @@ def clean_run_dir(run_dir: Path) -> None:
     shutil.rmtree(run_dir)
 
 
-def prepare_run_dir(run_dir: Path, *, resume: bool, clean: bool) -> None:
+def prepare_run_dir(run_dir: Path, options: RunOptions) -> None:
     """Check the folder is usable for a new run, `--resume` or `--clean` (deleting nothing yet)."""
+    resume, clean = options.resume, options.clean
     if resume and clean:
         raise ConfigError("--resume and --clean contradict each other: pick one")
     if run_dir.is_symlink():
@@ -162,12 +172,12 @@ def run_lock(run_dir: Path) -> Iterator[None]:
 
 
 @contextmanager
-def claimed_run(run_dir: Path, *, resume: bool, clean: bool) -> Iterator[Path]:
+def claimed_run(run_dir: Path, options: RunOptions) -> Iterator[Path]:
     """The run folder for a command whose config is already checked: folder checks, then the lock, then
     `--clean` (a marked run only), then the marker; held until the block ends."""
-    prepare_run_dir(run_dir, resume=resume, clean=clean)
+    prepare_run_dir(run_dir, options)
     with run_lock(run_dir):
-        if clean:
+        if options.clean:
             clean_run_dir(run_dir)
         mark_run(run_dir)
         yield run_dir

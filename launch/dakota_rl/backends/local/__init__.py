@@ -31,14 +31,14 @@ def train(resolved: ResolvedConfig) -> int:
     if launch.dry_run:
         print_dry_run(resolved, settings)
         return 0
-    prepare_run_dir(folder, resume=launch.resume, clean=launch.clean)
+    prepare_run_dir(folder, launch)
     if launch.resume and latest_trainer_state(folder) is None:
         raise UserError(f"nothing to resume: {folder}/trainer has no checkpoint (set [ckpt] interval)")
     from dakota_rl.backends.local.trainer import run_grpo
     from dakota_rl.models import resolve_model
 
     model_path = resolve_model(settings.model)
-    with claimed_run(folder, resume=launch.resume, clean=launch.clean):
+    with claimed_run(folder, launch):
         final = run_grpo(settings, env, model_path, folder, run_name(resolved.config), launch.resume)
     print(f"final checkpoint: {final}")
     print(f"metrics: {folder / 'metrics.jsonl'}  curves: {folder / 'curves.png'}")

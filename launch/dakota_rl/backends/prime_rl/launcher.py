@@ -394,12 +394,12 @@ class RunPaths:
         return self.output_dir / f"{self.name}-launch"
 
 
-def _run_claimed(plan: ProcessPlan, run: RunPaths, *, clean: bool) -> int:
+def _run_claimed(plan: ProcessPlan, run: RunPaths, launch: LaunchConfig) -> int:
     """Run `plan` holding the run folder (runs.py): its lock for the launch, `--clean` done here on a marked
     run only (prime-rl's own `--clean` is never passed: it deletes whatever the folder is), then the marker in
     `configs/`, the one place prime-rl's `rl` counts as launcher-written."""
     with run_lock(run.run_dir):
-        if clean:
+        if launch.clean:
             clean_run_dir(run.run_dir)
         mark_run(run.run_dir, "configs")
         (run.launcher_dir / "plan.json").write_text(plan.to_json())
@@ -475,7 +475,7 @@ def _train_one_gpu(
     if code != 0 or launch.dry_run:
         return code
     plan = build_plan(checkout, output_dir=run.output_dir, resume=launch.resume, **common)
-    code = _run_claimed(plan, run, clean=launch.clean)
+    code = _run_claimed(plan, run, launch)
     print(
         f"prime-rl: run {'finished' if code == 0 else f'stopped (exit {code})'}; logs in {run.run_dir}/logs, "
         f"vLLM log {run.launcher_dir / 'inference.log'}. Make HF checkpoints with "
@@ -526,7 +526,7 @@ def _train_upstream(
     if code != 0 or launch.dry_run:
         return code
     plan = build_upstream_plan(checkout, output_dir=run.output_dir, resume=launch.resume, **common)
-    code = _run_claimed(plan, run, clean=launch.clean)
+    code = _run_claimed(plan, run, launch)
     print(
         f"prime-rl: {_upstream_outcome(code, layout, run)}. "
         f"Make HF checkpoints with `prime-rl export {run.run_dir}`.",
