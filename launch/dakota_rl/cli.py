@@ -21,7 +21,8 @@ config: prime-rl's TOML schema. `@ file.toml` (space after @; several files deep
 dotted kebab-case overrides: --max-steps 5  --trainer.optim.lr 1e-6  --orchestrator.group-size 4
 --local.lora.r 8 (booleans: --flag / --no-flag; null: None; lists: several values or JSON). Unknown keys are
 refused with their dotted path; --dry-run prints the resolved tree.
-Local-backend-only settings live in a [local] table (configs/local/*.toml), never sent to prime-rl."""
+Local-backend-only settings live in a [local] table (configs/local/*.toml), never sent to prime-rl. The run
+flags below are config keys too: output_dir, [run] name, [launch] backend/resume/clean/dry_run."""
 
 DEMO_CONFIGS = ["configs/dakota_smoke.toml", "configs/local/cpu.toml", "configs/local/demo.toml"]
 
