@@ -1,12 +1,15 @@
-"""One config tree, parsed once: prime-rl's schema plus a typed `[local]` table.
+"""One config tree, parsed once: prime-rl's schema plus typed `[local]` and `[launch]` tables.
 
 `load_config(["@", "configs/dakota_smoke.toml", "@", "configs/local/cpu.toml", "--max-steps", "5"])` reads the
 files left to right, deep-merges them, applies the dotted kebab-case overrides and validates the result as one
 `RunConfig`, with pydantic_config (the parser prime-rl and verifiers use for this exact syntax). `RunConfig`
-is the typed subset of prime-rl's schema at the pinned commit (`schema.py`) plus `local`,
-the settings only the local TRL backend understands. Unknown keys are refused with their dotted path.
-`ResolvedConfig.merged` holds the prime-rl keys the user set (no `[local]`); `write_prime_rl_files` writes it
-as TOML for prime-rl's own `rl @ …`.
+is the typed subset of prime-rl's schema at the pinned commit (`schema.py`) plus `local`, the settings only
+the local TRL backend understands, and `launch`, the run options (backend, resume, clean, dry_run; the run's
+place is prime-rl's own `output_dir` and `[run] name`). Unknown keys are refused with their dotted path.
+Backends read the typed tree; `ResolvedConfig.merged` holds the prime-rl keys the user set (no `[local]`,
+no `[launch]`) only for `write_prime_rl_files`, which writes it as TOML for prime-rl's own `rl @ …`.
+`load_table` (an `@ file`'s `[table]` plus `--key value`) and `set_values` (overrides as typed values) use the
+same parser for the experiment and sweep commands.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from dakota_rl.errors import UserError
 from dakota_rl.schema import RLKeys
 
 ConfigError = UserError
-T = TypeVar("T", bound=BaseModel)
 """Kept name: a user mistake in a config file or override (one line, exit 2)."""
+T = TypeVar("T", bound=BaseModel)
 
 
 class LoraConfig(BaseConfig):
