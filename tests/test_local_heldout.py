@@ -73,7 +73,18 @@ def test_in_loop_eval_writes_per_task_rows_that_equal_the_scorer(tiny_qwen3, tmp
         "[local.sft]\nsteps = 1\nbatch_size = 2\n[local.eval]\ninterval = 1\nnum_tasks = 5\nmax_tokens = 6\n"
     )
     assert (
-        train(load_config(["@", str(config(tmp_path, model, 2, extra))]), output_dir=tmp_path, run_name="r")
+        train(
+            load_config(
+                [
+                    "@",
+                    str(config(tmp_path, model, 2, extra)),
+                    "--output-dir",
+                    str(tmp_path),
+                    "--run.name",
+                    "r",
+                ]
+            )
+        )
         == 0
     )
     run = tmp_path / "r"
