@@ -113,13 +113,13 @@ def not_ready() -> tuple[bool, str]:
     ],
 )
 def test_backend_choice_says_why(tokens, choice, available, backend, why):
-    picked, reason = choose_backend(choice, load_config(tokens), available=available)
+    picked, reason = choose_backend(load_config([*tokens, "--launch.backend", choice]), available=available)
     assert (picked, why in reason) == (backend, True), reason
 
 
 def test_prime_rl_backend_refuses_a_local_alias():
     with pytest.raises(UserError, match="local-only alias"):
-        choose_backend("prime-rl", load_config(["@", SMOKE, "@", CPU]), available=ready)
+        choose_backend(load_config(["@", SMOKE, "@", CPU, "--launch.backend", "prime-rl"]), available=ready)
 
 
 def test_written_prime_rl_config_never_has_local(tmp_path):

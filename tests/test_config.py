@@ -92,9 +92,7 @@ def test_local_table_is_split_off_and_typed():
     assert resolved.local.device == "cpu"
     assert resolved.local.sft.steps > 0
     assert resolved.local.lora is not None and resolved.local.lora.r == 8
-    assert (
-        resolved.get("orchestrator.train.source")[0]["env"]["taskset"]["id"] == "dakota_grammar_translation"
-    )
+    assert resolved.config.orchestrator.train.source[0].env.taskset.id == "dakota_grammar_translation"
 
 
 def test_written_prime_rl_file_round_trips_without_local(tmp_path):
@@ -154,3 +152,83 @@ def test_dry_run_tree_has_defaults_and_local(tmp_path):
     dumped = tomllib.loads(resolved.dump())
     assert dumped["orchestrator"]["group_size"] == 4 and dumped["local"]["sft"]["steps"] == 30
     assert dumped["trainer"]["optim"]["weight_decay"] == "None"  # prime-rl's spelling of null
+
+
+def test_run_options_live_in_the_tree_and_never_reach_prime_rl(tmp_path):
+    from dakota_rl.cli import _parser, config_tokens
+    from dakota_rl.runs import run_dir
+
+    args, rest = _parser().parse_known_args(
+        [
+            "train",
+            "@",
+            str(SMOKE),
+            "--run-name",
+            "mine",
+            "--output-dir",
+            str(tmp_path),
+            "--resume",
+            "--dry-run",
+        ]
+    )
+    resolved = load_config(config_tokens(args, rest))
+    launch = resolved.launch
+    assert (launch.backend, launch.resume, launch.clean, launch.dry_run) == ("auto", True, False, True)
+    assert run_dir(resolved.config) == tmp_path / "mine"
+    assert "launch" not in resolved.merged and resolved.merged["run"] == {"name": "mine"}
+    [path] = write_prime_rl_files(resolved, tmp_path / "out")
+    assert "[launch" not in path.read_text() and "resume" not in path.read_text()
+    more = resolved.with_overrides(["--run.name", "other", "--no-launch.resume"])
+    assert run_dir(more.config) == tmp_path / "other" and not more.launch.resume
+
+
+def test_one_run_name_for_every_backend(tmp_path):
+    from dakota_rl.runs import run_dir, run_name
+
+    source = (
+        '[[orchestrator.train.source]]\n[orchestrator.train.source.env.taskset]\nid = "letter_counting"\n'
+    )
+    bare = write(tmp_path, "bare.toml", source)
+    assert run_name(load_config(["@", str(bare)]).config) == "letter_counting--qwen3-0.6b"
+    assert run_name(load_config(["@", str(SMOKE)]).config) == "dakota-smoke", "the W&B name"
+    named = load_config(["@", str(SMOKE), "--run.name", "r", "--run.dir", "d", "--output-dir", str(tmp_path)])
+    assert (run_name(named.config), run_dir(named.config)) == ("r", tmp_path / "d")
+    with pytest.raises(ConfigError, match=r"`run.name`: \[run\] name \(the run name\) 'a b' contains ' '"):
+        load_config(["@", str(SMOKE), "--run.name", "a b"])
+
+
+def test_set_values_are_typed_in_the_order_given():
+    from dakota_rl.config import set_values
+
+    assert set_values(["--local.lora.r", "8", "--trainer.optim.lr", "1e-05"]) == {
+        "local.lora.r": 8,
+        "trainer.optim.lr": 1e-05,
+    }
+    assert list(set_values(["--trainer.optim.lr", "1e-05", "--local.lora.r", "8"])) == [
+        "trainer.optim.lr",
+        "local.lora.r",
+    ]
+    with pytest.raises(ConfigError, match="unknown key `trainer.optim.lrr`"):
+        set_values(["--trainer.optim.lrr", "1"])
+
+
+def test_load_table_reads_one_table_with_the_config_parser(tmp_path):
+    from dakota_rl.experiment import load_experiment
+
+    path = write(tmp_path, "e.toml", '[experiment]\nconfigs = ["a.toml"]\nseeds = [0, 1]\n')
+    exp = load_experiment(
+        [f"@{path}", "--seeds", "4", "--resume", "--no-report-only", "--only", "sft", "grpo"]
+    )
+    assert (exp.seeds, exp.resume, exp.report_only, exp.only) == ([4], True, False, ["sft", "grpo"])
+    other = write(tmp_path, "o.toml", '[experiment]\nconfigs = ["a.toml"]\n[extra]\nx = 1\n')
+    for tokens, message in (
+        (["@", str(SMOKE)], f"{SMOKE}: no [experiment] table"),
+        (["@", str(other)], "unknown table or key `extra`"),
+        (["@", str(path), "--stepz", "3"], "[experiment] stepz: Extra inputs are not permitted"),
+        (["@", str(path), "--steps", "0"], "[experiment] steps: Input should be greater than or equal to 1"),
+        (["--steps", "3"], "experiment needs one config"),
+        (["@", str(path), "stray"], "unexpected argument 'stray'"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            load_experiment(tokens)
+        assert message in str(err.value), (tokens, str(err.value))

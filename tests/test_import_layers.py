@@ -102,3 +102,14 @@ def test_interp_has_no_import_circle():
     assert "dakota_interp.study" in graph["dakota_interp.cli"], "the graph sees imports inside functions"
     assert cycles(graph) == []
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+CONFIG_CORE = ("config.py", "schema.py", "runs.py", "safe_text.py", "errors.py")
+"""The typed config and run folders every backend reads: they import no backend (no arrow back up)."""
+
+
+def test_config_core_imports_no_backend():
+    files = [REPO_ROOT / "launch/dakota_rl" / name for name in CONFIG_CORE]
+    assert all(f.is_file() for f in files)
+    assert importers_of(files, "dakota_rl.backends") == []
+    assert importers_of([REPO_ROOT / "launch/dakota_rl/cli.py"], "dakota_rl.backends"), "the check sees one"

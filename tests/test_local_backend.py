@@ -100,7 +100,10 @@ def test_grpo_full_finetune_checkpoints_and_resumes(tmp_path, model_dir):
 
     cfg = config(tmp_path, model_dir, 2)
     out = tmp_path / "out"
-    assert train(load_config(["@", str(cfg)]), output_dir=out, run_name="full") == 0
+    assert (
+        train(load_config(["@", str(cfg)]).with_overrides(["--output-dir", str(out), "--run.name", "full"]))
+        == 0
+    )
     run_dir = out / "full"
     rows = metrics(run_dir)
     assert [r["step"] for r in rows] == [1, 2]
@@ -118,9 +121,13 @@ def test_grpo_full_finetune_checkpoints_and_resumes(tmp_path, model_dir):
     assert (run_dir / "curves.png").stat().st_size > 1000
 
     with pytest.raises(ConfigError, match="not empty"):
-        train(load_config(["@", str(cfg)]), output_dir=out, run_name="full")
+        train(load_config(["@", str(cfg)]).with_overrides(["--output-dir", str(out), "--run.name", "full"]))
     assert (
-        train(load_config(["@", str(cfg), "--max-steps", "3"]), output_dir=out, run_name="full", resume=True)
+        train(
+            load_config(["@", str(cfg), "--max-steps", "3"]).with_overrides(
+                ["--output-dir", str(out), "--run.name", "full", "--launch.resume"]
+            )
+        )
         == 0
     )
     assert [r["step"] for r in metrics(run_dir)] == [1, 2, 3]
@@ -136,10 +143,9 @@ def test_grpo_full_finetune_checkpoints_and_resumes(tmp_path, model_dir):
 def test_resume_without_checkpoint_fails_loudly(tmp_path, model_dir):
     with pytest.raises(ConfigError, match="nothing to resume"):
         train(
-            load_config(["@", str(config(tmp_path, model_dir, 1))]),
-            output_dir=tmp_path / "o",
-            run_name="r",
-            resume=True,
+            load_config(["@", str(config(tmp_path, model_dir, 1))]).with_overrides(
+                ["--output-dir", str(tmp_path / "o"), "--run.name", "r", "--launch.resume"]
+            ),
         )
 
 
@@ -147,7 +153,10 @@ def test_grpo_lora_with_sft_warmup_saves_merged_model_and_adapter(tmp_path, mode
     extra = "[local.lora]\nr = 4\nalpha = 8\n[local.sft]\nsteps = 1\nbatch_size = 2\n"
     cfg = config(tmp_path, model_dir, 1, extra)
     out = tmp_path / "out"
-    assert train(load_config(["@", str(cfg)]), output_dir=out, run_name="lora") == 0
+    assert (
+        train(load_config(["@", str(cfg)]).with_overrides(["--output-dir", str(out), "--run.name", "lora"]))
+        == 0
+    )
     step = out / "lora" / "checkpoints" / "step_1"
     assert (step / "adapter" / "adapter_config.json").is_file()
     assert (step / "model.safetensors").is_file()
@@ -163,7 +172,10 @@ def test_frozen_embeddings_stay_fixed_through_sft_and_grpo(tmp_path, model_dir):
     extra = "freeze_embeddings = true\n[local.sft]\nsteps = 1\nbatch_size = 2\nlr = 1e-2\n"
     cfg = config(tmp_path, model_dir, 1, extra)  # appended to the [local] table
     out = tmp_path / "out"
-    assert train(load_config(["@", str(cfg)]), output_dir=out, run_name="frozen") == 0
+    assert (
+        train(load_config(["@", str(cfg)]).with_overrides(["--output-dir", str(out), "--run.name", "frozen"]))
+        == 0
+    )
     from transformers import AutoModelForCausalLM
 
     base = AutoModelForCausalLM.from_pretrained(model_dir).state_dict()

@@ -59,7 +59,10 @@ def test_objective_options_reach_grpo_config(tmp_path, capsys):
         "normalize_then_sum",
     )
     assert args.mask_truncated_completions is True and args.num_iterations == 2
-    assert train(resolved, dry_run=True, output_dir=tmp_path, run_name="r") == 0
+    assert (
+        train(resolved.with_overrides(["--launch.dry-run", "--output-dir", str(tmp_path), "--run.name", "r"]))
+        == 0
+    )
     assert '"loss_type": "dr_grpo"' in capsys.readouterr().out
 
 
@@ -70,7 +73,18 @@ def test_in_loop_eval_writes_per_task_rows_that_equal_the_scorer(tiny_qwen3, tmp
         "[local.sft]\nsteps = 1\nbatch_size = 2\n[local.eval]\ninterval = 1\nnum_tasks = 5\nmax_tokens = 6\n"
     )
     assert (
-        train(load_config(["@", str(config(tmp_path, model, 2, extra))]), output_dir=tmp_path, run_name="r")
+        train(
+            load_config(
+                [
+                    "@",
+                    str(config(tmp_path, model, 2, extra)),
+                    "--output-dir",
+                    str(tmp_path),
+                    "--run.name",
+                    "r",
+                ]
+            )
+        )
         == 0
     )
     run = tmp_path / "r"
@@ -103,7 +117,10 @@ def test_curriculum_tier_moves_with_group_rewards(tiny_qwen3, tmp_path):
     model = Path(shutil.copytree(tiny_qwen3, tmp_path / "base"))
     extra = "[local.curriculum]\nstart_tier = 3\nwindow = 2\nup = 0.9\ndown = 0.5\n"
     cfg = config(tmp_path, model, 3, extra, env="letter_counting")
-    assert train(load_config(["@", str(cfg)]), output_dir=tmp_path, run_name="c") == 0
+    assert (
+        train(load_config(["@", str(cfg)]).with_overrides(["--output-dir", str(tmp_path), "--run.name", "c"]))
+        == 0
+    )
     rows = [json.loads(line) for line in (tmp_path / "c" / "metrics.jsonl").read_text().splitlines()]
     tiers = [r["curriculum/tier"] for r in rows if "curriculum/tier" in r]
     # A random tiny model never counts right: every window of 2 groups fails, so the tier falls one per step.

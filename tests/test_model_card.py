@@ -85,7 +85,14 @@ def manifest() -> dict:
 def test_local_run_writes_a_card_with_its_measured_numbers(tiny_qwen3, tmp_path):
     model = Path(shutil.copytree(tiny_qwen3, tmp_path / "base"))
     (tmp_path / "run.toml").write_text(CONFIG.format(model=model))
-    assert train(load_config(["@", str(tmp_path / "run.toml")]), output_dir=tmp_path, run_name="card") == 0
+    assert (
+        train(
+            load_config(["@", str(tmp_path / "run.toml")]).with_overrides(
+                ["--output-dir", str(tmp_path), "--run.name", "card"]
+            )
+        )
+        == 0
+    )
     run = tmp_path / "card"
     card = (run / "checkpoints" / "step_2" / "README.md").read_text()
     meta = front_matter(card)

@@ -76,7 +76,7 @@ def pipeline_tokens(tmp_path: Path, model: Path, steps: int = 2) -> list[str]:
 
 
 def test_gpu_config_fits_the_pinned_schema():
-    from dakota_rl.backends.prime_rl.schema import RLKeys, schema_errors
+    from dakota_rl.schema import RLKeys, schema_errors
 
     cfg = tomllib.loads((REPO / "configs/parallel_translation.toml").read_text(encoding="utf-8"))
     assert schema_errors(RLKeys, cfg) == []
@@ -94,7 +94,14 @@ def test_lora_sft_then_grpo_writes_checkpoints_and_every_component(tmp_path, tin
     monkeypatch.setenv("WANDB_DIR", str(tmp_path))
     model = Path(shutil.copytree(tiny_qwen3, tmp_path / "base"))
     out = tmp_path / "out"
-    assert train(load_config(pipeline_tokens(tmp_path, model)), output_dir=out, run_name="pipe") == 0
+    assert (
+        train(
+            load_config(pipeline_tokens(tmp_path, model)).with_overrides(
+                ["--output-dir", str(out), "--run.name", "pipe"]
+            )
+        )
+        == 0
+    )
     run = out / "pipe"
     assert (run / "sft" / "model" / "config.json").is_file()
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["step_1", "step_2"]

@@ -11,7 +11,7 @@ import pytest
 from test_parallel_pipeline import pipeline_tokens
 
 from dakota_rl.config import load_config
-from dakota_rl.sweep import grid, load_sweep, main, parse_agent_args, run_grid, run_name
+from dakota_rl.sweep import grid, load_sweep, main, point_from_args, point_name, run_grid
 
 REPO = Path(__file__).resolve().parents[1]
 SWEEP = REPO / "sweeps/parallel_translation.yaml"
@@ -23,14 +23,14 @@ def test_wandb_reads_the_sweep_and_its_args_become_overrides():
     config = load_sweep_config(str(SWEEP))
     assert config == load_sweep(SWEEP) and config["method"] == "grid"
     points = grid(config)
-    assert len(points) == 9 and len({run_name(p) for p in points}) == 9
+    assert len(points) == 9 and len({point_name(p) for p in points}) == 9
     flags = create_sweep_command_args({"args": {k: {"value": v} for k, v in points[0].items()}})[
         "args_no_equals"
     ]
-    params, rest = parse_agent_args(flags)
-    assert params == points[0] and rest == []
+    params = point_from_args(flags)
+    assert params == points[0] and list(params) == list(points[0]), "typed values, in the sweep's order"
     resolved = load_config(["@", str(REPO / config["program"]), *flags])
-    assert resolved.get("trainer.optim.lr") == points[0]["trainer.optim.lr"]
+    assert resolved.config.trainer.optim.lr == points[0]["trainer.optim.lr"]
     assert resolved.local.lora.r == points[0]["local.lora.r"]
     assert config["command"][-2:] == ["${program}", "${args_no_equals}"]
 
@@ -60,7 +60,7 @@ def test_two_by_two_grid_runs_locally_with_a_summary(tmp_path, tiny_qwen3, monke
     extra = [t for t in extra if t not in ("--trainer.optim.lr", "1e-3")]
     results = run_grid(sweep, tmp_path / "grid", extra)
     assert [r["summary"]["status"] for r in results] == ["ok"] * 4
-    assert {run_name(r["params"]) for r in results} == {
+    assert {point_name(r["params"]) for r in results} == {
         "lr0.0001_r2",
         "lr0.0001_r4",
         "lr0.001_r2",
@@ -72,7 +72,7 @@ def test_two_by_two_grid_runs_locally_with_a_summary(tmp_path, tiny_qwen3, monke
             (
                 tmp_path
                 / "grid"
-                / run_name(r["params"])
+                / point_name(r["params"])
                 / "checkpoints/step_1/adapter"
                 / "adapter_config.json"
             ).read_text()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dakota_rl.backends.prime_rl.schema import InferenceKeys, RLKeys, schema_errors
+from dakota_rl.schema import InferenceKeys, RLKeys, schema_errors
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 RL_CONFIGS = ["dakota_400.toml", "debug_gpu.toml", "letter_counting.toml"]
@@ -219,7 +219,7 @@ def test_prime_rl_dry_run_accepts_configs(name, tmp_path, capsys):
     from dakota_rl.backends.prime_rl import train
     from dakota_rl.config import load_config
 
-    code = train(load_config(["@", str(CONFIGS / name)]), dry_run=True, output_dir=tmp_path)
+    code = train(load_config(["@", str(CONFIGS / name), "--launch.dry-run", "--output-dir", str(tmp_path)]))
     out = capsys.readouterr().out
     assert code == 0, out
     cfg = load(name)

@@ -166,10 +166,9 @@ def test_dry_run_plan_is_rl_alone(tmp_path):
         launcher_dir=tmp_path,
         path="",
         dry_run=True,
-        clean=True,
     )
     (rl,) = plan.processes
-    assert rl.argv[-2:] == ("--clean", "--dry-run")
+    assert rl.argv[-1] == "--dry-run" and "--clean" not in rl.argv, "the launcher cleans, never prime-rl"
 
 
 def test_run_plan_waits_for_health_streams_and_stops_inference(tmp_path):

@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from dakota_rl.backends.prime_rl import PINNED_COMMIT, train
 from dakota_rl.backends.prime_rl.checkout import Checkout, PrimeRLError
@@ -20,15 +21,16 @@ from dakota_rl.backends.prime_rl.launcher import slurm_overrides
 from dakota_rl.backends.prime_rl.layout import choose_layout
 from dakota_rl.backends.prime_rl.plan import build_upstream_plan
 from dakota_rl.backends.prime_rl.preflight import Gpu, Machine, preflight, python_imports
-from dakota_rl.config import load_config
+from dakota_rl.config import RunConfig, load_config
 from dakota_rl.paths import REPO_ROOT
+from dakota_rl.schema import MultiNodeDeploymentKeys
 
 CONFIGS = REPO_ROOT / "configs"
 H100 = [Gpu(i, "NVIDIA H100 80GB HBM3", 81559, 80800) for i in range(8)]
 
 
-def merged(name: str, *overrides: str) -> dict:
-    return load_config(["@", str(CONFIGS / name), *overrides]).merged
+def config_of(name: str, *overrides: str) -> RunConfig:
+    return load_config(["@", str(CONFIGS / name), *overrides]).config
 
 
 # A stand-in for prime-rl's `rl`: records argv and the GPU/uv variables; on --dry-run writes what prime-rl
@@ -112,14 +114,14 @@ def calls(log: Path) -> list[dict]:
     ],
 )
 def test_layout_is_read_from_the_config(name, kind, roles):
-    layout = choose_layout(merged(name))
+    layout = choose_layout(config_of(name))
     assert layout.kind == kind and layout.gpu_roles() == roles
 
 
 def test_layout_details_follow_prime_rl_defaults():
-    assert choose_layout(merged("dakota_400.toml")).weight_broadcast == "filesystem"
-    assert choose_layout(merged("dakota_400_8gpu.toml")).weight_broadcast == "nccl"
-    slurm = choose_layout(merged("dakota_400_slurm.toml"))
+    assert choose_layout(config_of("dakota_400.toml")).weight_broadcast == "filesystem"
+    assert choose_layout(config_of("dakota_400_8gpu.toml")).weight_broadcast == "nccl"
+    slurm = choose_layout(config_of("dakota_400_slurm.toml"))
     assert (slurm.multi_node, slurm.num_train_nodes, slurm.num_infer_nodes, slurm.gpus_per_node) == (
         True,
         1,
@@ -128,21 +130,29 @@ def test_layout_details_follow_prime_rl_defaults():
     )
     # [deployment] alone asking for inference GPUs: prime-rl must start vLLM, so the launcher adds [inference]
     deployment_only = choose_layout(
-        merged("debug_gpu.toml", "--deployment.num-train-gpus", "3", "--deployment.num-infer-gpus", "1")
+        config_of("debug_gpu.toml", "--deployment.num-train-gpus", "3", "--deployment.num-infer-gpus", "1")
     )
     assert deployment_only.kind == "single-node" and deployment_only.add_inference_table
     assert deployment_only.weight_broadcast == "filesystem", "debug_gpu.toml sets filesystem explicitly"
     with pytest.raises(PrimeRLError, match="num_infer_gpus = 0 with num_train_gpus = 2"):
         choose_layout(
-            merged("debug_gpu.toml", "--deployment.num-train-gpus", "2", "--deployment.num-infer-gpus", "0")
+            config_of(
+                "debug_gpu.toml", "--deployment.num-train-gpus", "2", "--deployment.num-infer-gpus", "0"
+            )
         )
+    multi_node = {"type": "multi_node", "num_train_nodes": 1}
+    with pytest.raises(ValidationError, match=r"needs \[slurm\]"):
+        RunConfig.model_validate({"deployment": multi_node})
+    unchecked = RunConfig.model_construct(
+        deployment=MultiNodeDeploymentKeys(type="multi_node", num_train_nodes=1)
+    )
     with pytest.raises(PrimeRLError, match=r"needs a \[slurm\] table"):
-        choose_layout({"deployment": {"type": "multi_node", "num_train_nodes": 1}})
+        choose_layout(unchecked)
 
 
 def test_single_node_plan_is_rl_alone_with_the_users_gpus(tmp_path):
     checkout = Checkout(tmp_path / "p")
-    layout = choose_layout(merged("dakota_400_8gpu.toml"))
+    layout = choose_layout(config_of("dakota_400_8gpu.toml"))
     plan = build_upstream_plan(
         checkout,
         layout=layout,
@@ -182,7 +192,7 @@ def test_single_node_plan_is_rl_alone_with_the_users_gpus(tmp_path):
 
 def test_slurm_plan_runs_in_the_checkout_and_reinstalls_our_envs(tmp_path):
     checkout = Checkout(tmp_path / "p")
-    cfg = merged("dakota_400_slurm.toml")
+    cfg = config_of("dakota_400_slurm.toml")
     flags = slurm_overrides(cfg, checkout)
     assert flags[:2] == ("--slurm.project-dir", str(checkout.root))
     assert flags[2] == "--slurm.pre-run-command"
@@ -204,7 +214,9 @@ def test_slurm_plan_runs_in_the_checkout_and_reinstalls_our_envs(tmp_path):
     (rl,) = plan.processes
     assert rl.argv[-4:] == flags and "CUDA_VISIBLE_DEVICES" not in rl.env, "GPUs are SLURM's to assign"
     assert plan.layout == "slurm" and plan.gpus == {}
-    own = {**cfg, "slurm": {**cfg["slurm"], "project_dir": "/shared/prime-rl", "pre_run_command": "true"}}
+    own = config_of(
+        "dakota_400_slurm.toml", "--slurm.project-dir", "/shared/prime-rl", "--slurm.pre-run-command", "true"
+    )
     assert slurm_overrides(own, checkout) == (), "values in the config win"
 
 
@@ -215,7 +227,7 @@ def problems(name: str, m: Machine, tmp_path: Path, *overrides: str, dry_run=Fal
     return [
         f"[{p.check}] {p.message}"
         for p in preflight(
-            merged(name, *overrides), checkout, gpu_memory_utilization=gmu, dry_run=dry_run, machine=m
+            config_of(name, *overrides), checkout, gpu_memory_utilization=gmu, dry_run=dry_run, machine=m
         )
     ]
 
@@ -261,8 +273,8 @@ def test_layout_problems_show_on_dry_run_too(tmp_path):
     )
     assert problems("dakota_400_8gpu.toml", no_gpu, tmp_path, dry_run=True) == []
     assert problems("dakota_400_slurm.toml", no_gpu, tmp_path, dry_run=True) == []
-    slurm = merged("dakota_400_slurm.toml")
-    del slurm["inference"]
+    slurm = config_of("dakota_400_slurm.toml")
+    slurm.inference = None
     found = preflight(
         slurm, Checkout(tmp_path / "pre"), gpu_memory_utilization=0.9, dry_run=True, machine=no_gpu
     )
@@ -270,7 +282,7 @@ def test_layout_problems_show_on_dry_run_too(tmp_path):
         "multi-node [deployment] needs an [inference] table and num_infer_nodes "
         ">= 1 (prime-rl runs no orchestrator without them)"
     ]
-    router_off = merged("dakota_400_slurm.toml", "--inference.router", "None")
+    router_off = config_of("dakota_400_slurm.toml", "--inference.router", "None")
     found = preflight(
         router_off, Checkout(tmp_path / "pre"), gpu_memory_utilization=0.9, dry_run=True, machine=no_gpu
     )
@@ -283,9 +295,9 @@ def test_layout_problems_show_on_dry_run_too(tmp_path):
 def test_train_8gpu_dry_run_needs_no_gpu(fake, tmp_path, capsys):
     checkout, log = fake
     code = train(
-        load_config(["@", str(CONFIGS / "dakota_400_8gpu.toml")]),
-        dry_run=True,
-        output_dir=tmp_path / "o",
+        load_config(["@", str(CONFIGS / "dakota_400_8gpu.toml")]).with_overrides(
+            ["--launch.dry-run", "--output-dir", str(tmp_path / "o")]
+        ),
         prime_rl_dir=checkout.root,
         machine=machine(gpus="nvidia-smi not found", environ={}),
     )
@@ -301,8 +313,9 @@ def test_train_8gpu_runs_rl_alone(fake, tmp_path, capsys):
     checkout, log = fake
     env = {"CUDA_VISIBLE_DEVICES": "0,1,2,3,4,5,6,7", "WANDB_MODE": "offline"}
     code = train(
-        load_config(["@", str(CONFIGS / "dakota_400_8gpu.toml")]),
-        output_dir=tmp_path / "o",
+        load_config(["@", str(CONFIGS / "dakota_400_8gpu.toml")]).with_overrides(
+            ["--output-dir", str(tmp_path / "o")]
+        ),
         prime_rl_dir=checkout.root,
         machine=machine(environ=env),
     )
@@ -330,9 +343,7 @@ def test_train_adds_inference_when_deployment_asks_for_it(fake, tmp_path, capsys
         ]
     )
     code = train(
-        resolved,
-        dry_run=True,
-        output_dir=tmp_path / "o",
+        resolved.with_overrides(["--launch.dry-run", "--output-dir", str(tmp_path / "o")]),
         prime_rl_dir=checkout.root,
         machine=machine(gpus="none", environ={}),
     )
@@ -346,9 +357,9 @@ def test_train_adds_inference_when_deployment_asks_for_it(fake, tmp_path, capsys
 def test_train_slurm_dry_run_shows_the_job_script(fake, tmp_path, capsys):
     checkout, log = fake
     code = train(
-        load_config(["@", str(CONFIGS / "dakota_400_slurm.toml")]),
-        dry_run=True,
-        output_dir=tmp_path / "o",
+        load_config(["@", str(CONFIGS / "dakota_400_slurm.toml")]).with_overrides(
+            ["--launch.dry-run", "--output-dir", str(tmp_path / "o")]
+        ),
         prime_rl_dir=checkout.root,
         machine=machine(gpus="none", sbatch=None, environ={}),
     )
@@ -364,8 +375,9 @@ def test_inference_table_on_one_gpu_machine_says_remove_it(fake, tmp_path):
     checkout, log = fake
     with pytest.raises(PrimeRLError, match=r"remove the \[inference\] table: this machine shows one GPU"):
         train(
-            load_config(["@", str(CONFIGS / "dakota_400_2gpu.toml")]),
-            output_dir=tmp_path,
+            load_config(["@", str(CONFIGS / "dakota_400_2gpu.toml")]).with_overrides(
+                ["--output-dir", str(tmp_path)]
+            ),
             prime_rl_dir=checkout.root,
             machine=machine(gpus=H100[:1]),
         )
@@ -375,8 +387,9 @@ def test_inference_table_on_one_gpu_machine_says_remove_it(fake, tmp_path):
 def test_too_few_gpus_exit_2_before_anything_runs(fake, tmp_path, capsys):
     checkout, log = fake
     code = train(
-        load_config(["@", str(CONFIGS / "dakota_400_8gpu.toml")]),
-        output_dir=tmp_path,
+        load_config(["@", str(CONFIGS / "dakota_400_8gpu.toml")]).with_overrides(
+            ["--output-dir", str(tmp_path)]
+        ),
         prime_rl_dir=checkout.root,
         machine=machine(gpus=H100[:2]),
     )
@@ -394,12 +407,12 @@ def test_taskset_id_that_is_not_a_module_is_refused_and_nothing_runs(
     checkout, log = fake
     monkeypatch.chdir(tmp_path)
     imported = []
-    resolved = load_config(["@", str(CONFIGS / "debug_gpu.toml")])
-    resolved.merged["orchestrator"]["train"]["source"][0]["env"]["taskset"]["id"] = bad_id
+    resolved = load_config(
+        ["@", str(CONFIGS / "debug_gpu.toml"), "--launch.dry-run", "--output-dir", str(tmp_path / "o")]
+    )
+    resolved.config.orchestrator.train.source[0].env.taskset.id = bad_id
     code = train(
         resolved,
-        dry_run=True,
-        output_dir=tmp_path / "o",
         prime_rl_dir=checkout.root,
         machine=machine(imports=lambda python, modules: imported.append(modules)),
     )

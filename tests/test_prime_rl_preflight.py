@@ -15,10 +15,10 @@ import pytest
 
 from dakota_rl.backends.prime_rl import PINNED_COMMIT, available, train
 from dakota_rl.backends.prime_rl.checkout import Checkout, PrimeRLError
-from dakota_rl.backends.prime_rl.launcher import check_run_dir, run_name_for, summarize_resolved
+from dakota_rl.backends.prime_rl.launcher import check_run_dir, summarize_resolved
 from dakota_rl.backends.prime_rl.preflight import Gpu, Machine, env_modules, parse_nvidia_smi, preflight
-from dakota_rl.config import ConfigError, load_config
-from dakota_rl.runs import RUN_MARKER, mark_run
+from dakota_rl.config import ConfigError, LaunchConfig, RunConfig, load_config
+from dakota_rl.runs import RUN_MARKER, mark_run, run_name
 
 REPO = Path(__file__).resolve().parents[1]
 H100 = Gpu(0, "NVIDIA H100 80GB HBM3", 81559, 80800)
@@ -47,7 +47,7 @@ def machine(gpus=(H100,), head=PINNED_COMMIT, import_error=None, environ=None, l
     )
 
 
-DAKOTA = load_config(["@", str(REPO / "configs/dakota_400.toml")]).merged
+DAKOTA = load_config(["@", str(REPO / "configs/dakota_400.toml")]).config
 
 
 def messages(problems) -> list[str]:
@@ -153,7 +153,7 @@ def test_wandb_key_missing_unless_offline_or_logged_in(tmp_path):
     assert "W&B logging is on ([monitors.wandb]) but no key is set" in msg
     assert check(environ={"WANDB_MODE": "offline"}) == []
     assert check(environ={}, login=True) == []
-    debug = load_config(["@", str(REPO / "configs/debug_gpu.toml")]).merged
+    debug = load_config(["@", str(REPO / "configs/debug_gpu.toml")]).config
     assert (
         preflight(debug, checkout, gpu_memory_utilization=0.45, dry_run=False, machine=machine(environ={}))
         == []
@@ -195,27 +195,30 @@ def test_available(tmp_path):
 
 def test_env_modules_and_run_name():
     assert env_modules(DAKOTA) == ["dakota_grammar_translation"]
-    assert run_name_for(DAKOTA, None) == "dakota-400"
-    assert run_name_for(DAKOTA, "mine") == "mine"
-    bare = {"orchestrator": {"train": {"source": [{"env": {"taskset": {"id": "letter_counting"}}}]}}}
-    assert run_name_for(bare, None) == "letter_counting--qwen3-0.6b"
+    assert run_name(DAKOTA) == "dakota-400", "the W&B name"
+    named = load_config(["@", str(REPO / "configs/dakota_400.toml"), "--run.name", "mine"])
+    assert run_name(named.config) == "mine"
+    bare = RunConfig.model_validate(
+        {"orchestrator": {"train": {"source": [{"env": {"taskset": {"id": "letter_counting"}}}]}}}
+    )
+    assert run_name(bare) == "letter_counting--qwen3-0.6b"
 
 
 def test_run_dir_checks(tmp_path):
     run = tmp_path / "run"
-    (msg,) = messages(check_run_dir(run, resume=True, clean=False))
+    (msg,) = messages(check_run_dir(run, LaunchConfig(resume=True)))
     assert msg.startswith("nothing to resume")
     (run / "configs").mkdir(parents=True)
-    assert check_run_dir(run, resume=False, clean=False) == []
+    assert check_run_dir(run, LaunchConfig()) == []
     (run / "logs").mkdir()
-    (msg,) = messages(check_run_dir(run, resume=False, clean=False))
+    (msg,) = messages(check_run_dir(run, LaunchConfig()))
     assert "holds a previous run" in msg and "--resume" in msg and "--clean" in msg
-    (msg,) = messages(check_run_dir(run, resume=False, clean=True))
+    (msg,) = messages(check_run_dir(run, LaunchConfig(clean=True)))
     assert msg.startswith("--clean refused") and RUN_MARKER in msg, "a folder without our marker is kept"
     mark_run(run, "configs")
-    assert check_run_dir(run, resume=False, clean=True) == []
+    assert check_run_dir(run, LaunchConfig(clean=True)) == []
     (run / "checkpoints/step_100").mkdir(parents=True)
-    assert check_run_dir(run, resume=True, clean=False) == []
+    assert check_run_dir(run, LaunchConfig(resume=True)) == []
 
 
 # A stand-in for prime-rl's `rl`: parses the flags our launcher passes; on --dry-run writes resolved configs
@@ -279,12 +282,9 @@ def test_train_dry_run_shows_prime_rl_resolved_config(stand_in, tmp_path, capsys
     checkout, inference, log = stand_in
     resolved = load_config(["@", str(REPO / "configs/dakota_400.toml"), "--max-steps", "7"])
     code = train(
-        resolved,
-        dry_run=True,
-        output_dir=tmp_path / "out",
-        run_name=None,
-        resume=False,
-        clean=True,
+        resolved.with_overrides(
+            ["--launch.dry-run", "--output-dir", str(tmp_path / "out"), "--launch.clean"]
+        ),
         inference_config=inference,
         prime_rl_dir=checkout.root,
         machine=machine(gpus="none", environ={}),
@@ -305,8 +305,7 @@ def test_train_runs_inference_then_rl(stand_in, tmp_path, capsys):
     checkout, inference, log = stand_in
     resolved = load_config(["@", str(REPO / "configs/debug_gpu.toml")])
     code = train(
-        resolved,
-        output_dir=tmp_path / "out",
+        resolved.with_overrides(["--output-dir", str(tmp_path / "out")]),
         inference_config=inference,
         prime_rl_dir=checkout.root,
         machine=machine(environ={}),
@@ -326,9 +325,7 @@ def test_train_refuses_before_starting_anything(stand_in, tmp_path, capsys):
     checkout, inference, log = stand_in
     resolved = load_config(["@", str(REPO / "configs/dakota_400.toml")])
     code = train(
-        resolved,
-        output_dir=tmp_path / "out",
-        resume=True,
+        resolved.with_overrides(["--output-dir", str(tmp_path / "out"), "--launch.resume"]),
         inference_config=inference,
         prime_rl_dir=checkout.root,
         machine=machine(gpus="nvidia-smi not found", environ={}),
@@ -377,8 +374,7 @@ def test_train_rejects_inference_table_and_missing_inference_config(stand_in, tm
     debug = load_config(["@", str(REPO / "configs/debug_gpu.toml")])
     with pytest.raises(PrimeRLError, match="inference config not found"):
         train(
-            debug,
-            output_dir=tmp_path,
+            debug.with_overrides(["--output-dir", str(tmp_path)]),
             inference_config=tmp_path / "nope.toml",
             prime_rl_dir=checkout.root,
             machine=machine(),

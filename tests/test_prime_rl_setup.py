@@ -24,6 +24,7 @@ from dakota_rl.backends.prime_rl.setup import (
     setup,
     workspace_env_dirs,
 )
+from dakota_rl.config import RunConfig
 from dakota_rl.paths import CONFIGS, REPO_ROOT
 from dakota_rl.workspace import with_workspace_dependencies, workspace_envs
 
@@ -277,7 +278,7 @@ def test_workspace_members_follow_the_root_globs(tmp_path):
 
 def test_slurm_job_reinstalls_parallel_translation_with_its_workspace_dependency(tmp_path):
     config = tomllib.loads((CONFIGS / "parallel_translation.toml").read_text())
-    flags = slurm_overrides({**config, "slurm": {}}, Checkout(tmp_path / "p"))
+    flags = slurm_overrides(RunConfig.model_validate({**config, "slurm": {}}), Checkout(tmp_path / "p"))
     deps, editable = flags[flags.index("--slurm.pre-run-command") + 1].split("--no-deps")
     assert editable.split() == [
         "-e",

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from dakota_rl.config import ConfigError
-from dakota_rl.sweep import load_sweep, run_name
+from dakota_rl.sweep import load_sweep, point_name
 
 PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
 
@@ -98,9 +98,9 @@ def test_sweep_values_are_checked(tmp_path, parameters, message):
 
 def test_sweep_run_names_are_folder_safe(tmp_path):
     sweep = load_sweep(sweep_file(tmp_path, '  model.name: {values: ["/x/y", "Qwen/Qwen3-0.6B"]}\n'))
-    names = [run_name({"model.name": v["values"]}) for v in [{"values": x} for x in ["/x/y", "a b"]]]
+    names = [point_name({"model.name": v["values"]}) for v in [{"values": x} for x in ["/x/y", "a b"]]]
     assert names == ["name_x_y", "namea_b"] and sweep["parameters"]
-    assert run_name({"trainer.optim.lr": 2e-05, "local.lora.r": 16}) == "lr2e-05_r16"
+    assert point_name({"trainer.optim.lr": 2e-05, "local.lora.r": 16}) == "lr2e-05_r16"
 
 
 @pytest.mark.parametrize("flags", [["--n", "0"], ["--n", "-1", "--estimate-only"], ["--view", "0"]])

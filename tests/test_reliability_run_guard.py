@@ -143,14 +143,12 @@ def checkout(tmp_path, monkeypatch):
     return make_checkout(tmp_path / "prime-rl")
 
 
-def run_2gpu(checkout, out: Path, **kwargs) -> int:
+def run_2gpu(checkout, out: Path, *options: str) -> int:
     env = {"CUDA_VISIBLE_DEVICES": "0,1", "WANDB_MODE": "offline"}
     return train(
-        load_config(["@", str(CONFIGS / "dakota_400_2gpu.toml")]),
-        output_dir=out,
+        load_config(["@", str(CONFIGS / "dakota_400_2gpu.toml"), "--output-dir", str(out), *options]),
         prime_rl_dir=checkout.root,
         machine=machine(environ=env),
-        **kwargs,
     )
 
 
@@ -158,7 +156,7 @@ def test_prime_rl_backend_clean_keeps_a_folder_without_our_marker(checkout, tmp_
     stranger = tmp_path / "o" / "dakota-400-2gpu"
     (stranger / "logs").mkdir(parents=True)
     (stranger / "logs" / "keep.txt").write_text("keep me")
-    assert run_2gpu(checkout, tmp_path / "o", clean=True) == 2
+    assert run_2gpu(checkout, tmp_path / "o", "--launch.clean") == 2
     assert "--clean refused" in capsys.readouterr().err
     assert (stranger / "logs" / "keep.txt").read_text() == "keep me"
     assert calls(tmp_path / "rl-calls.jsonl") == [], "nothing started"
@@ -169,7 +167,7 @@ def test_prime_rl_backend_cleans_a_marked_run_itself(checkout, tmp_path, capsys)
     mark_run(run_dir, "configs")
     (run_dir / "logs").mkdir()
     (run_dir / "logs" / "old.log").write_text("old")
-    assert run_2gpu(checkout, tmp_path / "o", clean=True) == 0, capsys.readouterr()
+    assert run_2gpu(checkout, tmp_path / "o", "--launch.clean") == 0, capsys.readouterr()
     dry, real = calls(tmp_path / "rl-calls.jsonl")
     assert "--clean" not in dry["argv"] and "--clean" not in real["argv"], "prime-rl never deletes a folder"
     assert not (run_dir / "logs").exists() and is_our_run(run_dir)

@@ -27,10 +27,10 @@ import pytest
 
 from dakota_rl.backends.prime_rl.checkout import Checkout
 from dakota_rl.backends.prime_rl.launcher import RunPaths, slurm_overrides
-from dakota_rl.backends.prime_rl.schema import SlurmKeys
 from dakota_rl.config import ConfigError, load_config
 from dakota_rl.errors import UserError
 from dakota_rl.paths import REPO_ROOT
+from dakota_rl.schema import RunKeys, SlurmKeys
 
 TEMPLATE_DIR = Path(__file__).parent / "upstream"
 SLURM_CONFIG = REPO_ROOT / "configs" / "dakota_400_slurm.toml"
@@ -93,18 +93,18 @@ def test_hostile_job_name_is_one_line_exit_2_and_writes_nothing(tmp_path):
 
 @pytest.mark.parametrize("out", ["out dir", "out$(touch X)", "o;x", "o%j"])
 def test_output_folder_rendered_into_the_job_script_is_checked(tmp_path, out):
-    merged = load_config(["@", str(SLURM_CONFIG)]).merged
+    config = load_config(["@", str(SLURM_CONFIG), "--output-dir", str(tmp_path / out)]).config
     with pytest.raises(UserError, match="SLURM job script"):
-        RunPaths.of(merged, tmp_path / out, None)
-    one_node = {k: v for k, v in merged.items() if k != "slurm"}
-    assert RunPaths.of(one_node, tmp_path / out, None).output_dir == (tmp_path / out).absolute()
+        RunPaths.of(config)
+    one_node = config.model_copy(update={"slurm": None})
+    assert RunPaths.of(one_node).output_dir == (tmp_path / out).absolute()
 
 
 def test_prime_rl_dir_is_checked_when_it_becomes_the_jobs_project_dir(tmp_path):
-    merged = load_config(["@", str(SLURM_CONFIG)]).merged
+    config = load_config(["@", str(SLURM_CONFIG)]).config
     with pytest.raises(UserError, match="PRIME_RL_DIR"):
-        slurm_overrides(merged, Checkout(tmp_path / "prime rl$(id)"))
-    assert slurm_overrides(merged, Checkout(tmp_path / "prime-rl"))[:2] == (
+        slurm_overrides(config, Checkout(tmp_path / "prime rl$(id)"))
+    assert slurm_overrides(config, Checkout(tmp_path / "prime-rl"))[:2] == (
         "--slurm.project-dir",
         str(tmp_path / "prime-rl"),
     )
@@ -138,13 +138,13 @@ def test_no_accepted_config_value_adds_a_line_or_a_shell_word(tmp_path):
         export = next(line for line in script.splitlines() if line.startswith("export PROJECT_DIR="))
         assert shell_words("x " + export.split("=", 1)[1]) == [str(slurm.project_dir)]
     assert kept > 100, "the fuzz should exercise accepted values too"
-    merged = load_config(["@", str(SLURM_CONFIG)]).merged
+    config = load_config(["@", str(SLURM_CONFIG)]).config
     names = 0
     for _ in range(600):
         name = "".join(rng.choice(POOL) for _ in range(rng.randint(1, 4)))
         out = tmp_path / "".join(rng.choice(POOL) for _ in range(rng.randint(1, 3)))
         try:
-            run = RunPaths.of(merged, out, name)
+            run = RunPaths.of(config.model_copy(update={"output_dir": str(out), "run": RunKeys(name=name)}))
         except (UserError, ValueError, OSError):
             continue
         names += 1

@@ -21,17 +21,41 @@ config: prime-rl's TOML schema. `@ file.toml` (space after @; several files deep
 dotted kebab-case overrides: --max-steps 5  --trainer.optim.lr 1e-6  --orchestrator.group-size 4
 --local.lora.r 8 (booleans: --flag / --no-flag; null: None; lists: several values or JSON). Unknown keys are
 refused with their dotted path; --dry-run prints the resolved tree.
-Local-backend-only settings live in a [local] table (configs/local/*.toml), never sent to prime-rl."""
+Local-backend-only settings live in a [local] table (configs/local/*.toml), never sent to prime-rl. The run
+flags below are config keys too: output_dir, [run] name, [launch] backend/resume/clean/dry_run."""
 
 DEMO_CONFIGS = ["configs/dakota_smoke.toml", "configs/local/cpu.toml", "configs/local/demo.toml"]
 
 
 def _run_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--output-dir", type=Path, default=None, help="parent of run folders (default: outputs)")
-    p.add_argument("--run.name", "--run-name", dest="run_name", help="run folder name (default: W&B name)")
+    """The run options; `config_tokens` hands them to the config parser (`output_dir`, `[run] name`,
+    `[launch]`), so they live in the one typed tree."""
+    p.add_argument("--output-dir", default=None, help="parent of run folders (default: outputs)")
+    p.add_argument(
+        "--run.name",
+        "--run-name",
+        dest="run_name",
+        help="run folder name (default: W&B name, else ENV--MODEL)",
+    )
     p.add_argument("--resume", action="store_true", help="continue from the run's latest checkpoint")
     p.add_argument("--clean", action="store_true", help="delete an existing run folder first")
     p.add_argument("--dry-run", action="store_true", help="resolve and print the config, do not train")
+
+
+def config_tokens(args: argparse.Namespace, tokens: list[str], *, run_name: str | None = None) -> list[str]:
+    """`tokens` plus the run options argparse read, as overrides of the typed tree (they come last, so they
+    win over the files): `--output-dir`, `--run.name` (`run_name` when none was given), `--launch.*`."""
+    out = list(tokens)
+    if args.output_dir is not None:
+        out += ["--output-dir", str(args.output_dir)]
+    if (args.run_name or run_name) is not None:
+        out += ["--run.name", args.run_name or run_name]
+    if getattr(args, "backend", None):
+        out += ["--launch.backend", args.backend]
+    return out + [f"--launch.{flag.replace('_', '-')}" for flag in LAUNCH_FLAGS if getattr(args, flag, False)]
+
+
+LAUNCH_FLAGS = ("resume", "clean", "dry_run")
 
 
 def _training_commands(sub: argparse._SubParsersAction) -> None:
@@ -64,11 +88,8 @@ def _serving_commands(sub: argparse._SubParsersAction) -> None:
         allow_abbrev=False,
         usage="prime-rl experiment @ configs/experiments/grpo_vs_sft.toml [--seeds 0 1 ...]",
     )
-    experiment.add_argument(
-        "--output-dir", type=Path, default=Path("outputs"), help="parent of the run folder"
-    )
+    experiment.add_argument("--output-dir", default="outputs", help="parent of the run folder")
     experiment.add_argument("--run.name", "--run-name", dest="run_name", default="grpo_vs_sft")
-    experiment.add_argument("--clean", action="store_true", help="delete an existing run folder first")
 
     serve = sub.add_parser("serve", help="serve a checkpoint as an OpenAI-compatible endpoint on 127.0.0.1")
     serve.add_argument("checkpoint", help="HF folder (e.g. outputs/RUN/checkpoints/step_N) or model name")
@@ -125,10 +146,12 @@ def prime_rl_available() -> tuple[bool, str]:
     return available()
 
 
-def choose_backend(choice: str, resolved: ResolvedConfig, available=prime_rl_available) -> tuple[str, str]:
-    """(backend, why). `auto` never hands prime-rl a local-only model alias or a config with `[local]`."""
+def choose_backend(resolved: ResolvedConfig, available=prime_rl_available) -> tuple[str, str]:
+    """(backend, why) for `[launch] backend`. `auto` never hands prime-rl a local-only model alias or a config
+    with `[local]`."""
     from dakota_rl.models import is_local_alias
 
+    choice = resolved.launch.backend
     model = resolved.config.model.name
     alias = is_local_alias(model)
     has_local = "local" in resolved.config.model_fields_set
@@ -149,40 +172,26 @@ def choose_backend(choice: str, resolved: ResolvedConfig, available=prime_rl_ava
     return ("prime-rl", "a CUDA GPU and a prime-rl checkout are ready") if ok else ("local", reason)
 
 
-def cmd_train(args: argparse.Namespace, config_tokens: list[str]) -> int:
+def cmd_train(args: argparse.Namespace, tokens: list[str]) -> int:
     from dakota_rl.config import load_config
 
-    if not any(t == "@" or t.startswith("@") for t in config_tokens):
+    if not any(t == "@" or t.startswith("@") for t in tokens):
         raise UserError("train needs a config: prime-rl train @ configs/dakota_smoke.toml")
-    resolved = load_config(config_tokens)
-    backend, why = choose_backend(args.backend, resolved)
+    resolved = load_config(config_tokens(args, tokens))
+    backend, why = choose_backend(resolved)
     print(f"backend: {backend} ({why})", flush=True)
-    kwargs = dict(
-        dry_run=args.dry_run,
-        output_dir=args.output_dir,
-        run_name=args.run_name,
-        resume=args.resume,
-        clean=args.clean,
-    )
     if backend == "prime-rl":
         from dakota_rl.backends.prime_rl import train
     else:
         from dakota_rl.backends.local import train
-    return train(resolved, **kwargs)
+    return train(resolved)
 
 
-def cmd_demo(args: argparse.Namespace, config_tokens: list[str]) -> int:
+def cmd_demo(args: argparse.Namespace, tokens: list[str]) -> int:
     from dakota_rl.demo import run_demo
 
-    tokens = [tok for path in DEMO_CONFIGS for tok in ("@", path)] + config_tokens
-    return run_demo(
-        tokens,
-        output_dir=args.output_dir,
-        run_name=args.run_name or "demo",
-        resume=args.resume,
-        clean=args.clean,
-        dry_run=args.dry_run,
-    )
+    demo = [tok for path in DEMO_CONFIGS for tok in ("@", path)] + tokens
+    return run_demo(config_tokens(args, demo, run_name="demo"))
 
 
 def cmd_experiment(args: argparse.Namespace, config_tokens: list[str]) -> int:
@@ -190,7 +199,7 @@ def cmd_experiment(args: argparse.Namespace, config_tokens: list[str]) -> int:
     from dakota_rl.runs import resolve_run_dir
 
     run_dir = resolve_run_dir(args.output_dir, args.run_name)
-    run_experiment(load_experiment(config_tokens), run_dir, clean=args.clean)
+    run_experiment(load_experiment(config_tokens), run_dir)
     return 0
 
 

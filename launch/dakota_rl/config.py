@@ -1,12 +1,15 @@
-"""One config tree, parsed once: prime-rl's schema plus a typed `[local]` table.
+"""One config tree, parsed once: prime-rl's schema plus typed `[local]` and `[launch]` tables.
 
 `load_config(["@", "configs/dakota_smoke.toml", "@", "configs/local/cpu.toml", "--max-steps", "5"])` reads the
 files left to right, deep-merges them, applies the dotted kebab-case overrides and validates the result as one
 `RunConfig`, with pydantic_config (the parser prime-rl and verifiers use for this exact syntax). `RunConfig`
-is the typed subset of prime-rl's schema at the pinned commit (`backends/prime_rl/schema.py`) plus `local`,
-the settings only the local TRL backend understands. Unknown keys are refused with their dotted path.
-`ResolvedConfig.merged` holds the prime-rl keys the user set (no `[local]`); `write_prime_rl_files` writes it
-as TOML for prime-rl's own `rl @ …`.
+is the typed subset of prime-rl's schema at the pinned commit (`schema.py`) plus `local`, the settings only
+the local TRL backend understands, and `launch`, the run options (backend, resume, clean, dry_run; the run's
+place is prime-rl's own `output_dir` and `[run] name`). Unknown keys are refused with their dotted path.
+Backends read the typed tree; `ResolvedConfig.merged` holds the prime-rl keys the user set (no `[local]`,
+no `[launch]`) only for `write_prime_rl_files`, which writes it as TOML for prime-rl's own `rl @ …`.
+`load_table` (an `@ file`'s `[table]` plus `--key value`) and `set_values` (overrides as typed values) use the
+same parser for the experiment and sweep commands.
 """
 
 from __future__ import annotations
@@ -15,17 +18,18 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import tomli_w
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, create_model
 from pydantic_config import BaseConfig, ConfigFileError, cli
 
-from dakota_rl.backends.prime_rl.schema import RLKeys
 from dakota_rl.errors import UserError
+from dakota_rl.schema import RLKeys
 
 ConfigError = UserError
 """Kept name: a user mistake in a config file or override (one line, exit 2)."""
+T = TypeVar("T", bound=BaseModel)
 
 
 class LoraConfig(BaseConfig):
@@ -174,11 +178,32 @@ class LocalConfig(BaseConfig):
     """Enable letter_counting's adaptive curriculum with a `[local.curriculum]` table."""
 
 
+class LaunchConfig(BaseConfig):
+    """`[launch]`: what this command does with the run (the CLI's `--backend`, `--resume`, `--clean`,
+    `--dry-run` land here). The run's place is prime-rl's own `output_dir` and `[run] name`/`dir`."""
+
+    backend: Literal["auto", "local", "prime-rl"] = "auto"
+    """auto: prime-rl when a CUDA GPU and a prime-rl checkout exist and the config is not local-only."""
+    resume: bool = False
+    """Continue the run folder from its latest checkpoint."""
+    clean: bool = False
+    """Delete an existing run folder first (only one a run of ours marked)."""
+    dry_run: bool = False
+    """Resolve and print the config; train nothing."""
+
+
 class RunConfig(RLKeys):
-    """The whole run: prime-rl's keys (typed subset at the pinned commit) plus the local backend's table."""
+    """The whole run: prime-rl's keys (typed subset at the pinned commit) plus the local backend's table
+    and the launch options."""
 
     local: LocalConfig = LocalConfig()
     """`[local]`: stripped before anything reaches prime-rl."""
+    launch: LaunchConfig = LaunchConfig()
+    """`[launch]`: run options of this command; stripped before anything reaches prime-rl."""
+
+
+NOT_FOR_PRIME_RL = {"local", "launch"}
+"""Top-level tables of ours: never written into prime-rl's TOML."""
 
 
 LOCAL_ONLY_TOP_LEVEL = set(LocalConfig.model_fields) - {"seed", "eval"}
@@ -191,27 +216,30 @@ class ResolvedConfig:
     config: RunConfig
     files: list[Path] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
+    args: list[str] = field(default_factory=list)
+    """The tokens it was parsed from (`with_overrides` adds to them)."""
     merged: dict[str, Any] = field(default_factory=dict)
-    """The prime-rl keys that files or overrides set (defaults left to prime-rl), without `local`; null is
-    written "None", as in prime-rl's TOML. This dict is what the prime-rl backend writes for `rl`."""
+    """The prime-rl keys that files or overrides set (defaults left to prime-rl), without `local` and
+    `launch`; null is written "None", as in prime-rl's TOML. Only `write_prime_rl_files` reads it: backends
+    read the typed `config`."""
 
     def __post_init__(self) -> None:
         if not self.merged:
-            dumped = self.config.model_dump(mode="json", exclude_unset=True, exclude={"local"})
+            dumped = self.config.model_dump(mode="json", exclude_unset=True, exclude=NOT_FOR_PRIME_RL)
             self.merged = _none_as_string(dumped)
 
     @property
     def local(self) -> LocalConfig:
         return self.config.local
 
-    def get(self, dotted: str, default: Any = None) -> Any:
-        """`resolved.get("orchestrator.batch_size")` → the value set in files/overrides, or `default`."""
-        node: Any = self.merged
-        for part in dotted.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return default
-            node = node[part]
-        return node
+    @property
+    def launch(self) -> LaunchConfig:
+        return self.config.launch
+
+    def with_overrides(self, tokens: list[str]) -> ResolvedConfig:
+        """The same files and overrides plus `tokens` (e.g. `["--output-dir", "out", "--launch.resume"]`),
+        parsed again as one tree."""
+        return load_config([*self.args, *tokens])
 
     def dump(self) -> str:
         """The resolved tree, defaults included, as TOML (what `--dry-run` prints)."""
@@ -279,6 +307,8 @@ def describe_error(error: dict[str, Any], *, prefix: str = "") -> str:
                 f"(e.g. configs/local/cpu.toml, or --local.{loc[0]})"
             )
         return f"unknown key `{where}`"
+    if error["type"] == "value_error":  # our validators' messages name the key and the value themselves
+        return f"`{where}`: {str(error['msg']).removeprefix('Value error, ')}"
     if error["type"] == "literal_error":
         expected = str(error.get("ctx", {}).get("expected", "")).replace("'", '"')
         return f"`{where}` = {got!r}: only {expected} is accepted"
@@ -311,7 +341,53 @@ def load_config(argv_tokens: list[str]) -> ResolvedConfig:
         if isinstance(err.__cause__, ValidationError):
             raise validation_error(err.__cause__) from None
         raise UserError(_parser_message(err.message)) from None
-    return ResolvedConfig(config=config, files=files, overrides=overrides)
+    return ResolvedConfig(config=config, files=files, overrides=overrides, args=args)
+
+
+def set_values(tokens: list[str]) -> dict[str, Any]:
+    """`--dotted.key value` overrides as {dotted key: typed value}, parsed and checked by `load_config` (no
+    file), in the order the keys were given (e.g. a sweep point: {"trainer.optim.lr": 1e-05})."""
+    dumped = load_config(tokens).config.model_dump(exclude_unset=True, exclude={"launch"})
+    values = dict(_leaves(dumped))
+    given = [tok[2:].replace("-", "_") for tok in tokens if tok.startswith("--")]
+    return dict(sorted(values.items(), key=lambda kv: given.index(kv[0]) if kv[0] in given else len(given)))
+
+
+def _leaves(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(node, dict) and node:
+        return [leaf for k, v in node.items() for leaf in _leaves(v, f"{prefix}.{k}" if prefix else k)]
+    return [(prefix, node)]
+
+
+def load_table(model: type[T], table: str, tokens: list[str], *, usage: str) -> T:
+    """`@ file.toml` whose `[table]` is a `model`, then `--key value` overrides of that table's keys, parsed
+    by the same pydantic_config parser as `load_config` (`--flag`/`--no-flag`, lists, `key=value`).
+    One-line UserErrors: `usage` without exactly one file, a missing table, `[table] key: problem`."""
+    args, files, _ = _layers(list(tokens))
+    if len(files) != 1:
+        raise UserError(usage)
+    rest = [tok for i, tok in enumerate(args) if tok != "@" and (i == 0 or args[i - 1] != "@")]
+    scoped = [_scoped(tok, table) for tok in rest]
+    wrapper = create_model(f"{model.__name__}File", __base__=BaseConfig, **{table: (model, ...)})
+    try:
+        return getattr(cli(wrapper, args=["@", str(files[0]), *scoped]), table)
+    except ConfigFileError as err:
+        if not isinstance(err.__cause__, ValidationError):
+            raise UserError(_parser_message(err.message)) from None
+        errors = err.__cause__.errors()
+    if any(e["loc"] == (table,) and e["type"] == "missing" for e in errors):
+        raise UserError(f"{files[0]}: no [{table}] table")
+    loc = tuple(errors[0]["loc"])
+    if loc[:1] != (table,):
+        raise UserError(f"{files[0]}: unknown table or key `{_path(loc)}` (only [{table}] is read)")
+    raise UserError(f"[{table}] {'.'.join(map(str, loc[1:]))}: {errors[0]['msg']}")
+
+
+def _scoped(token: str, table: str) -> str:
+    """`--key` → `--table.key`, `--no-key` → `--no-table.key`; values unchanged."""
+    if token.startswith("--no-"):
+        return f"--no-{table}.{token[5:].replace('_', '-')}"
+    return f"--{table}.{token[2:]}" if token.startswith("--") else token
 
 
 def _parser_message(message: str) -> str:

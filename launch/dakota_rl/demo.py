@@ -42,30 +42,25 @@ def stage_times(run_dir: Path, timings: dict[str, float]) -> list[str]:
     return lines
 
 
-def run_demo(
-    tokens: list[str], *, output_dir: Path | None, run_name: str, resume: bool, clean: bool, dry_run: bool
-) -> int:
-    from dakota_rl.backends.local import run_dir_for, train
+def run_demo(tokens: list[str]) -> int:
+    """The demo of the config `tokens` resolve to (its run folder, `[launch]` resume/clean/dry_run)."""
+    from dakota_rl.backends.local import train
     from dakota_rl.backends.local.settings import settings_from
-    from dakota_rl.runs import prepare_run_dir, run_lock
+    from dakota_rl.runs import prepare_run_dir, run_dir, run_lock
 
     started = time.perf_counter()
     resolved = load_config(tokens)
     settings, _ = settings_from(resolved)
-    run_dir, _ = run_dir_for(resolved, output_dir, run_name)
+    folder, launch = run_dir(resolved.config), resolved.launch
     eval_settings = _eval_settings(resolved, settings)
-    if dry_run:
-        return train(resolved, dry_run=True, output_dir=output_dir, run_name=run_name)
-    prepare_run_dir(run_dir, resume=resume, clean=clean)
-    with run_lock(run_dir):  # the whole demo; `train` takes the same lock again (a no-op) and cleans
-        return _run_demo_locked(
-            resolved, settings, run_dir, eval_settings, output_dir, run_name, resume, clean, started
-        )
+    if launch.dry_run:
+        return train(resolved)
+    prepare_run_dir(folder, launch)
+    with run_lock(folder):  # the whole demo; `train` takes the same lock again (a no-op) and cleans
+        return _run_demo_locked(resolved, settings, folder, eval_settings, started)
 
 
-def _run_demo_locked(
-    resolved, settings, run_dir: Path, eval_settings, output_dir, run_name, resume, clean, started
-) -> int:
+def _run_demo_locked(resolved, settings, run_dir: Path, eval_settings, started: float) -> int:
     """The demo's stages, with its run folder locked by the caller."""
     from dakota_rl.backends.local import train
     from dakota_rl.backends.local.checkpoints import step_dirs
@@ -76,7 +71,7 @@ def _run_demo_locked(
     scratch = Path(tempfile.mkdtemp(prefix="dakota-demo-"))
     if ev.before:
         results["before"] = _timed_eval(settings.model, eval_settings, scratch / "before", timings, "before")
-    train(resolved, output_dir=output_dir, run_name=run_name, resume=resume, clean=clean)
+    train(resolved)
     _keep_before_eval(scratch, run_dir, keep=ev.before)
     final = step_dirs(run_dir / "checkpoints")[-1][1]
     if ev.after:

@@ -19,18 +19,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
+from pydantic_config import BaseConfig
 
 from dakota_rl.backends.local.heldout import complete_rows
-from dakota_rl.config import ConfigError, load_config, read_toml
+from dakota_rl.config import ConfigError, load_config, load_table
 from dakota_rl.files import write_atomic
 from dakota_rl.runs import claimed_run, run_lock
 
 
-class ArmConfig(BaseModel):
+class ArmConfig(BaseConfig):
     """One arm: SFT on training golds or GRPO on the env's reward, from the warm-up, with its own settings."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     """Label of its eval files (`seed_S_<name>.jsonl`) and report rows."""
@@ -50,10 +49,8 @@ class ArmConfig(BaseModel):
 DEFAULT_ARMS = [ArmConfig(name="sft", kind="sft"), ArmConfig(name="grpo", kind="grpo")]
 
 
-class ExperimentConfig(BaseModel):
+class ExperimentConfig(BaseConfig):
     """The `[experiment]` table of configs/experiments/*.toml."""
-
-    model_config = ConfigDict(extra="forbid")
 
     configs: list[str]
     """Training config layers (as for `prime-rl train @ …`) both arms start from."""
@@ -70,6 +67,8 @@ class ExperimentConfig(BaseModel):
     extra_split_tasks: int = Field(400, ge=0)
     """Tasks drawn (with `eval_seed`) from each further held-out split of the env, scored like the main sample
     into `eval_<split>/` (dakota_grammar_translation: "attested", UniMorph's verb forms); 0 skips them."""
+    clean: bool = False
+    """Delete an existing run folder first (only one a run of ours marked; `--clean`)."""
     resume: bool = False
     """Continue in a run folder with a finished warm-up: reuse it and skip seeds whose arms are both scored.
     Processes with different `--seeds` may share one folder; `--report-only` then reports them together."""
@@ -124,63 +123,14 @@ class ExperimentConfig(BaseModel):
         return [a.name for a in self.selected_arms]
 
 
-def _value(text: str) -> Any:
-    """An override's value: an int, a float, or the text."""
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
-def split_tokens(tokens: list[str]) -> tuple[list[Path], list[tuple[str, list[str]]]]:
-    """`@ file` / `@file` paths and `--key value…` overrides, in order."""
-    files: list[Path] = []
-    overrides: list[tuple[str, list[str]]] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok == "@" and i + 1 < len(tokens):
-            files.append(Path(tokens[i + 1]))
-            i += 2
-        elif tok.startswith("@") and len(tok) > 1:
-            files.append(Path(tok[1:]))
-            i += 1
-        elif tok.startswith("--") and len(tok) > 2:
-            key, _, inline = tok[2:].partition("=")
-            values, i = ([inline] if inline else []), i + 1
-            while not inline and i < len(tokens) and not tokens[i].startswith(("--", "@")):
-                values.append(tokens[i])
-                i += 1
-            overrides.append((key, values))
-        else:
-            raise ConfigError(f"unexpected argument {tok!r}: use `@ file.toml` or `--key value`")
-    return files, overrides
-
-
 def load_experiment(tokens: list[str]) -> ExperimentConfig:
-    """`@ file.toml` (an [experiment] table) then `--key value` overrides."""
-    files, overrides = split_tokens(tokens)
-    if len(files) != 1:
-        raise ConfigError(
-            "experiment needs one config: prime-rl experiment @ configs/experiments/grpo_vs_sft.toml"
-        )
-    table = read_toml(files[0]).get("experiment")
-    if not isinstance(table, dict):
-        raise ConfigError(f"{files[0]}: no [experiment] table")
-    for key, values in overrides:
-        parsed = [_value(v) for v in values]
-        value = parsed if len(parsed) > 1 or key == "seeds" else (parsed[0] if parsed else True)
-        table[key.replace("-", "_")] = value
-    try:
-        return ExperimentConfig.model_validate(table)
-    except ValidationError as err:
-        first = err.errors()[0]
-        raise ConfigError(f"[experiment] {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    """`@ file.toml` (an [experiment] table) then `--key value` overrides of its keys (`--seeds 0 1`,
+    `--only sft grpo_gold`, `--resume`), parsed by `config.load_table` (pydantic_config, as `load_config`)."""
+    usage = "experiment needs one config: prime-rl experiment @ configs/experiments/grpo_vs_sft.toml"
+    return load_table(ExperimentConfig, "experiment", tokens, usage=usage)
 
 
-def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False) -> dict[str, Any]:
+def run_experiment(cfg: ExperimentConfig, run_dir: Path) -> dict[str, Any]:
     """Run the warm-up, both arms for every seed, and the report; returns the report's JSON.
 
     The config is read and checked before the run folder is touched; the folder is then claimed
@@ -200,7 +150,7 @@ def run_experiment(cfg: ExperimentConfig, run_dir: Path, *, clean: bool = False)
     heldout = _experiment_heldout(cfg, settings, env, run_dir)
     evals = [heldout] + _extra_heldouts(cfg, settings, env, run_dir)
     started, timings = time.perf_counter(), {}
-    with claimed_run(run_dir, resume=cfg.resume, clean=clean):
+    with claimed_run(run_dir, cfg):
         if cfg.from_run:
             return _control_for_run(cfg, Path(cfg.from_run), run_dir, settings, env, tasks, heldout)
         warm = (_finished_warm_up(run_dir, evals) if cfg.resume else None) or _warm_up(
@@ -373,12 +323,12 @@ def _arm_settings(cfg: ExperimentConfig, arm: ArmConfig, seed: int) -> Any:
 
 
 def override_tokens(overrides: dict[str, Any]) -> list[str]:
-    """{"a.b": 1, "c": true, "d": false, "e": [1, 2]} → `--a.b 1 --c --no-d --e 1 2`."""
+    """{"a.b": 1, "c": true, "d.e_f": false, "g": [1, 2]} → `--a.b 1 --c --no-d.e-f --g 1 2` (pydantic_config
+    negates a dotted boolean by its kebab-case path)."""
     tokens: list[str] = []
     for key, value in overrides.items():
         if isinstance(value, bool):
-            head, _, leaf = key.rpartition(".")
-            tokens.append(f"--{key}" if value else f"--{head + '.' if head else ''}no-{leaf}")
+            tokens.append(f"--{key}" if value else f"--no-{key.replace('_', '-')}")
         elif isinstance(value, list):
             tokens += [f"--{key}", *map(str, value)]
         else:

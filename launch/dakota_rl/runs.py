@@ -1,6 +1,7 @@
 """Run folders: where a run lives, how we recognise one of ours, how `--clean` may delete it,
 one run at a time.
 
+- `run_name` / `run_dir`: the one place a run's name and folder come from (every command, both backends).
 - `resolve_run_dir` keeps every run inside its output directory: a name is one plain, shell-safe path
   component (`safe_text.check_run_name`: no `..`, `.`, separators, whitespace, control or shell characters)
   and the resolved folder, symlinks followed, must sit inside.
@@ -23,9 +24,26 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from dakota_rl.errors import UserError as ConfigError
 from dakota_rl.safe_text import check_run_name
+
+if TYPE_CHECKING:
+    from dakota_rl.config import RunConfig
+
+
+class RunOptions(Protocol):
+    """What a command does with an existing run folder: `config.LaunchConfig` (train, demo) or the
+    experiment's own table; both typed fields of the command's config."""
+
+    resume: bool
+    clean: bool
+
+
+DEFAULT_OUTPUT_DIR = "outputs"
+DEFAULT_ENV = "dakota_grammar_translation"
+"""The environment a config without `[[orchestrator.train.source]]` trains on (local backend)."""
 
 RUN_MARKER = ".dakota-rl-run"
 """Written in a run folder when a run starts; `--clean` refuses a folder without it."""
@@ -33,6 +51,21 @@ RUN_MARKER = ".dakota-rl-run"
 
 class RunBusy(ConfigError):
     """Another process holds the run folder's lock."""
+
+
+def run_name(config: RunConfig) -> str:
+    """`[run] name` (`--run.name`), else the W&B run name, else `<env>--<model>` (lower case)."""
+    wandb = config.monitors.wandb
+    if config.run.name or (wandb and wandb.name):
+        return str(config.run.name or wandb.name)
+    sources = config.orchestrator.train.source
+    env = sources[0].env.taskset.id if sources else DEFAULT_ENV
+    return f"{env}--{config.model.name.rsplit('/', 1)[-1]}".lower()
+
+
+def run_dir(config: RunConfig) -> Path:
+    """`<output_dir>/<[run] dir, else the run name>`, checked by `resolve_run_dir` (default: outputs/)."""
+    return resolve_run_dir(Path(config.output_dir or DEFAULT_OUTPUT_DIR), config.run.dir or run_name(config))
 
 
 def resolve_run_dir(output_dir: Path, name: str) -> Path:
@@ -81,8 +114,9 @@ def clean_run_dir(run_dir: Path) -> None:
     shutil.rmtree(run_dir)
 
 
-def prepare_run_dir(run_dir: Path, *, resume: bool, clean: bool) -> None:
+def prepare_run_dir(run_dir: Path, options: RunOptions) -> None:
     """Check the folder is usable for a new run, `--resume` or `--clean` (deleting nothing yet)."""
+    resume, clean = options.resume, options.clean
     if resume and clean:
         raise ConfigError("--resume and --clean contradict each other: pick one")
     if run_dir.is_symlink():
@@ -138,12 +172,12 @@ def run_lock(run_dir: Path) -> Iterator[None]:
 
 
 @contextmanager
-def claimed_run(run_dir: Path, *, resume: bool, clean: bool) -> Iterator[Path]:
+def claimed_run(run_dir: Path, options: RunOptions) -> Iterator[Path]:
     """The run folder for a command whose config is already checked: folder checks, then the lock, then
     `--clean` (a marked run only), then the marker; held until the block ends."""
-    prepare_run_dir(run_dir, resume=resume, clean=clean)
+    prepare_run_dir(run_dir, options)
     with run_lock(run_dir):
-        if clean:
+        if options.clean:
             clean_run_dir(run_dir)
         mark_run(run_dir)
         yield run_dir

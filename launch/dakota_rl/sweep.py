@@ -5,8 +5,9 @@
     python -m dakota_rl.sweep grid sweeps/parallel_translation.yaml [--output-dir DIR] [-- EXTRA OVERRIDES]
         → the same grid without a W&B server: each run logged offline, a summary table at the end
 
-Parameter names are dotted prime-rl config keys (`trainer.optim.lr`, `local.lora.r`); each run is named
-after its values, so runs never share a folder.
+Parameter names are dotted prime-rl config keys (`trainer.optim.lr`, `local.lora.r`); the agent's
+`--key value` arguments are parsed by the config parser itself (`config.set_values`), and each run's
+`[run] name` is made from its values (`point_name`), so runs never share a folder.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def load_sweep(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: needs a `parameters` table")
     for name, spec in params.items():
         check_parameter(path, name, spec)
-    names = [run_name(point) for point in grid(sweep)]
+    names = [point_name(point) for point in grid(sweep)]
     if len(set(names)) < len(names):
         raise ConfigError(f"{path}: two grid points would share a run folder name; make the values distinct")
     return sweep
@@ -77,53 +78,36 @@ def grid(sweep: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*choices)]
 
 
-def run_name(params: dict[str, Any]) -> str:
-    """A folder-safe name from the values: `lr2e-05_r16` for trainer.optim.lr / local.lora.r."""
+def point_name(params: dict[str, Any]) -> str:
+    """The grid point's `[run] name`, from its values: `lr2e-05_r16` for trainer.optim.lr / local.lora.r."""
     short = {"trainer.optim.lr": "lr", "local.lora.r": "r"}
     return safe_label("_".join(f"{short.get(k, k.rsplit('.', 1)[-1])}{v}" for k, v in params.items()))
 
 
-def parse_agent_args(args: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """Split the agent's `--key value` pairs (W&B's `${args_no_equals}`) into parameters and other tokens."""
-    params: dict[str, Any] = {}
-    rest: list[str] = []
-    i = 0
-    while i < len(args):
-        token = args[i]
-        if token.startswith("--") and i + 1 < len(args) and not args[i + 1].startswith(("--", "@")):
-            params[token[2:]] = _scalar(args[i + 1])
-            i += 2
-        else:
-            rest.append(token)
-            i += 1
-    return params, rest
+def point_from_args(args: list[str]) -> dict[str, Any]:
+    """The grid point W&B's agent passes (`${args_no_equals}`: `--trainer.optim.lr 1e-05 --local.lora.r 8`):
+    each dotted key with its typed value, parsed and checked by the config parser, in the order given."""
+    from dakota_rl.config import set_values
+
+    if any(tok == "@" or tok.startswith("@") for tok in args):
+        raise ConfigError(
+            "sweep run: the config file comes first (`run CONFIG.toml`); the rest are --key value"
+        )
+    return set_values(args)
 
 
-def _scalar(text: str) -> Any:
-    """ "8" → 8, "1e-05" → 1e-05, anything else stays a string."""
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
+def point_tokens(params: dict[str, Any]) -> list[str]:
+    """A grid point as config overrides: `--key value` per parameter."""
+    return [tok for key, value in params.items() for tok in (f"--{key}", str(value))]
 
 
 def train_once(config: str, params: dict[str, Any], extra: list[str], output_dir: Path | None) -> Path:
     """One `prime-rl train` in this process, named after its parameters; returns the run folder."""
     from dakota_rl.cli import run
 
-    name = run_name(params)
+    name = point_name(params)
     # The grid point's values come last, so they win over the same keys in `extra`.
-    argv = [
-        "train",
-        "@",
-        config,
-        *extra,
-        *[t for k, v in params.items() for t in (f"--{k}", str(v))],
-        "--run.name",
-        name,
-    ]
+    argv = ["train", "@", config, *extra, *point_tokens(params), "--run.name", name]
     if output_dir is not None:
         argv += ["--output-dir", str(output_dir)]
     from dakota_rl.backends.local.trainer import finish_wandb_run
@@ -180,7 +164,7 @@ def run_grid(sweep_path: Path, output_dir: Path, extra: list[str]) -> list[dict[
         results.append(
             {"params": params, "summary": summary, "wall_s": round(time.perf_counter() - started, 1)}
         )
-        print(f"sweep: {run_name(params)} → {summary}", flush=True)
+        print(f"sweep: {point_name(params)} → {summary}", flush=True)
         write_atomic(output_dir / "summary.json", json.dumps(results, indent=2))  # after every point
         write_atomic(output_dir / "summary.md", table(results) + "\n")
     print(table(results))
@@ -198,8 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     try:
         if args.command == "run":
-            params, extra = parse_agent_args(rest)
-            train_once(args.config, params, extra, None)
+            train_once(args.config, point_from_args(rest), [], None)
         else:
             run_grid(args.sweep, args.output_dir, [t for t in rest if t != "--"])
     except (ConfigError, RuntimeError) as err:

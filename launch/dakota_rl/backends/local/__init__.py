@@ -8,27 +8,12 @@ from dakota_rl.backends.local.checkpoints import latest_trainer_state
 from dakota_rl.backends.local.settings import LocalTrainSettings, settings_from
 from dakota_rl.config import PRIME_RL_PARITY, ResolvedConfig
 from dakota_rl.errors import UserError
-from dakota_rl.runs import claimed_run, prepare_run_dir, resolve_run_dir
+from dakota_rl.runs import claimed_run, prepare_run_dir, run_dir, run_name
 
 
-def run_dir_for(resolved: ResolvedConfig, output_dir: Path | None, run_name: str | None) -> tuple[Path, str]:
-    """`<output_dir>/<run name>`; default `outputs/`; name: `[run] name`, the W&B name, "local"."""
-    config = resolved.config
-    wandb_name = config.monitors.wandb.name if config.monitors.wandb else None
-    name = run_name or config.run.name or wandb_name or "local"
-    return resolve_run_dir(Path(output_dir or config.output_dir or "outputs"), str(name)), str(name)
-
-
-def train(
-    resolved: ResolvedConfig,
-    *,
-    dry_run: bool = False,
-    output_dir: Path | None = None,
-    run_name: str | None = None,
-    resume: bool = False,
-    clean: bool = False,
-) -> int:
-    """Run GRPO locally. Returns 0; raises UserError for user mistakes (the CLI prints them)."""
+def train(resolved: ResolvedConfig) -> int:
+    """Run GRPO locally as `resolved` says, `[launch]` (resume, clean, dry_run) included. Returns 0; raises
+    UserError for user mistakes (the CLI prints them)."""
     from dakota_rl.envs import load_env, missing_file_error
 
     settings, ignored = settings_from(resolved)
@@ -39,38 +24,48 @@ def train(
         raise missing_file_error(err, settings.env_options, taskset_path(resolved)) from None
     if not tasks:
         raise UserError(f"{taskset_path(resolved)} of {env.id}: the filters select zero tasks")
-    run_dir, name = run_dir_for(resolved, output_dir, run_name)
+    folder, launch = run_dir(resolved.config), resolved.launch
     if ignored:
         print(f"local backend ignores {len(ignored)} prime-rl key(s): {', '.join(ignored)}")
-    lora = f"r={settings.local.lora.r}" if settings.local.lora else "off"
-    frozen = " frozen_embeddings" if settings.local.freeze_embeddings and not settings.local.lora else ""
-    print(
-        f"run {run_dir}: model={settings.model} env={env.id} steps={settings.max_steps} "
-        f"batch={settings.batch_size} group={settings.group_size} lr={settings.lr} "
-        f"lora={lora}{frozen} sft_steps={settings.local.sft.steps}"
-    )
-    print_objective(settings)
-    if dry_run:
-        print("local GRPO vs prime-rl's GRPO at the pin:")
-        for aspect, how in PRIME_RL_PARITY.items():
-            print(f"  {aspect}: {how}")
-        print("resolved config (prime-rl keys with their defaults, and [local]):")
-        print(resolved.dump())
-        print("local backend settings:")
-        print(settings.model_dump_json(indent=2))
+    print_run(folder, settings, env.id)
+    if launch.dry_run:
+        print_dry_run(resolved, settings)
         return 0
-    prepare_run_dir(run_dir, resume=resume, clean=clean)
-    if resume and latest_trainer_state(run_dir) is None:
-        raise UserError(f"nothing to resume: {run_dir}/trainer has no checkpoint (set [ckpt] interval)")
+    prepare_run_dir(folder, launch)
+    if launch.resume and latest_trainer_state(folder) is None:
+        raise UserError(f"nothing to resume: {folder}/trainer has no checkpoint (set [ckpt] interval)")
     from dakota_rl.backends.local.trainer import run_grpo
     from dakota_rl.models import resolve_model
 
     model_path = resolve_model(settings.model)
-    with claimed_run(run_dir, resume=resume, clean=clean):
-        final = run_grpo(settings, env, model_path, run_dir, name, resume)
+    with claimed_run(folder, launch):
+        final = run_grpo(settings, env, model_path, folder, run_name(resolved.config), launch.resume)
     print(f"final checkpoint: {final}")
-    print(f"metrics: {run_dir / 'metrics.jsonl'}  curves: {run_dir / 'curves.png'}")
+    print(f"metrics: {folder / 'metrics.jsonl'}  curves: {folder / 'curves.png'}")
     return 0
+
+
+def print_run(folder: Path, settings: LocalTrainSettings, env_id: str) -> None:
+    """One line: the run's folder, model, env and sizes; then the objective."""
+    lora = f"r={settings.local.lora.r}" if settings.local.lora else "off"
+    frozen = " frozen_embeddings" if settings.local.freeze_embeddings and not settings.local.lora else ""
+    print(
+        f"run {folder}: model={settings.model} env={env_id} steps={settings.max_steps} "
+        f"batch={settings.batch_size} group={settings.group_size} lr={settings.lr} "
+        f"lora={lora}{frozen} sft_steps={settings.local.sft.steps}"
+    )
+    print_objective(settings)
+
+
+def print_dry_run(resolved: ResolvedConfig, settings: LocalTrainSettings) -> None:
+    """The parity notes, the resolved tree with defaults and the local settings."""
+    print("local GRPO vs prime-rl's GRPO at the pin:")
+    for aspect, how in PRIME_RL_PARITY.items():
+        print(f"  {aspect}: {how}")
+    print("resolved config (prime-rl keys with their defaults, [local] and [launch]):")
+    print(resolved.dump())
+    print("local backend settings:")
+    print(settings.model_dump_json(indent=2))
 
 
 def print_objective(settings: LocalTrainSettings) -> None:

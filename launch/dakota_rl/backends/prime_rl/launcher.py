@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from pydantic import ValidationError
+
 from dakota_rl.backends.prime_rl.checkout import Checkout, PrimeRLError, default_prime_rl_dir
 from dakota_rl.backends.prime_rl.layout import Layout, choose_layout
 from dakota_rl.backends.prime_rl.plan import (
@@ -39,9 +41,20 @@ from dakota_rl.backends.prime_rl.preflight import (
     visible_gpus,
 )
 from dakota_rl.backends.prime_rl.setup import env_dependencies
+from dakota_rl.config import LaunchConfig, ResolvedConfig
 from dakota_rl.paths import REPO_ROOT
-from dakota_rl.runs import RUN_MARKER, clean_run_dir, is_our_run, mark_run, resolve_run_dir, run_lock
+from dakota_rl.runs import (
+    RUN_MARKER,
+    clean_run_dir,
+    is_our_run,
+    mark_run,
+    resolve_run_dir,
+    run_dir,
+    run_lock,
+    run_name,
+)
 from dakota_rl.safe_text import check_run_name, check_script_path
+from dakota_rl.schema import InferenceKeys, RLKeys
 from dakota_rl.workspace import with_workspace_dependencies
 
 DEFAULT_INFERENCE_CONFIG = REPO_ROOT / "configs" / "inference_gpu0.toml"
@@ -54,31 +67,18 @@ class LaunchError(RuntimeError):
     """A supervised process failed to start or become ready."""
 
 
-def _get(tree: dict[str, Any], dotted: str, default: Any = None) -> Any:
+def _dig(tree: dict[str, Any], *keys: str) -> Any:
+    """`tree[k1][k2]…` of a JSON file prime-rl wrote, or None where a level is missing."""
     node: Any = tree
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return default
-        node = node[part]
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
     return node
 
 
-def run_name_for(merged: dict[str, Any], explicit: str | None) -> str:
-    """--run.name, else the config's run.name, else its W&B name, else `<env>--<model>`."""
-    if explicit:
-        return explicit
-    name = _get(merged, "run.name") or _get(merged, "monitors.wandb.name")
-    if name:
-        return str(name)
-    sources = _get(merged, "orchestrator.train.source", []) or [{}]
-    env = _get(sources[0], "env.taskset.id", "no-env")
-    model = str(_get(merged, "model.name", "Qwen/Qwen3-0.6B")).rsplit("/", 1)[-1]
-    return f"{env}--{model}".lower()
-
-
-def check_run_dir(run_dir: Path, *, resume: bool, clean: bool) -> list[Problem]:
+def check_run_dir(run_dir: Path, launch: LaunchConfig) -> list[Problem]:
     """Refuse before starting anything: resuming without checkpoints, reusing a run directory by accident,
     or `--clean` on a folder that is not a run of ours (runs.is_our_run)."""
+    resume, clean = launch.resume, launch.clean
     if resume and clean:
         return [Problem("run-dir", "--resume and --clean contradict each other: pick one")]
     if run_dir.is_symlink() or (run_dir.exists() and not run_dir.is_dir()):
@@ -124,18 +124,18 @@ def summarize_resolved(config_dir: Path) -> str:
     wandb = (trainer.get("monitors") or {}).get("wandb") or {}
     envs = [s.get("env", {}).get("taskset", {}).get("id") for s in orch.get("train", {}).get("source", [])]
     rows = [
-        ("model", _get(trainer, "model.name")),
+        ("model", _dig(trainer, "model", "name")),
         ("max_steps", trainer.get("max_steps")),
-        ("seq_len", f"trainer {_get(trainer, 'model.seq_len')}, orchestrator {orch.get('seq_len')}"),
-        ("lr", _get(trainer, "optim.lr")),
+        ("seq_len", f"trainer {_dig(trainer, 'model', 'seq_len')}, orchestrator {orch.get('seq_len')}"),
+        ("lr", _dig(trainer, "optim", "lr")),
         ("batch_size x group_size", f"{orch.get('batch_size')} x {orch.get('group_size')}"),
-        ("max_completion_tokens", _get(orch, "train.sampling.max_completion_tokens")),
+        ("max_completion_tokens", _dig(orch, "train", "sampling", "max_completion_tokens")),
         (
             "checkpoints",
             f"every {ckpt.get('interval')} steps, keep {ckpt.get('keep_last')}" if ckpt else "off",
         ),
-        ("weight broadcast", _get(trainer, "weight_broadcast.type")),
-        ("inference client", _get(orch, "model.client.base_url")),
+        ("weight broadcast", _dig(trainer, "weight_broadcast", "type")),
+        ("inference client", _dig(orch, "model", "client", "base_url")),
         ("environments", ", ".join(str(e) for e in envs)),
         ("W&B", f"{wandb.get('project')}/{wandb.get('name')}" if wandb else "off (metrics.jsonl only)"),
     ]
@@ -319,49 +319,41 @@ def run_plan(
             signal.signal(signal.SIGTERM, previous)
 
 
-def read_inference_config(path: Path) -> dict[str, Any]:
-    from dakota_rl.config import read_toml
+def read_inference_config(path: Path) -> InferenceKeys:
+    """The standalone vLLM server's config (`inference @ file.toml`), typed; PrimeRLError names a problem."""
+    from dakota_rl.config import read_toml, validation_error
 
-    return read_toml(path, what="inference config", error=PrimeRLError)
+    table = read_toml(path, what="inference config", error=PrimeRLError)
+    try:
+        return InferenceKeys.model_validate(table)
+    except ValidationError as err:
+        raise PrimeRLError(str(validation_error(err, source=f"{path}: "))) from None
 
 
 def train(
-    resolved: Any,
+    resolved: ResolvedConfig,
     *,
-    dry_run: bool = False,
-    output_dir: Path | str | None = None,
-    run_name: str | None = None,
-    resume: bool = False,
-    clean: bool = False,
     inference_config: Path | None = None,
     prime_rl_dir: Path | None = None,
     machine: Machine | None = None,
 ) -> int:
-    """Run `resolved` (a dakota_rl.config.ResolvedConfig) with prime-rl in the layout it asks for; returns the
-    exit code (2: a pre-flight problem, each printed on one line).
+    """Run `resolved` with prime-rl in the layout it asks for, as its `[launch]` says; returns the exit code
+    (2: a pre-flight problem, each printed on one line). The keywords locate the machine's parts (tests pass
+    stand-ins): the one-GPU layout's vLLM config, the prime-rl checkout, the machine.
 
-    --dry-run runs prime-rl's `rl … --dry-run` into `<output>/<run>-launch/dry-run/` (never touching the run
+    A dry run runs prime-rl's `rl … --dry-run` into `<output>/<run>-launch/dry-run/` (never touching the run
     directory) and prints the resolved values. A real run does the same dry run first, then starts the
     layout's processes (layout.py): vLLM + `rl` on GPU 0, or `rl` alone on one node, or `rl` submitting to
     SLURM.
     """
-    merged = resolved.merged
+    config, launch = resolved.config, resolved.launch
     machine = machine or Machine()
-    layout = choose_layout(merged)
-    run = RunPaths.of(merged, output_dir, run_name)
+    layout = choose_layout(config)
+    run = RunPaths.of(config)
     checkout = Checkout(default_prime_rl_dir(prime_rl_dir, machine.environ))
     if layout.kind == "one-gpu":
-        return _train_one_gpu(
-            resolved,
-            run,
-            checkout,
-            machine,
-            inference_config=inference_config,
-            dry_run=dry_run,
-            resume=resume,
-            clean=clean,
-        )
-    if layout.kind == "single-node" and not dry_run and "inference" in merged:
+        return _train_one_gpu(resolved, run, checkout, machine, inference_config=inference_config)
+    if layout.kind == "single-node" and not launch.dry_run and config.inference is not None:
         gpus = machine.gpus()
         if isinstance(gpus, list) and len(visible_gpus(gpus, machine.environ)) == 1:
             raise PrimeRLError(
@@ -369,9 +361,7 @@ def train(
                 "separately from configs/inference_gpu0.toml (an [inference] table makes prime-rl "
                 "want a second GPU)"
             )
-    return _train_upstream(
-        resolved, layout, run, checkout, machine, dry_run=dry_run, resume=resume, clean=clean
-    )
+    return _train_upstream(resolved, layout, run, checkout, machine)
 
 
 @dataclass(frozen=True)
@@ -384,17 +374,16 @@ class RunPaths:
     folder: str = ""
 
     @classmethod
-    def of(cls, merged: dict[str, Any], output_dir: Path | str | None, run_name: str | None) -> RunPaths:
-        """The run's paths; UserError for a name or `[run] dir` that is not one plain, shell-safe folder name
-        inside the output folder, or (with `[slurm]`) an output folder a job script cannot hold unquoted."""
-        out = Path(output_dir or _get(merged, "output_dir") or "outputs").absolute()
-        name = check_run_name(run_name_for(merged, run_name))
-        folder = check_run_name(_get(merged, "run.dir") or name, "[run] dir")
-        resolve_run_dir(out, folder)
-        resolve_run_dir(out, f"{name}-launch")
-        if "slurm" in merged:
-            check_script_path(out, "output folder (rendered into the SLURM job script)")
-        return cls(out, name, folder)
+    def of(cls, config: RLKeys) -> RunPaths:
+        """The run's paths (`runs.run_dir`, absolute); UserError for a name or `[run] dir` that is not one
+        plain, shell-safe folder name inside the output folder, or (with `[slurm]`) an output folder a job
+        script cannot hold unquoted."""
+        folder = run_dir(config).absolute()
+        name = check_run_name(run_name(config))
+        resolve_run_dir(folder.parent, f"{name}-launch")
+        if config.slurm is not None:
+            check_script_path(folder.parent, "output folder (rendered into the SLURM job script)")
+        return cls(folder.parent, name, folder.name)
 
     @property
     def run_dir(self) -> Path:
@@ -405,12 +394,12 @@ class RunPaths:
         return self.output_dir / f"{self.name}-launch"
 
 
-def _run_claimed(plan: ProcessPlan, run: RunPaths, *, clean: bool) -> int:
+def _run_claimed(plan: ProcessPlan, run: RunPaths, launch: LaunchConfig) -> int:
     """Run `plan` holding the run folder (runs.py): its lock for the launch, `--clean` done here on a marked
     run only (prime-rl's own `--clean` is never passed: it deletes whatever the folder is), then the marker in
     `configs/`, the one place prime-rl's `rl` counts as launcher-written."""
     with run_lock(run.run_dir):
-        if clean:
+        if launch.clean:
             clean_run_dir(run.run_dir)
         mark_run(run.run_dir, "configs")
         (run.launcher_dir / "plan.json").write_text(plan.to_json())
@@ -442,34 +431,30 @@ def _dry_run(check: ProcessPlan) -> int:
 
 
 def _train_one_gpu(
-    resolved: Any,
+    resolved: ResolvedConfig,
     run: RunPaths,
     checkout: Checkout,
     machine: Machine,
     *,
     inference_config: Path | None,
-    dry_run: bool,
-    resume: bool,
-    clean: bool,
 ) -> int:
     """vLLM from configs/inference_gpu0.toml and `rl` sharing GPU 0 (the layout before scale-out)."""
     from dakota_rl.config import write_prime_rl_files
 
-    merged = resolved.merged
+    config, launch = resolved.config, resolved.launch
     inference_path = Path(inference_config or DEFAULT_INFERENCE_CONFIG)
     inference = read_inference_config(inference_path)
-    gmu = float(_get(inference, "vllm.gpu_memory_utilization", 0.9))
     gpu = machine.environ.get("CUDA_VISIBLE_DEVICES", "0").split(",")[0].strip() or "0"
     problems = preflight(
-        merged,
+        config,
         checkout,
-        gpu_memory_utilization=gmu,
-        dry_run=dry_run,
+        gpu_memory_utilization=inference.vllm.gpu_memory_utilization,
+        dry_run=launch.dry_run,
         machine=machine,
         gpu=int(gpu) if gpu.isdigit() else 0,
     )
-    if not dry_run:
-        problems += check_run_dir(run.run_dir, resume=resume, clean=clean)
+    if not launch.dry_run:
+        problems += check_run_dir(run.run_dir, launch)
     if problems:
         return _report(problems)
 
@@ -477,20 +462,20 @@ def _train_one_gpu(
     common = dict(
         rl_configs=tuple(rl_configs),
         inference_config=inference_path.absolute(),
-        model=str(_get(merged, "model.name", "Qwen/Qwen3-0.6B")),
-        seq_len=int(_get(merged, "seq_len", DEFAULT_SEQ_LEN)),
-        port=int(_get(inference, "server.port", 8000)),
+        model=config.model.name,
+        seq_len=config.seq_len or DEFAULT_SEQ_LEN,
+        port=inference.server.port,
         run_name=run.name,
         launcher_dir=run.launcher_dir,
         path=os.environ.get("PATH", ""),
         gpu=gpu,
-        host=_get(inference, "server.host"),
+        host=inference.server.host,
     )
     code = _dry_run(build_plan(checkout, output_dir=run.launcher_dir / "dry-run", dry_run=True, **common))
-    if code != 0 or dry_run:
+    if code != 0 or launch.dry_run:
         return code
-    plan = build_plan(checkout, output_dir=run.output_dir, resume=resume, **common)
-    code = _run_claimed(plan, run, clean=clean)
+    plan = build_plan(checkout, output_dir=run.output_dir, resume=launch.resume, **common)
+    code = _run_claimed(plan, run, launch)
     print(
         f"prime-rl: run {'finished' if code == 0 else f'stopped (exit {code})'}; logs in {run.run_dir}/logs, "
         f"vLLM log {run.launcher_dir / 'inference.log'}. Make HF checkpoints with "
@@ -500,37 +485,27 @@ def _train_one_gpu(
     return code
 
 
-def slurm_overrides(merged: dict[str, Any], checkout: Checkout) -> tuple[str, ...]:
+def slurm_overrides(config: RLKeys, checkout: Checkout) -> tuple[str, ...]:
     """`--slurm.*` flags our launcher adds unless the config sets them: the job runs in this prime-rl
     checkout, and reinstalls the workspace environments the config uses (with the workspace environments they
     depend on) after the template's `uv sync` (plan.slurm_env_install)."""
-    slurm = merged.get("slurm") or {}
+    written = config.slurm.model_fields_set if config.slurm is not None else set()
     flags: list[str] = []
-    if "project_dir" not in slurm:
+    if "project_dir" not in written:
         root = check_script_path(checkout.root, "PRIME_RL_DIR (the job's project_dir)")
         flags += ["--slurm.project-dir", root]
-    env_dirs = [env.path for env in with_workspace_dependencies(env_modules(merged))]
-    if "pre_run_command" not in slurm and env_dirs:
+    env_dirs = [env.path for env in with_workspace_dependencies(env_modules(config))]
+    if "pre_run_command" not in written and env_dirs:
         flags += ["--slurm.pre-run-command", slurm_env_install(env_dirs, env_dependencies(env_dirs))]
     return tuple(flags)
 
 
 def _train_upstream(
-    resolved: Any,
-    layout: Layout,
-    run: RunPaths,
-    checkout: Checkout,
-    machine: Machine,
-    *,
-    dry_run: bool,
-    resume: bool,
-    clean: bool,
+    resolved: ResolvedConfig, layout: Layout, run: RunPaths, checkout: Checkout, machine: Machine
 ) -> int:
     """`rl` alone: prime-rl starts vLLM, env servers, orchestrator and trainer itself, or submits to SLURM."""
-    merged = resolved.merged
-    problems = _upstream_problems(
-        merged, layout, run, checkout, machine, dry_run=dry_run, resume=resume, clean=clean
-    )
+    config, launch = resolved.config, resolved.launch
+    problems = _upstream_problems(config, launch, layout, run, checkout, machine)
     if problems:
         return _report(problems)
 
@@ -543,15 +518,15 @@ def _train_upstream(
         launcher_dir=run.launcher_dir,
         path=os.environ.get("PATH", ""),
         visible_devices=machine.environ.get("CUDA_VISIBLE_DEVICES"),
-        slurm_overrides=slurm_overrides(merged, checkout) if layout.kind == "slurm" else (),
+        slurm_overrides=slurm_overrides(config, checkout) if layout.kind == "slurm" else (),
     )
     code = _dry_run(
         build_upstream_plan(checkout, output_dir=run.launcher_dir / "dry-run", dry_run=True, **common)
     )
-    if code != 0 or dry_run:
+    if code != 0 or launch.dry_run:
         return code
-    plan = build_upstream_plan(checkout, output_dir=run.output_dir, resume=resume, **common)
-    code = _run_claimed(plan, run, clean=clean)
+    plan = build_upstream_plan(checkout, output_dir=run.output_dir, resume=launch.resume, **common)
+    code = _run_claimed(plan, run, launch)
     print(
         f"prime-rl: {_upstream_outcome(code, layout, run)}. "
         f"Make HF checkpoints with `prime-rl export {run.run_dir}`.",
@@ -561,33 +536,25 @@ def _train_upstream(
 
 
 def _upstream_problems(
-    merged: dict[str, Any],
-    layout: Layout,
-    run: RunPaths,
-    checkout: Checkout,
-    machine: Machine,
-    *,
-    dry_run: bool,
-    resume: bool,
-    clean: bool,
+    config: RLKeys, launch: LaunchConfig, layout: Layout, run: RunPaths, checkout: Checkout, machine: Machine
 ) -> list[Problem]:
     """Preflight's findings, plus the run directory's (--resume / --clean) unless this is a dry run."""
-    gmu = float(_get(merged, "inference.vllm.gpu_memory_utilization", VLLM_DEFAULT_UTILIZATION))
+    gmu = config.inference.vllm.gpu_memory_utilization if config.inference else VLLM_DEFAULT_UTILIZATION
     problems = preflight(
-        merged, checkout, gpu_memory_utilization=gmu, dry_run=dry_run, machine=machine, layout=layout
+        config, checkout, gpu_memory_utilization=gmu, dry_run=launch.dry_run, machine=machine, layout=layout
     )
-    if not dry_run:
-        problems += check_run_dir(run.run_dir, resume=resume, clean=clean)
+    if not launch.dry_run:
+        problems += check_run_dir(run.run_dir, launch)
     return problems
 
 
-def _write_rl_configs(resolved: Any, layout: Layout, run: RunPaths) -> list[Path]:
+def _write_rl_configs(resolved: ResolvedConfig, layout: Layout, run: RunPaths) -> list[Path]:
     """Write the `rl` config files into the launcher folder, plus `layout.toml` with what the layout adds
     (an empty [inference] when `[deployment]` asks for inference GPUs; the loopback host); their paths."""
     from dakota_rl.config import write_prime_rl_files
 
     rl_configs = [*write_prime_rl_files(resolved, run.launcher_dir)]
-    added = layout_additions(resolved.merged, layout)
+    added = layout_additions(resolved.config, layout)
     if added:
         (run.launcher_dir / "layout.toml").write_text(added)
         rl_configs.append(run.launcher_dir / "layout.toml")
@@ -603,7 +570,7 @@ def _write_rl_configs(resolved: Any, layout: Layout, run: RunPaths) -> list[Path
 LOOPBACK = "127.0.0.1"
 
 
-def layout_additions(merged: dict[str, Any], layout: Layout) -> str:
+def layout_additions(config: RLKeys, layout: Layout) -> str:
     """TOML the launcher adds to a config for its layout (empty when none): an empty [inference] when
     `[deployment]` asks for inference GPUs, and on one machine `[inference.server] host = "127.0.0.1"` unless
     the config sets a host (prime-rl's default binds vLLM and its router, unauthenticated, to every
@@ -616,8 +583,8 @@ def layout_additions(merged: dict[str, Any], layout: Layout) -> str:
             "[inference]",
         ]
     one_machine = layout.kind == "single-node" or (layout.kind == "slurm" and not layout.multi_node)
-    starts_vllm = "inference" in merged or layout.add_inference_table
-    if one_machine and starts_vllm and _get(merged, "inference.server.host") is None:
+    starts_vllm = config.inference is not None or layout.add_inference_table
+    if one_machine and starts_vllm and (config.inference is None or config.inference.server.host is None):
         lines += [
             "# Added by prime-rl train: vLLM and its router listen on loopback only (they have no key).",
             "[inference.server]",

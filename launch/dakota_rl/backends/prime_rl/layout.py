@@ -12,11 +12,11 @@ anywhere):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from dakota_rl.backends.prime_rl.checkout import PrimeRLError
+from dakota_rl.schema import MultiNodeDeploymentKeys, RLKeys
 
 LayoutKind = Literal["one-gpu", "single-node", "slurm"]
 DEFAULT_GPUS_PER_NODE = 8
@@ -77,51 +77,43 @@ def _span(count: int, start: int) -> str:
     return str(start) if count == 1 else f"{start}-{start + count - 1}"
 
 
-def _table(merged: Mapping[str, Any], key: str) -> dict[str, Any] | None:
-    value = merged.get(key)
-    return None if value is None or value == "None" else dict(value) if isinstance(value, Mapping) else {}
+def _broadcast(config: RLKeys, starts_inference: bool) -> str:
+    """An explicit `[weight_broadcast] type`, else nccl when prime-rl starts inference (our schema has no
+    LoRA key for prime-rl's trainer, so never a LoRA run), else filesystem."""
+    wb = config.weight_broadcast
+    if wb is not None and "type" in wb.model_fields_set:
+        return wb.type
+    return "nccl" if starts_inference else "filesystem"
 
 
-def _broadcast(merged: Mapping[str, Any], starts_inference: bool) -> str:
-    explicit = (_table(merged, "weight_broadcast") or {}).get("type")
-    if explicit:
-        return str(explicit)
-    lora = (merged.get("model") or {}).get("lora") or ((merged.get("trainer") or {}).get("model") or {}).get(
-        "lora"
-    )
-    return "nccl" if starts_inference and not lora else "filesystem"
-
-
-def choose_layout(merged: Mapping[str, Any]) -> Layout:
-    """The layout `merged` asks for; a contradiction in the config raises PrimeRLError (one line)."""
-    deployment = _table(merged, "deployment") or {}
-    inference = _table(merged, "inference")
-    gpus_per_node = int(deployment.get("gpus_per_node", DEFAULT_GPUS_PER_NODE))
-    if deployment.get("type", "single_node") == "multi_node":
-        if _table(merged, "slurm") is None:
+def choose_layout(config: RLKeys) -> Layout:
+    """The layout the typed config asks for; a contradiction in it raises PrimeRLError (one line)."""
+    deployment, inference = config.deployment, config.inference
+    if isinstance(deployment, MultiNodeDeploymentKeys):
+        if config.slurm is None:
             raise PrimeRLError(
                 '[deployment] type = "multi_node" needs a [slurm] table: prime-rl runs '
                 "multi-node jobs only through SLURM (see configs/dakota_400_slurm.toml)"
             )
-        infer_nodes = int(deployment.get("num_infer_nodes", 1 if inference is not None else 0))
+        infer_nodes = deployment.num_infer_nodes
         return Layout(
             "slurm",
-            weight_broadcast=_broadcast(merged, inference is not None),
+            weight_broadcast=_broadcast(config, inference is not None),
             multi_node=True,
-            num_train_nodes=int(deployment.get("num_train_nodes", 0)),
-            num_infer_nodes=infer_nodes,
-            gpus_per_node=gpus_per_node,
+            num_train_nodes=deployment.num_train_nodes,
+            num_infer_nodes=(1 if inference is not None else 0) if infer_nodes is None else infer_nodes,
+            gpus_per_node=deployment.gpus_per_node,
         )
-    num_train = int(deployment.get("num_train_gpus", 1))
-    asked_infer = deployment.get("num_infer_gpus")
-    if _table(merged, "slurm") is not None:
-        infer = int(asked_infer if asked_infer is not None else 1) if inference is not None else 0
+    num_train, gpus_per_node = deployment.num_train_gpus, deployment.gpus_per_node
+    asked_infer = deployment.num_infer_gpus if "num_infer_gpus" in deployment.model_fields_set else None
+    if config.slurm is not None:
+        infer = (1 if asked_infer is None else asked_infer) if inference is not None else 0
         return Layout(
-            "slurm", num_train, infer, _broadcast(merged, inference is not None), gpus_per_node=gpus_per_node
+            "slurm", num_train, infer, _broadcast(config, inference is not None), gpus_per_node=gpus_per_node
         )
     if inference is None and num_train == 1 and not asked_infer:
-        return Layout("one-gpu", 1, 0, _broadcast(merged, False), gpus_per_node=gpus_per_node)
-    infer = int(asked_infer if asked_infer is not None else 1)
+        return Layout("one-gpu", 1, 0, _broadcast(config, False), gpus_per_node=gpus_per_node)
+    infer = 1 if asked_infer is None else asked_infer
     if infer == 0:
         raise PrimeRLError(
             f"num_infer_gpus = 0 with num_train_gpus = {num_train}: prime-rl would start no vLLM. "
@@ -132,7 +124,7 @@ def choose_layout(merged: Mapping[str, Any]) -> Layout:
         "single-node",
         num_train,
         infer,
-        _broadcast(merged, True),
+        _broadcast(config, True),
         gpus_per_node=gpus_per_node,
         add_inference_table=inference is None,
     )

@@ -74,16 +74,15 @@ def rl_argv(
     output_dir: Path,
     run_name: str,
     resume: bool,
-    clean: bool,
     dry_run: bool,
 ) -> tuple[str, ...]:
-    """`rl @ rl.toml --output-dir … --run.name …` plus the run-control flags prime-rl understands."""
+    """`rl @ rl.toml --output-dir … --run.name …` plus `--resume` / `--dry-run`. Never `--clean`: prime-rl's
+    deletes whatever the folder holds, so the launcher cleans a marked run itself (runs.clean_run_dir)."""
     argv = [str(checkout.executable("rl"))]
     for path in rl_configs:
         argv += ["@", str(path)]
     argv += ["--output-dir", str(output_dir), "--run.name", run_name]
     argv += ["--resume"] if resume else []
-    argv += ["--clean"] if clean else []
     argv += ["--dry-run"] if dry_run else []
     return tuple(argv)
 
@@ -103,7 +102,6 @@ def build_plan(
     gpu: str = "0",
     host: str | None = None,
     resume: bool = False,
-    clean: bool = False,
     dry_run: bool = False,
 ) -> ProcessPlan:
     """The one-GPU run's processes. A dry run is prime-rl's own `rl … --dry-run` alone (no GPU, no vLLM).
@@ -118,7 +116,6 @@ def build_plan(
             output_dir=output_dir,
             run_name=run_name,
             resume=resume,
-            clean=clean,
             dry_run=dry_run,
         ),
         env=checkout.run_env(path, CUDA_VISIBLE_DEVICES=gpu),
@@ -170,7 +167,6 @@ def build_upstream_plan(
     visible_devices: str | None = None,
     slurm_overrides: Sequence[str] = (),
     resume: bool = False,
-    clean: bool = False,
     dry_run: bool = False,
 ) -> ProcessPlan:
     """`rl @ rl.toml` alone: prime-rl launches every process of the single-node or SLURM layout itself.
@@ -185,7 +181,6 @@ def build_upstream_plan(
         output_dir=output_dir,
         run_name=run_name,
         resume=resume,
-        clean=clean,
         dry_run=dry_run,
     )
     extra = {"CUDA_VISIBLE_DEVICES": visible_devices} if visible_devices and layout.kind != "slurm" else {}

@@ -14,10 +14,10 @@ import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from dakota_rl.backends.prime_rl.checkout import PINNED_COMMIT, Checkout, default_prime_rl_dir, git_head
 from dakota_rl.backends.prime_rl.layout import Layout, choose_layout
+from dakota_rl.schema import RLKeys
 
 TRAINER_GIB = 18.0
 """GPU memory the trainer needs beside vLLM for Qwen3-0.6B (reference run peaked at 13.9 GiB, plus margin)."""
@@ -104,23 +104,21 @@ class Machine:
     which: Callable[[str], str | None] = shutil.which
 
 
-def taskset_ids(merged: Mapping[str, Any]) -> list[str]:
+def taskset_ids(config: RLKeys) -> list[str]:
     """The taskset ids a config trains or evaluates on, as written."""
-    orchestrator = merged.get("orchestrator", {})
-    sources = list(orchestrator.get("train", {}).get("source", []))
-    sources += list((orchestrator.get("eval") or {}).get("source", []))
-    ids = [s.get("env", {}).get("taskset", {}).get("id") for s in sources if isinstance(s, dict)]
-    return list(dict.fromkeys(str(i) for i in ids if i))
+    orchestrator = config.orchestrator
+    sources = [*orchestrator.train.source, *(orchestrator.eval.source if orchestrator.eval else [])]
+    return list(dict.fromkeys(s.env.taskset.id for s in sources if s.env.taskset.id))
 
 
-def env_modules(merged: Mapping[str, Any]) -> list[str]:
+def env_modules(config: RLKeys) -> list[str]:
     """Python modules of the environments a config trains or evaluates on (taskset ids, `-` read as `_`)."""
-    return list(dict.fromkeys(i.replace("-", "_") for i in taskset_ids(merged)))
+    return list(dict.fromkeys(i.replace("-", "_") for i in taskset_ids(config)))
 
 
-def check_env_ids(merged: Mapping[str, Any]) -> list[Problem]:
+def check_env_ids(config: RLKeys) -> list[Problem]:
     """Every taskset id names a Python module (`pkg` or `pkg.mod`), checked before any id is used."""
-    bad = [i for i in taskset_ids(merged) if not MODULE_NAME.fullmatch(i.replace("-", "_"))]
+    bad = [i for i in taskset_ids(config) if not MODULE_NAME.fullmatch(i.replace("-", "_"))]
     return [
         Problem(
             "environment",
@@ -224,7 +222,7 @@ def check_gpu_count(
     return []
 
 
-def check_layout(merged: Mapping[str, Any], layout: Layout) -> list[Problem]:
+def check_layout(config: RLKeys, layout: Layout) -> list[Problem]:
     """What the layout needs from the config itself (checked on --dry-run too)."""
     problems = []
     if not layout.multi_node and layout.weight_broadcast == "nccl" and layout.total_gpus < 2:
@@ -243,7 +241,7 @@ def check_layout(merged: Mapping[str, Any], layout: Layout) -> list[Problem]:
                 f"[deployment] gpus_per_node = {layout.gpus_per_node}",
             )
         )
-    inference = merged.get("inference")
+    inference = config.inference
     if layout.kind == "slurm" and not layout.multi_node and inference is None:
         problems.append(
             Problem(
@@ -263,7 +261,11 @@ def check_layout(merged: Mapping[str, Any], layout: Layout) -> list[Problem]:
                     "num_infer_nodes >= 1 (prime-rl runs no orchestrator without them)",
                 )
             )
-        if isinstance(inference, Mapping) and inference.get("router") == "None":
+        if (
+            inference is not None
+            and "router" in inference.model_fields_set
+            and inference.router in (None, "None")
+        ):
             problems.append(
                 Problem(
                     "layout",
@@ -346,12 +348,9 @@ def check_envs(
     return problems
 
 
-def check_wandb(
-    merged: Mapping[str, Any], environ: Mapping[str, str], wandb_login: Callable[[], bool]
-) -> list[Problem]:
+def check_wandb(config: RLKeys, environ: Mapping[str, str], wandb_login: Callable[[], bool]) -> list[Problem]:
     """[monitors.wandb] needs a W&B key unless WANDB_MODE is offline or disabled."""
-    wandb = merged.get("monitors", {}).get("wandb")
-    if wandb is None or wandb == "None":
+    if config.monitors.wandb is None:
         return []
     if environ.get("WANDB_MODE", "").lower() in ("offline", "disabled") or environ.get("WANDB_API_KEY"):
         return []
@@ -368,7 +367,7 @@ def check_wandb(
 
 
 def preflight(
-    merged: Mapping[str, Any],
+    config: RLKeys,
     checkout: Checkout,
     *,
     gpu_memory_utilization: float,
@@ -380,18 +379,18 @@ def preflight(
     """Every problem found (empty: ready). A dry run needs only the checkout, the environments and a
     consistent layout; GPUs, `sbatch` and W&B keys are checked for real runs."""
     machine = machine or Machine()
-    layout = layout or choose_layout(merged)
-    problems = check_layout(merged, layout)
+    layout = layout or choose_layout(config)
+    problems = check_layout(config, layout)
     if not dry_run:
         problems += check_machine(layout, machine, gpu_memory_utilization=gpu_memory_utilization, gpu=gpu)
     checkout_problems = check_checkout(checkout, machine.head)
     problems += checkout_problems
-    id_problems = check_env_ids(merged)
+    id_problems = check_env_ids(config)
     problems += id_problems
     if not checkout_problems and not id_problems:
-        problems += check_envs(checkout, env_modules(merged), machine.imports)
+        problems += check_envs(checkout, env_modules(config), machine.imports)
     if not dry_run:
-        problems += check_wandb(merged, machine.environ, machine.wandb_login)
+        problems += check_wandb(config, machine.environ, machine.wandb_login)
     return problems
 
 

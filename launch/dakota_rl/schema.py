@@ -47,7 +47,8 @@ class RunKeys(_Keys):
     @field_validator("name", "dir")
     @classmethod
     def plain_name(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return None if value is None else check_run_name(value, f"[run] {info.field_name}")
+        what = f"[run] {info.field_name}" + (" (the run name)" if info.field_name == "name" else "")
+        return None if value is None else check_run_name(value, what)
 
 
 class ModelKeys(_Keys):
