@@ -129,7 +129,9 @@ def test_weights_are_configurable(heldout):
     task = next(iter(DakotaTaskset(DakotaTasksetConfig(id=TASKSET_ID, split="heldout", limit=1, task=cfg))))
     reply = f"<answer>{heldout[0]['answer']}x</answer>"
     trace = scored(task, reply)
-    assert trace.reward == pytest.approx(score(reply, heldout[0], Weights(1.0, 0.0, 0.0)).character)
+    assert trace.reward == pytest.approx(
+        score(reply, heldout[0], Weights(character=1.0, morphology=0.0, semantic=0.0)).character
+    )
     with pytest.raises(ValidationError, match="sum to at most 1"):
         DakotaTaskConfig(weights={"character": 0.9})
 
