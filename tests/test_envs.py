@@ -183,3 +183,17 @@ def test_a_spec_of_another_type_is_one_user_error(echo_env):
     write_spec(echo_env, ECHO_SPEC.format(kind="SimpleNamespace", extra=""))
     with pytest.raises(UserError, match="returned SimpleNamespace, not env_kit.EnvSpec"):
         load_env("echo_env")
+
+
+def test_each_split_is_read_once(echo_env):
+    body = ECHO_SPEC.format(kind="EnvSpec", extra="").replace(
+        'load_tasks=lambda split: [{"prompt": "a", "answer": "a"}]',
+        "load_tasks=lambda split: READS.append(split) or [{'prompt': 'a', 'answer': 'a'}]",
+    )
+    assert "READS.append" in body
+    write_spec(echo_env, "\n    READS = []" + body)
+    env = load_env("echo_env")
+    first, second = env.load_tasks("train"), env.load_tasks("train")
+    env.load_tasks("test")
+    assert first == second and first is not second
+    assert sys.modules["echo_env.spec"].READS == ["train", "test"]

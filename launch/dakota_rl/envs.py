@@ -48,7 +48,8 @@ def _spec_module(key: str, env_id: str) -> Any:
 
 
 def load_env(env_id: str, options: Mapping[str, Any] | None = None, *, where: str = "taskset") -> EnvSpec:
-    """The EnvSpec for `env_id` with taskset `options`; UserError naming `where.<key>` for a bad option."""
+    """The EnvSpec for `env_id` with taskset `options`; UserError naming `where.<key>` for a bad option.
+    Its `load_tasks` reads each split once (later calls get a new list of the same records)."""
     key = canonical_env_id(env_id)
     module = _spec_module(key, env_id)
     try:
@@ -61,9 +62,7 @@ def load_env(env_id: str, options: Mapping[str, Any] | None = None, *, where: st
         raise UserError(
             f"environment `{key}`: env_spec() returned {type(described).__name__}, not env_kit.EnvSpec"
         )
-    return replace(
-        described, load_tasks=_reporting(described.load_tasks, described.id, described.input_errors)
-    )
+    return replace(described, load_tasks=_loaded_once(described))
 
 
 def component_names(env_id: str) -> tuple[str, ...]:
@@ -77,16 +76,18 @@ def component_names(env_id: str) -> tuple[str, ...]:
     return weights.names() if weights is not None else ()
 
 
-def _reporting(
-    load_tasks: Callable[[str], list[dict[str, Any]]], env_id: str, errors: tuple[type[Exception], ...]
-) -> Callable[[str], list[dict[str, Any]]]:
-    """`load_tasks` with the env's input errors raised as `UserError("<env id>: <message>")`."""
+def _loaded_once(env: EnvSpec) -> Callable[[str], list[dict[str, Any]]]:
+    """`env.load_tasks`, each split read once, with the env's input errors raised as
+    `UserError("<env id>: <message>")`. The curriculum's `train_task` draws anew; this list is fixed."""
+    loaded: dict[str, list[dict[str, Any]]] = {}
 
     def load(split: str) -> list[dict[str, Any]]:
-        try:
-            return load_tasks(split)
-        except errors as err:
-            raise UserError(f"{env_id}: {err}") from None
+        if split not in loaded:
+            try:
+                loaded[split] = env.load_tasks(split)
+            except env.input_errors as err:
+                raise UserError(f"{env.id}: {err}") from None
+        return list(loaded[split])
 
     return load
 
