@@ -102,11 +102,18 @@ def test_weights_models_check_their_rule_and_refuse_unknown_components():
         DakotaWeights(charcter=0.4)
 
 
-def test_a_record_is_read_once_into_typed_data_and_given_back_whole():
+def test_a_record_is_read_once_into_typed_data_that_the_scorer_reads_as_it_is():
+    from dakota_grammar_translation.rewards import score
+
     record = load_tasks("heldout")[0]
     data = DakotaData.from_record(record, 0, system_prompt="s")
     assert data.record() == record and list(data.record()) == list(record)
-    assert data.record()["meta"] is not data.meta  # the scorer gets copies
+    assert data.record()["meta"] is not data.meta  # the plain dict is a copy
+    assert data["answer"] == record["answer"] and data.get("system_prompt") is None  # not a record key
+    with pytest.raises(KeyError):
+        data["idx"]
+    for reply in (f"<answer>{record['answer']}</answer>", record["meta"]["stem"], "", "<answer>x</answer>"):
+        assert score(reply, data) == score(reply, record)
 
 
 def test_probe_family_range():

@@ -93,7 +93,7 @@ class DakotaTask(SingleTurnTask[DakotaData, DakotaTaskConfig]):
         """`rewards.score` on the reply, read in the configured orthography."""
         return score_in_orthography(
             reply,
-            self.data.record(),
+            self.data,
             self.config.weights,
             orthography=self.config.orthography,
             truncated=truncated,

@@ -1,7 +1,8 @@
 """The verifiers v1 glue every single-turn environment shares.
 
-- `RecordData`: a task record as typed verifiers data; `from_record` reads a record once into it, `record()`
-  gives the scorer its record back (the `RECORD_KEYS`, in order).
+- `RecordData`: a task record as typed verifiers data; `from_record` reads a record once into it, and the pure
+  scorers read it as it is (`data["answer"]`, `data.get("meta")`); `record()` is the plain dict (the
+  `RECORD_KEYS`, in order).
 - `WeightedTaskConfig`: a task config whose `weights` (the env's `Weights` model) become the verifiers reward
   weights (an explicit `rewards.<name>.weight` still wins).
 - `SingleTurnTask`: stops after one reply; `scores(trace)` runs the env's pure scorer once per trace and every
@@ -45,11 +46,27 @@ class RecordData(vf.TaskData):
         keys = ("id", "prompt", *cls.declared_fields())
         return cls(idx=idx, **{k: record[k] for k in keys if k in record}, **data)
 
+    def record_keys(self) -> tuple[str, ...]:
+        return self.RECORD_KEYS or ("id", "prompt", *self.declared_fields())
+
+    def __getitem__(self, key: str) -> Any:
+        """The record's `key`, as a pure scorer reads a task record: `id` ("" when unset), the prompt's
+        text, or a declared field."""
+        if key not in self.record_keys():
+            raise KeyError(key)
+        if key == "id":
+            return self.id or ""
+        return self.prompt_text if key == "prompt" else getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
     def record(self) -> dict[str, Any]:
-        """The record `rewards.score` reads (containers copied, so a scorer cannot change the task)."""
-        keys = self.RECORD_KEYS or ("id", "prompt", *self.declared_fields())
-        special = {"id": self.id or "", "prompt": self.prompt_text}
-        return {k: special[k] if k in special else copy.copy(getattr(self, k)) for k in keys}
+        """The record as a plain dict, keys in `RECORD_KEYS` order (containers copied)."""
+        return {k: copy.copy(self[k]) for k in self.record_keys()}
 
 
 class WeightedTaskConfig(vf.TaskConfig):

@@ -64,7 +64,7 @@ class TranslationTask(SingleTurnTask[TranslationData, TranslationTaskConfig]):
     """Single turn; a weighted reward per component (chrf, special, sanity) and the flags as metrics."""
 
     def score_reply(self, reply: str, truncated: bool) -> Scores:
-        return score(reply, self.data.record(), self.config.weights, truncated=truncated)
+        return score(reply, self.data, self.config.weights, truncated=truncated)
 
     @vf.metric
     async def translation_metrics(self, trace: vf.Trace) -> dict[str, float]:
