@@ -35,7 +35,7 @@ from dakota_grammar_translation.tasks import (
     read_tasks,
     validate_record,
 )
-from env_kit.single_turn import ChatEnv, ChatEnvConfig, RecordData, SingleTurnTask, WeightedTaskConfig
+from env_kit.single_turn import ChatEnv, RecordData, SingleTurnTask, WeightedTaskConfig
 
 SYSTEM_PROMPT = (
     "You are learning the Dakota language from Stephen R. Riggs's grammar and dictionary. "
@@ -167,9 +167,6 @@ class DakotaTaskset(vf.Taskset[DakotaTask, DakotaTasksetConfig]):
             )
             for i, r in enumerate(task_records(self.config))
         ]
-
-
-DakotaEnvConfig = ChatEnvConfig
 
 
 class DakotaEnv(ChatEnv):

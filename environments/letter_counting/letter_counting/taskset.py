@@ -19,7 +19,7 @@ from typing import Literal
 import verifiers.v1 as vf
 from pydantic import Field, model_validator
 
-from env_kit.single_turn import ChatEnv, ChatEnvConfig, RecordData, SingleTurnTask
+from env_kit.single_turn import ChatEnv, RecordData, SingleTurnTask
 from letter_counting.curriculum import AdaptiveCurriculum, FixedMixture
 from letter_counting.generate import SYSTEM_PROMPT, TIERS, iter_train_tasks, load_eval_tasks
 from letter_counting.rewards import RewardMode, Scores, score
@@ -125,9 +125,6 @@ class LetterCountingTaskset(vf.Taskset[LetterCountingTask, LetterCountingConfig]
                 return
             data = LetterCountingData.from_record(record, i, system_prompt=SYSTEM_PROMPT)
             yield LetterCountingTask(data, self.config.task)
-
-
-LetterCountingEnvConfig = ChatEnvConfig
 
 
 class LetterCountingEnv(ChatEnv):

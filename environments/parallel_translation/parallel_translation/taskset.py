@@ -14,7 +14,7 @@ from typing import Any
 import verifiers.v1 as vf
 from pydantic import model_validator
 
-from env_kit.single_turn import ChatEnv, ChatEnvConfig, RecordData, SingleTurnTask, WeightedTaskConfig
+from env_kit.single_turn import ChatEnv, RecordData, SingleTurnTask, WeightedTaskConfig
 from parallel_translation.corpus import CorpusOptions, load_tasks
 from parallel_translation.rewards import Scores, Weights, score
 
@@ -81,7 +81,7 @@ class TranslationTask(SingleTurnTask[TranslationData, TranslationTaskConfig]):
 
     async def validate(self, runtime: Any = None) -> bool:
         """Model-free check for `vf-validate`: the reference scores 1.0."""
-        return score(self.data.answer, self.data.record()).total == 1.0
+        return score(self.data.answer, self.data).total == 1.0
 
 
 class ParallelTranslationConfig(vf.TasksetConfig, CorpusOptions):
@@ -102,9 +102,6 @@ class ParallelTranslationTaskset(vf.Taskset[TranslationTask, ParallelTranslation
             )
             for i, r in enumerate(load_tasks(options))
         ]
-
-
-ParallelTranslationEnvConfig = ChatEnvConfig
 
 
 class ParallelTranslationEnv(ChatEnv):
