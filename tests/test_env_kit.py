@@ -89,6 +89,22 @@ def test_the_verifiers_rewards_are_the_weights_models_components():
         ParallelTranslationConfig(task={"weights": {"chrf": 0.5, "learned": 0.2}})
 
 
+def test_a_component_may_not_shadow_a_task_attribute():
+    from env_kit import Weights
+    from env_kit.single_turn import RecordData, SingleTurnTask, WeightedTaskConfig
+
+    class Clashing(Weights):
+        score: float = 1.0
+
+    class Config(WeightedTaskConfig):
+        weights: Clashing = Clashing()
+
+    with pytest.raises(TypeError, match="shadow vf.Task.score"):
+
+        class Task(SingleTurnTask[RecordData, Config]):
+            pass
+
+
 def test_weights_models_check_their_rule_and_refuse_unknown_components():
     assert DakotaWeights().components() == {"character": 0.4, "morphology": 0.4, "semantic": 0.2}
     assert DakotaWeights(character=0.3, exact_match=0.1).components()["exact_match"] == 0.1

@@ -93,8 +93,13 @@ class SingleTurnTask(vf.Task[DataT, vf.State, ConfigT], Generic[DataT, ConfigT])
         weights = cls.weights_type()
         if weights is None:
             return
+        own = cls.__mro__[: cls.__mro__.index(SingleTurnTask)]
         for name, weight in weights().verifiers_rewards().items():
-            if not any(name in vars(k) for k in cls.__mro__ if k is not SingleTurnTask):
+            if hasattr(SingleTurnTask, name):
+                raise TypeError(
+                    f"{weights.__name__}.{name} would shadow vf.Task.{name}: rename the component"
+                )
+            if not any(name in vars(k) for k in own):  # an env's own method of that name wins
                 setattr(cls, name, _component_reward(name, weight))
 
     @classmethod
