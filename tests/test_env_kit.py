@@ -76,7 +76,7 @@ def _scorer_args(task) -> tuple:
     """The pure scorer's other arguments, as each env's task passes them (default options)."""
     if hasattr(task.config, "weights"):
         return (task.data.record(), task.config.weights)
-    return ({"counts": task.data.counts, "tier": task.data.tier}, task.config.reward_mode)
+    return (task.data.record(), task.config.reward_mode)
 
 
 def test_the_verifiers_rewards_are_the_weights_models_components():

@@ -45,8 +45,7 @@ class LetterCountingTaskConfig(vf.TaskConfig):
 
 class LetterCountingTask(SingleTurnTask[LetterCountingData, LetterCountingTaskConfig]):
     def score_reply(self, reply: str, truncated: bool) -> Scores:
-        gold = {"counts": self.data.counts, "tier": self.data.tier}
-        return score(reply, gold, self.config.reward_mode, truncated=truncated)
+        return score(reply, self.data, self.config.reward_mode, truncated=truncated)
 
     @vf.reward(weight=1.0)
     async def correct_counts(self, trace: vf.Trace) -> float:
