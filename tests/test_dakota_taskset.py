@@ -18,11 +18,11 @@ from dakota_grammar_translation.tasks import load_tasks, tasks_path
 from dakota_grammar_translation.taskset import (
     SYSTEM_PROMPT,
     DakotaData,
-    DakotaEnvConfig,
     DakotaTask,
     DakotaTaskConfig,
     DakotaTasksetConfig,
 )
+from env_kit.single_turn import ChatEnvConfig
 
 TASKSET_ID = "dakota_grammar_translation"
 
@@ -62,7 +62,7 @@ def scored(task: DakotaTask, reply: str, reasoning: str | None = None) -> vf.Tra
 def test_package_exports_one_taskset_and_the_env():
     assert taskset_class(TASKSET_ID) is DakotaTaskset
     assert environment_class(TASKSET_ID) is DakotaEnv
-    agent = DakotaEnvConfig().agent
+    agent = ChatEnvConfig().agent
     assert agent.harness.id == "null" and isinstance(agent.runtime, vf.SubprocessConfig)
 
 
@@ -129,7 +129,9 @@ def test_weights_are_configurable(heldout):
     task = next(iter(DakotaTaskset(DakotaTasksetConfig(id=TASKSET_ID, split="heldout", limit=1, task=cfg))))
     reply = f"<answer>{heldout[0]['answer']}x</answer>"
     trace = scored(task, reply)
-    assert trace.reward == pytest.approx(score(reply, heldout[0], Weights(1.0, 0.0, 0.0)).character)
+    assert trace.reward == pytest.approx(
+        score(reply, heldout[0], Weights(character=1.0, morphology=0.0, semantic=0.0)).character
+    )
     with pytest.raises(ValidationError, match="sum to at most 1"):
         DakotaTaskConfig(weights={"character": 0.9})
 

@@ -136,27 +136,64 @@ def test_unknown_taskset_key_in_a_config_names_the_full_path():
         )
 
 
-def test_a_new_environment_needs_only_its_own_spec(tmp_path, monkeypatch):
+def write_spec(tmp_path, body: str) -> None:
     package = tmp_path / "echo_env"
-    package.mkdir()
+    package.mkdir(exist_ok=True)
     (package / "__init__.py").write_text("")
-    (package / "spec.py").write_text(
-        textwrap.dedent("""
-        from types import SimpleNamespace
+    (package / "spec.py").write_text(textwrap.dedent(body))
 
-        def env_spec(options):
-            return SimpleNamespace(
-                id="echo_env", system_prompt="Repeat.", components={"total": 1.0},
-                score=lambda completion, task, truncated: SimpleNamespace(
-                    total=float(completion == task["answer"])),
-                load_tasks=lambda split: [{"prompt": "a", "answer": "a"}],
-                gold_completion=lambda t: t["answer"],
-                group_keys=(), heldout_split="test", eval_options={})
-    """)
-    )
+
+@pytest.fixture
+def echo_env(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
-    env = load_env("echo_env")
-    assert env.score("a", env.load_tasks("train")[0], False).total == 1.0
-    assert env.curriculum is None
+    yield tmp_path
     sys.modules.pop("echo_env.spec", None)
     sys.modules.pop("echo_env", None)
+
+
+ECHO_SPEC = """
+    from types import SimpleNamespace
+    from env_kit import EnvSpec
+
+    def env_spec(options):
+        return {kind}(
+            id="echo_env", system_prompt="Repeat.", components={{"total": 1.0}},
+            score=lambda completion, task, truncated: SimpleNamespace(
+                total=float(completion == task["answer"])),
+            load_tasks=lambda split: [{{"prompt": "a", "answer": "a"}}],
+            gold_completion=lambda t: t["answer"],
+            group_keys=(), heldout_split="test", eval_options={{}}{extra})
+"""
+
+
+def test_a_new_environment_needs_only_its_own_spec(echo_env):
+    write_spec(echo_env, ECHO_SPEC.format(kind="EnvSpec", extra=""))
+    env = load_env("echo_env")
+    assert env.score("a", env.load_tasks("train")[0], False).total == 1.0
+    assert env.curriculum is None and env.with_curriculum is None
+
+
+def test_a_misspelt_spec_field_is_refused_not_dropped(echo_env):
+    write_spec(echo_env, ECHO_SPEC.format(kind="EnvSpec", extra=", curriculm=None"))
+    with pytest.raises(TypeError, match="curriculm"):
+        load_env("echo_env")
+
+
+def test_a_spec_of_another_type_is_one_user_error(echo_env):
+    write_spec(echo_env, ECHO_SPEC.format(kind="SimpleNamespace", extra=""))
+    with pytest.raises(UserError, match="returned SimpleNamespace, not env_kit.EnvSpec"):
+        load_env("echo_env")
+
+
+def test_each_split_is_read_once(echo_env):
+    body = ECHO_SPEC.format(kind="EnvSpec", extra="").replace(
+        'load_tasks=lambda split: [{"prompt": "a", "answer": "a"}]',
+        "load_tasks=lambda split: READS.append(split) or [{'prompt': 'a', 'answer': 'a'}]",
+    )
+    assert "READS.append" in body
+    write_spec(echo_env, "\n    READS = []" + body)
+    env = load_env("echo_env")
+    first, second = env.load_tasks("train"), env.load_tasks("train")
+    env.load_tasks("test")
+    assert first == second and first is not second
+    assert sys.modules["echo_env.spec"].READS == ["train", "test"]

@@ -188,3 +188,28 @@ def test_a_control_task_card_makes_no_dakota_claims(tmp_path):
     assert meta["language"] == ["en"] and meta["base_model"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
     assert meta["license"] == "apache-2.0" and "dakota" not in meta["tags"]
     assert "Riggs" not in card and "stem" not in card
+
+
+def test_the_held_out_columns_are_the_components_the_envs_weights_model_names(tmp_path):
+    from parallel_translation.rewards import Weights
+
+    env = load_env("parallel_translation")
+    tasks = env.load_tasks(env.heldout_split)[:6]
+    run = tmp_path / "pt"
+    (run / "checkpoints" / "step_1").mkdir(parents=True)
+    path = run / "eval" / "step_000001.jsonl"
+    path.parent.mkdir()
+    rows = []
+    for task in tasks:
+        s = env.score(task["answer"][:-3], task, False)
+        rows.append({"task_id": task["id"], "total": s.total, **env.component_values(s), "exact": s.exact})
+        rows[-1]["format_ok"] = s.format_ok
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = {"local": {}, "env_id": "parallel_translation"}
+    card = write_model_card(run / "checkpoints" / "step_1", run, config=config).read_text()
+    listed = [c for c in Weights.names() if c in rows[0]]
+    assert listed == ["chrf", "special", "sanity"]  # `learned` is off: the rows carry no such column
+    assert (
+        "| evaluation | tasks | reward (total) | chrf | special | sanity | exact | format failures |" in card
+    )
+    assert f"| {ci(per_task(rows, 'chrf'))} |" in card

@@ -49,6 +49,8 @@ def test_reward_model_beats_chance_on_held_out_pairs(tmp_path, tiny_qwen3):
     assert result["accuracy"] >= 0.75, result  # chance is 0.5
 
     task = load_tasks(CorpusOptions(split="heldout", direction="into"))[0]
-    with_rm = score(task["answer"], task, Weights(0.6, 0.1, 0.1, 0.2), learned=scorer)
+    with_rm = score(
+        task["answer"], task, Weights(chrf=0.6, special=0.1, sanity=0.1, learned=0.2), learned=scorer
+    )
     assert 0.0 < with_rm.learned < 1.0
     assert with_rm.total == pytest.approx(0.8 + 0.2 * with_rm.learned)

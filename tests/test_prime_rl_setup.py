@@ -284,6 +284,9 @@ def test_slurm_job_reinstalls_parallel_translation_with_its_workspace_dependency
         "-e",
         str(REPO_ROOT / "environments/dakota_grammar_translation"),
         "-e",
+        str(REPO_ROOT / "environments/env_kit"),
+        "-e",
         str(REPO_ROOT / "environments/parallel_translation"),
     ]
     assert "datasets>=4" in deps and "dakota-grammar-translation" not in deps and "verifiers" not in deps
+    assert "env-kit" not in deps

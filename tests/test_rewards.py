@@ -156,7 +156,7 @@ def test_weights_and_metrics():
     assert s.total == pytest.approx(s.character)
     d = score("<answer>mawanu</answer>", MAWANI)
     assert d.total == pytest.approx(sum(w * c for w, c in zip((0.4, 0.4, 0.2), components(d), strict=True)))
-    assert Weights(0.4, 0.4, 0.2) == DEFAULT_WEIGHTS
+    assert Weights(character=0.4, morphology=0.4, semantic=0.2) == DEFAULT_WEIGHTS
     metrics = d.as_metrics()
     assert set(metrics) == {
         "character",
@@ -172,9 +172,9 @@ def test_weights_and_metrics():
     assert all(isinstance(v, float) for v in metrics.values())
     assert score("<answer>mawanu</answer>", MAWANI, truncated=True).truncated
     with pytest.raises(ValueError, match="sum to at most 1"):
-        Weights(0.5, 0.5, 0.5)
+        Weights(character=0.5, morphology=0.5, semantic=0.5)
     with pytest.raises(ValueError, match=">= 0"):
-        Weights(-0.1, 0.5, 0.5)
+        Weights(character=-0.1, morphology=0.5, semantic=0.5)
 
 
 def test_task_without_gold_is_a_clear_error():
@@ -601,7 +601,7 @@ def test_format_gate_and_exact_match_are_off_by_default():
     assert score("uŋḳup", task, format_gate=1.0, version=1).total == 0.0
     with pytest.raises(ValueError, match="format_gate"):
         score("uŋḳupi", task, format_gate=1.5)
-    with_exact = Weights(0.3, 0.3, 0.2, exact_match=0.2)
+    with_exact = Weights(character=0.3, morphology=0.3, semantic=0.2, exact_match=0.2)
     near = score("<answer>uŋḳup</answer>", task, with_exact)
     assert near.exact_match == 0.0
     assert near.total == pytest.approx(0.3 * near.character + 0.3 * near.morphology + 0.2 * near.semantic)

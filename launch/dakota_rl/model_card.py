@@ -5,7 +5,8 @@
 
 What it reads: the run's configuration (the local backend passes its resolved settings; a prime-rl run has
 `configs/*.json`), `metrics.jsonl` (training reward, `eval/…` held-out metrics), the per-task held-out files
-`eval/step_NNNNNN.jsonl`, and the environment package's `data/manifest.json` and task files. Intervals are 95%
+`eval/step_NNNNNN.jsonl`, and the environment package's `data/manifest.json` and task files. The held-out
+columns are the components the env's weights model names (`<env>.spec.WEIGHTS`). Intervals are 95%
 percentile-bootstrap intervals over held-out tasks (`dakota_rl.stats`). Nothing is filled in by hand.
 """
 
@@ -44,7 +45,6 @@ KNOWN_BASES = {
     "qwen/qwen3-0.6b": ("Qwen/Qwen3-0.6B", "apache-2.0"),
 }
 """The project's documented base models → (hub id, licence of their weights)."""
-COMPONENTS = ("character", "morphology", "semantic")
 EVAL_FILE = re.compile(r"^step_(\d+)\.jsonl$")
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
@@ -195,8 +195,10 @@ def per_task(rows: list[dict[str, Any]], metric: str) -> list[float]:
     return [float(r[metric]) for r in rows]
 
 
-def eval_metrics(rows: list[dict[str, Any]]) -> list[str]:
-    present = [c for c in COMPONENTS if rows and c in rows[0]]
+def eval_metrics(rows: list[dict[str, Any]], components: tuple[str, ...]) -> list[str]:
+    """The card's columns for per-task rows: total, each component of the env's weights model the rows
+    carry, exact, format failures."""
+    present = [c for c in components if c != "total" and rows and c in rows[0]]
     return ["total", *present, "exact", "format_fail"]
 
 
@@ -205,14 +207,12 @@ def _ci_cell(values: list[float]) -> str:
     return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
 
 
-METRIC_KEYS = {
-    "total": "eval/total",
-    "character": "eval/character",
-    "morphology": "eval/morphology",
-    "semantic": "eval/semantic",
-    "exact": "eval/exact_rate",
-    "format_fail": "eval/format_fail_rate",
-}
+RATE_KEYS = {"exact": "eval/exact_rate", "format_fail": "eval/format_fail_rate"}
+
+
+def metric_key(metric: str) -> str:
+    """The metrics.jsonl name of a held-out column (`eval/<component>`, `eval/exact_rate`, …)."""
+    return RATE_KEYS.get(metric, f"eval/{metric}")
 
 
 def _eval_row(
@@ -222,9 +222,7 @@ def _eval_row(
         rows = read_jsonl(files[step])
         return f"| {label} | {len(rows)} | " + " | ".join(_ci_cell(per_task(rows, m)) for m in names) + " |"
     logged = metrics.get(step, {})
-    cells = [
-        f"{logged[METRIC_KEYS[m]]:.3f} (no interval)" if METRIC_KEYS[m] in logged else "—" for m in names
-    ]
+    cells = [f"{logged[metric_key(m)]:.3f} (no interval)" if metric_key(m) in logged else "—" for m in names]
     return f"| {label} | {logged.get('eval/n', '—')} | " + " | ".join(cells) + " |"
 
 
@@ -262,8 +260,11 @@ def _family_lines(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def heldout_lines(run_dir: Path, step: int | None, start_label: str) -> list[str]:
-    """The held-out table: first evaluation, this checkpoint's, and the paired change between them."""
+def heldout_lines(
+    run_dir: Path, step: int | None, start_label: str, components: tuple[str, ...] = ()
+) -> list[str]:
+    """The held-out table (one column per component in `components`): first evaluation, this checkpoint's,
+    and the paired change between them."""
     files, metrics = eval_files(run_dir), metrics_by_step(run_dir)
     steps = sorted(set(files) | {s for s, row in metrics.items() if "eval/total" in row})
     if not steps:
@@ -274,7 +275,12 @@ def heldout_lines(run_dir: Path, step: int | None, start_label: str) -> list[str
     chosen = max([s for s in steps if step is None or s <= step] or steps)
     first = steps[0] if steps[0] != chosen else None
     sample = read_jsonl(files[chosen]) if chosen in files else []
-    names = eval_metrics(sample) if sample else [m for m in METRIC_KEYS if METRIC_KEYS[m] in metrics[chosen]]
+    logged = ["total", *(c for c in components if c != "total"), "exact", "format_fail"]
+    names = (
+        eval_metrics(sample, components)
+        if sample
+        else [m for m in logged if metric_key(m) in metrics[chosen]]
+    )
     header = {"total": "reward (total)", "format_fail": "format failures"}
     lines = [
         "Mean over held-out tasks with a 95% bootstrap interval [low, high] (2,000 resamples, seed 0).",
@@ -503,6 +509,13 @@ def closing_lines(env_id: str, license_id: str) -> list[str]:
     ]
 
 
+def env_components(env_id: str) -> tuple[str, ...]:
+    """The components the env's weights model names (none for an env that is not installed)."""
+    from dakota_rl.envs import component_names  # envs → config → … → this module: import on use
+
+    return component_names(env_id)
+
+
 def render_card(
     checkpoint: Path, run_dir: Path, config: Mapping[str, Any], base_model: str | None = None
 ) -> str:
@@ -535,7 +548,7 @@ def render_card(
             if env_id == DAKOTA_ENV
             else []
         ),
-        *heldout_lines(run_dir, step, start),
+        *heldout_lines(run_dir, step, start, env_components(env_id)),
         "",
         *closing_lines(env_id, license_id),
     ]

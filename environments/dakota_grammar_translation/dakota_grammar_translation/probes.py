@@ -32,26 +32,13 @@ from dakota_grammar_translation.orthography import canonical_letters, match_key,
 from dakota_grammar_translation.rewards import AFFIX_KINDS, DEFAULT_REWARD_VERSION, REWARD_VERSIONS, score
 from dakota_grammar_translation.tasks import FAMILIES as TASK_FAMILIES
 from dakota_grammar_translation.tasks import SPLITS, TaskRecord, load_tasks
+from env_kit import ProbeFamily
 
 PROBE_SUITE_VERSION = "2"
 MIN_TASKS_PER_FAMILY = 50
 MIN_ANAGRAM_LETTERS = 6
 
 Builder = Callable[[TaskRecord, random.Random, Sequence[TaskRecord]], str | None]
-
-
-@dataclass(frozen=True)
-class ProbeFamily:
-    """A way of answering, and the range its total reward must stay in."""
-
-    name: str
-    kind: str
-    low: float
-    high: float
-    description: str
-    build: Builder
-    min_mean: float = 0.0
-    """A floor on the family's mean total (near misses must keep a dense signal)."""
 
 
 @dataclass(frozen=True)
@@ -426,7 +413,7 @@ def summarize(results: Sequence[ProbeResult], per_family: int = MIN_TASKS_PER_FA
     rows = []
     for family in FAMILIES:
         totals = [r.total for r in results if r.family == family.name]
-        in_range = all(family.low - 1e-9 <= t <= family.high + 1e-9 for t in totals)
+        in_range = all(family.in_range(t) for t in totals)
         mean = fmean(totals) if totals else float("nan")
         rows.append(
             FamilyRow(

@@ -1,4 +1,4 @@
-"""The compositional reward (ARCHITECTURE.md, Contract 3). Pure: rapidfuzz and sacrebleu only.
+"""The compositional reward (ARCHITECTURE.md, Contract 3). Pure: rapidfuzz, sacrebleu (+ env_kit.Weights).
 
 The parsed answer and the gold are compared in their `match_key` form (canonical orthography, case folded,
 punctuation trimmed at the ends). If the answer equals the gold or an accepted alternative, every component
@@ -69,6 +69,7 @@ from sacrebleu.metrics.helpers import extract_all_char_ngrams
 
 from dakota_grammar_translation.orthography import canonicalize, key_of_canonical, match_key, to_riggs
 from dakota_grammar_translation.parser import parse_answer
+from env_kit import Weights as ComponentWeights
 
 MAX_SCORED_CHARS = 4096
 """Answers are aligned on at most this many characters (their full length still counts in penalties)."""
@@ -103,20 +104,20 @@ def ref_grams(ref: str) -> RefGrams:
     )
 
 
-@dataclass(frozen=True)
-class Weights:
+class Weights(ComponentWeights):
     """Weights of the components; non-negative, summing to at most 1 so the total stays in [0, 1].
     `exact_match` (1.0 for an exact answer, else 0) is off unless given a weight."""
 
-    character: float = 0.4
-    morphology: float = 0.4
-    semantic: float = 0.2
-    exact_match: float = 0.0
+    optional = ("exact_match",)
 
-    def __post_init__(self) -> None:
-        values = (self.character, self.morphology, self.semantic, self.exact_match)
-        if min(values) < 0 or sum(values) > 1 + 1e-9:
-            raise ValueError(f"reward weights must be >= 0 and sum to at most 1, got {values}")
+    character: float = 0.4
+    """Edit similarity (v1: normalised Levenshtein; v2: share of the edits from the lemma made)."""
+    morphology: float = 0.4
+    """Gold pieces reproduced intact, in place (v2: only the affixes and stem change the task asks for)."""
+    semantic: float = 0.2
+    """Exact match (1.0), else chrF (v2: chrF gained over the lemma)."""
+    exact_match: float = 0.0
+    """1.0 for an exact answer, else 0; off (0) unless set, e.g. with the others lowered to make room."""
 
 
 DEFAULT_WEIGHTS = Weights()

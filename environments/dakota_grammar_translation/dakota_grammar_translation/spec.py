@@ -2,7 +2,8 @@
 
 `env_spec(options)` validates `options` as `DakotaTasksetConfig` (the `[…env.taskset]` table vf-eval and
 prime-rl load, minus `id`), so every option means the same in every backend and an unknown one is refused
-with its path. Tasks come from `DakotaTaskset.load()`; the scorer is the one the verifiers Task calls
+with its path. Tasks are `taskset.task_records` (the selection `DakotaTaskset.load()` wraps): read once from
+the JSONL and scored as they are. The scorer is the one the verifiers Task calls
 (`rewards.score_in_orthography` with the configured weights, `task.orthography`, `task.reward_version` and
 `task.format_gate`). The `exact_match` component is listed only when its weight is above 0.
 """
@@ -10,14 +11,18 @@ with its path. Tasks come from `DakotaTaskset.load()`; the scorer is the one the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import SimpleNamespace
 from typing import Any
 
 from dakota_grammar_translation.orthography import match_key
 from dakota_grammar_translation.rewards import Scores, Weights, score_in_orthography
-from dakota_grammar_translation.taskset import SYSTEM_PROMPT, DakotaTaskset, DakotaTasksetConfig
+from dakota_grammar_translation.tasks import TaskRecord
+from dakota_grammar_translation.taskset import SYSTEM_PROMPT, DakotaTasksetConfig, task_records
+from env_kit import EnvSpec
+from env_kit.spec import eval_options, system_prompt
 
 ENV_ID = "dakota_grammar_translation"
+WEIGHTS = Weights
+"""The components this env scores (the model card and the trainers' metrics name them from here)."""
 EVAL_KEYS = ("families", "difficulties", "task")
 """Options that also shape the held-out eval (passed to vf-eval as `--env.taskset.<key>`)."""
 
@@ -39,49 +44,38 @@ def lemma_copy(scores: Scores, task: Mapping[str, Any]) -> bool | None:
     )
 
 
-def env_spec(options: Mapping[str, Any] | None = None) -> SimpleNamespace:
-    """The environment as the launcher's `EnvSpec` describes it (pydantic ValidationError on bad options)."""
+def env_spec(options: Mapping[str, Any] | None = None) -> EnvSpec:
+    """The environment as the launcher sees it (pydantic ValidationError on bad options)."""
     config = DakotaTasksetConfig.model_validate({**(options or {}), "id": ENV_ID})
-    weights = Weights(**config.task.weights.model_dump())
-    system_prompt = (
-        config.system_prompt.read_text(encoding="utf-8") if config.system_prompt else SYSTEM_PROMPT
-    )
+    weights, task_config = config.task.weights, config.task
 
-    def load_tasks(split: str) -> list[dict[str, Any]]:
-        update: dict[str, Any] = {"split": split}
-        if split != config.split:
-            update["data_file"] = None
-        view = config.model_copy(update=update)
-        return [task.data.record() for task in DakotaTaskset(view).load()]
+    def load(split: str) -> list[TaskRecord]:
+        return task_records(
+            config.model_copy(update={"split": split, "data_file": None}) if split != config.split else config
+        )
 
     def scorer(completion: str | None, task: Mapping[str, Any], truncated: bool) -> Scores:
         return score_in_orthography(
             completion,
             task,
             weights,
-            orthography=config.task.orthography,
+            orthography=task_config.orthography,
             truncated=truncated,
-            version=config.task.reward_version,
-            format_gate=config.task.format_gate,
+            version=task_config.reward_version,
+            format_gate=task_config.format_gate,
         )
 
-    given = config.model_dump(exclude_unset=True)
-    return SimpleNamespace(
+    return EnvSpec(
         id=ENV_ID,
         config=config,
-        system_prompt=system_prompt,
-        components={
-            "character": weights.character,
-            "morphology": weights.morphology,
-            "semantic": weights.semantic,
-            **({"exact_match": weights.exact_match} if weights.exact_match > 0 else {}),
-        },
+        system_prompt=system_prompt(config.system_prompt, SYSTEM_PROMPT),
+        components=weights.components(),
         score=scorer,
-        load_tasks=load_tasks,
+        load_tasks=load,
         gold_completion=gold_completion,
         is_copy=lemma_copy,
         group_keys=("family", "difficulty"),
         heldout_split="heldout",
         extra_heldout_splits=("attested",),
-        eval_options={k: given[k] for k in EVAL_KEYS if given.get(k)},
+        eval_options=eval_options(config.model_dump(exclude_unset=True), EVAL_KEYS),
     )

@@ -15,12 +15,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import verifiers.v1 as vf
-from pydantic import BaseModel, Field, model_validator
-from verifiers.v1.harnesses.null import NullHarnessConfig
+from pydantic import Field
 
 from dakota_grammar_translation.rewards import (
     DEFAULT_REWARD_VERSION,
-    DEFAULT_WEIGHTS,
     REWARD_VERSIONS,
     Scores,
     Weights,
@@ -30,11 +28,14 @@ from dakota_grammar_translation.rewards import (
 from dakota_grammar_translation.tasks import (
     DIFFICULTIES,
     FAMILIES,
+    RECORD_KEYS,
     Split,
+    TaskRecord,
     load_tasks,
     read_tasks,
     validate_record,
 )
+from env_kit.single_turn import ChatEnv, RecordData, SingleTurnTask, WeightedTaskConfig
 
 SYSTEM_PROMPT = (
     "You are learning the Dakota language from Stephen R. Riggs's grammar and dictionary. "
@@ -47,9 +48,10 @@ Family = Literal[FAMILIES]  # the vocabulary lives in tasks.py (Contract 1)
 Difficulty = Literal[DIFFICULTIES]
 
 
-class DakotaData(vf.TaskData):
+class DakotaData(RecordData):
     """One task row: everything scoring needs travels here (the env server never calls `load()`)."""
 
+    RECORD_KEYS = RECORD_KEYS
     answer: str
     """Gold answer, NFC in the canonical orthography."""
     alternatives: list[str] = []
@@ -65,42 +67,15 @@ class DakotaData(vf.TaskData):
     meta: dict[str, Any] = {}
     """Contract 1 `meta`: segments, affixes, rule and lexeme ids, source, review status."""
 
-    def record(self) -> dict[str, Any]:
-        """The Contract 1 task record `rewards.score` reads."""
-        return {
-            "id": self.id or "",
-            "split": self.split,
-            "family": self.family,
-            "difficulty": self.difficulty,
-            "prompt": self.prompt_text,
-            "answer": self.answer,
-            "alternatives": list(self.alternatives),
-            "answer_language": self.answer_language,
-            "meta": dict(self.meta),
-        }
 
-
-class RewardWeights(BaseModel):
-    """Weights of the reward components (non-negative, summing to at most 1)."""
-
-    character: float = DEFAULT_WEIGHTS.character
-    """Edit similarity (v1: normalised Levenshtein; v2: share of the edits from the lemma made)."""
-    morphology: float = DEFAULT_WEIGHTS.morphology
-    """Gold pieces reproduced intact, in place (v2: only the affixes and stem change the task asks for)."""
-    semantic: float = DEFAULT_WEIGHTS.semantic
-    """Exact match (1.0), else chrF (v2: chrF gained over the lemma)."""
-    exact_match: float = DEFAULT_WEIGHTS.exact_match
-    """1.0 for an exact answer, else 0; off (0) unless set, e.g. with the others lowered to make room."""
-
-
-class DakotaTaskConfig(vf.TaskConfig):
+class DakotaTaskConfig(WeightedTaskConfig):
     """Scoring knobs (`--env.taskset.task.*`)."""
 
     orthography: Literal["riggs", "modern", "either"] = "riggs"
     """How a Dakota answer is read: `riggs` (Riggs's letters; single-letter variants such as š or č are
     already mapped), `modern` (modern Santee-Sisseton spelling, converted to Riggs's first: k' → ḳ, kh → k, bd
     → md), or `either` (the better of the two scores)."""
-    weights: RewardWeights = RewardWeights()
+    weights: Weights = Weights()
     """Component weights, e.g. `--env.taskset.task.weights.semantic 0.5`; they become verifiers' reward
     weights (an explicit `--env.taskset.task.rewards.<name>.weight` still wins)."""
     reward_version: int = Field(DEFAULT_REWARD_VERSION, ge=min(REWARD_VERSIONS), le=max(REWARD_VERSIONS))
@@ -109,54 +84,22 @@ class DakotaTaskConfig(vf.TaskConfig):
     format_gate: float = Field(0.0, ge=0.0, le=1.0)
     """Share of every component an answer without a closed <answer> tag loses (0: off; 1: it scores 0)."""
 
-    @model_validator(mode="after")
-    def _weights_become_reward_weights(self) -> DakotaTaskConfig:
-        Weights(**self.weights.model_dump())
-        for name, weight in self.weights.model_dump().items():
-            self.rewards.setdefault(name, vf.RewardFunctionConfig(weight=weight))
-        return self
 
+class DakotaTask(SingleTurnTask[DakotaData, DakotaTaskConfig]):
+    """Single turn; a weighted reward per component (character, morphology, semantic, exact_match) and the
+    parser's findings as metrics."""
 
-class DakotaTask(vf.Task[DakotaData, vf.State, DakotaTaskConfig]):
-    """Single turn; three weighted rewards and the parser's findings as metrics."""
-
-    @property
-    def key(self) -> str:
-        return self.data.id or self.hash
-
-    def scores(self, trace: vf.Trace) -> Scores:
-        """`rewards.score` on the last reply (reasoning_content, if any, is never scored), read in the
-        configured orthography."""
-        weights = Weights(**self.config.weights.model_dump())
+    def score_reply(self, reply: str, truncated: bool) -> Scores:
+        """`rewards.score` on the reply, read in the configured orthography."""
         return score_in_orthography(
-            trace.last_reply,
-            self.data.record(),
-            weights,
+            reply,
+            self.data,
+            self.config.weights,
             orthography=self.config.orthography,
-            truncated=trace.is_truncated,
+            truncated=truncated,
             version=self.config.reward_version,
             format_gate=self.config.format_gate,
         )
-
-    @vf.stop
-    async def single_turn(self, trace: vf.Trace) -> bool:
-        return trace.num_turns >= 1
-
-    @vf.reward(weight=DEFAULT_WEIGHTS.character)
-    async def character(self, trace: vf.Trace) -> float:
-        return self.scores(trace).character
-
-    @vf.reward(weight=DEFAULT_WEIGHTS.morphology)
-    async def morphology(self, trace: vf.Trace) -> float:
-        return self.scores(trace).morphology
-
-    @vf.reward(weight=DEFAULT_WEIGHTS.semantic)
-    async def semantic(self, trace: vf.Trace) -> float:
-        return self.scores(trace).semantic
-
-    @vf.reward(weight=DEFAULT_WEIGHTS.exact_match)
-    async def exact_match(self, trace: vf.Trace) -> float:
-        return self.scores(trace).exact_match
 
     @vf.metric
     async def answer_metrics(self, trace: vf.Trace) -> dict[str, float]:
@@ -199,52 +142,32 @@ class DakotaTasksetConfig(vf.TasksetConfig):
     """Shuffle the tasks with this seed before `limit` (None: file order)."""
 
 
+def task_records(config: DakotaTasksetConfig) -> list[TaskRecord]:
+    """The records `config` selects: its split (or `data_file`), filtered, shuffled, cut to `limit`."""
+    records = read_tasks(config.data_file) if config.data_file else load_tasks(config.split)
+    if config.families:
+        records = [r for r in records if r["family"] in config.families]
+    if config.difficulties:
+        records = [r for r in records if r["difficulty"] in config.difficulties]
+    if config.shuffle_seed is not None:
+        random.Random(config.shuffle_seed).shuffle(records)
+    return records[: config.limit]
+
+
 class DakotaTaskset(vf.Taskset[DakotaTask, DakotaTasksetConfig]):
     """The packaged Dakota tasks as verifiers tasks."""
 
     def load(self) -> list[DakotaTask]:
-        records = (
-            read_tasks(self.config.data_file) if self.config.data_file else load_tasks(self.config.split)
-        )
-        if self.config.families:
-            records = [r for r in records if r["family"] in self.config.families]
-        if self.config.difficulties:
-            records = [r for r in records if r["difficulty"] in self.config.difficulties]
-        if self.config.shuffle_seed is not None:
-            random.Random(self.config.shuffle_seed).shuffle(records)
-        records = records[: self.config.limit]
         return [
             DakotaTask(
-                DakotaData(
-                    idx=i,
-                    id=r["id"],
-                    name=f"{r['family']}/{r['difficulty']}",
-                    prompt=r["prompt"],
-                    system_prompt=SYSTEM_PROMPT,
-                    answer=r["answer"],
-                    split=r["split"],
-                    alternatives=r["alternatives"],
-                    family=r["family"],
-                    difficulty=r["difficulty"],
-                    answer_language=r["answer_language"],
-                    meta=dict(r["meta"]),
+                DakotaData.from_record(
+                    r, i, name=f"{r['family']}/{r['difficulty']}", system_prompt=SYSTEM_PROMPT
                 ),
                 self.config.task,
             )
-            for i, r in enumerate(records)
+            for i, r in enumerate(task_records(self.config))
         ]
 
 
-class DakotaEnvConfig(vf.EnvConfig):
-    """Defaults to the `null` harness (plain chat) and the local `subprocess` runtime."""
-
-    agent: vf.AgentConfig = vf.AgentConfig(
-        harness=NullHarnessConfig(id="null"), runtime=vf.SubprocessConfig()
-    )
-
-
-class DakotaEnv(vf.Env[DakotaEnvConfig]):
-    """One agent answers each task once."""
-
-    async def run(self, task: DakotaTask, agents: vf.Agents) -> None:
-        await agents.agent.run(task)
+class DakotaEnv(ChatEnv):
+    """One agent answers each task once (the `null` harness, a subprocess runtime)."""

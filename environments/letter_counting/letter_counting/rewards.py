@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from env_kit import Weights as ComponentWeights
 from letter_counting.parser import parse_answer
 
 RewardMode = Literal["partial", "binary"]
@@ -22,6 +23,14 @@ WELL_FORMED_FLOOR = 0.1
 MAX_COMPLETION_CHARS = 20_000
 """Longer completions are a format failure without parsing (far beyond any sampled answer;
 bounds scoring time)."""
+
+
+class Weights(ComponentWeights):
+    """One component, the mode's total (the verifiers reward `correct_counts`, weight 1)."""
+
+    sum_to_one = True
+
+    total: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,14 @@ from typing import Literal
 
 import verifiers.v1 as vf
 from pydantic import Field, model_validator
-from verifiers.v1.harnesses.null import NullHarnessConfig
 
+from env_kit.single_turn import ChatEnv, RecordData, SingleTurnTask
 from letter_counting.curriculum import AdaptiveCurriculum, FixedMixture
 from letter_counting.generate import SYSTEM_PROMPT, TIERS, iter_train_tasks, load_eval_tasks
 from letter_counting.rewards import RewardMode, Scores, score
 
 
-class LetterCountingData(vf.TaskData):
+class LetterCountingData(RecordData):
     split: str
     """"train" or "eval"."""
     tier: int
@@ -43,14 +43,9 @@ class LetterCountingTaskConfig(vf.TaskConfig):
     """"partial": 0.1 + 0.9 × fraction of exact counts for a well-formed answer; "binary": 1 iff all exact."""
 
 
-class LetterCountingTask(vf.Task[LetterCountingData, vf.State, LetterCountingTaskConfig]):
-    @vf.stop
-    async def single_turn(self, trace: vf.Trace) -> bool:
-        return trace.num_turns >= 1
-
-    def scores(self, trace: vf.Trace) -> Scores:
-        gold = {"counts": self.data.counts, "tier": self.data.tier}
-        return score(trace.last_reply, gold, self.config.reward_mode, truncated=trace.is_truncated)
+class LetterCountingTask(SingleTurnTask[LetterCountingData, LetterCountingTaskConfig]):
+    def score_reply(self, reply: str, truncated: bool) -> Scores:
+        return score(reply, self.data, self.config.reward_mode, truncated=truncated)
 
     @vf.reward(weight=1.0)
     async def correct_counts(self, trace: vf.Trace) -> float:
@@ -127,29 +122,9 @@ class LetterCountingTaskset(vf.Taskset[LetterCountingTask, LetterCountingConfig]
         for i, record in enumerate(records):
             if self.config.split == "train" and i == self.config.num_tasks:
                 return
-            yield LetterCountingTask(
-                LetterCountingData(
-                    idx=i,
-                    id=record["id"],
-                    prompt=record["prompt"],
-                    system_prompt=SYSTEM_PROMPT,
-                    split=record["split"],
-                    tier=record["tier"],
-                    text=record["text"],
-                    letters=record["letters"],
-                    counts=record["counts"],
-                ),
-                self.config.task,
-            )
+            data = LetterCountingData.from_record(record, i, system_prompt=SYSTEM_PROMPT)
+            yield LetterCountingTask(data, self.config.task)
 
 
-class LetterCountingEnvConfig(vf.EnvConfig):
-    agent: vf.AgentConfig = vf.AgentConfig(
-        harness=NullHarnessConfig(id="null"), runtime=vf.SubprocessConfig()
-    )
-    """One chat agent: the `null` harness (a plain chat call) in a local subprocess runtime."""
-
-
-class LetterCountingEnv(vf.Env[LetterCountingEnvConfig]):
-    async def run(self, task: vf.Task, agents: vf.Agents) -> None:
-        await agents.agent.run(task)
+class LetterCountingEnv(ChatEnv):
+    """One agent answers each task once (the `null` harness, a subprocess runtime)."""

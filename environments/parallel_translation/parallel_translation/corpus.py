@@ -30,6 +30,7 @@ from typing import Any, Literal
 import regex
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from env_kit import EnvInputError
 from parallel_translation.orthography import Orthography, resolve
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -43,7 +44,7 @@ PATTERN_TIMEOUT_S = 1.0
 TEMPLATE_FIELDS = frozenset({"source", "source_language", "target_language"})
 
 
-class CorpusError(ValueError):
+class CorpusError(EnvInputError):
     """A corpus that cannot be read or mapped; the launcher shows it as one line."""
 
 

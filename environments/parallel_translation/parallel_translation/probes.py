@@ -13,29 +13,16 @@ import random
 import sys
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
+from env_kit import ProbeFamily
 from parallel_translation.corpus import CorpusOptions, load_tasks
 from parallel_translation.rewards import score
 
 PROBE_SUITE_VERSION = "1"
 Task = Mapping[str, Any]
 Builder = Callable[[Task, random.Random, Sequence[Task]], str | None]
-
-
-@dataclass(frozen=True)
-class ProbeFamily:
-    """A way of answering and the range every one of its totals must stay in."""
-
-    name: str
-    low: float
-    high: float
-    description: str
-    build: Builder
-    on_mean: bool = False
-    """Apply `high` to the family's mean (for answers that are sometimes legitimately close)."""
 
 
 def _ascii_fold(text: str) -> str:
@@ -58,26 +45,40 @@ def _other_reference(task: Task, rng: random.Random, tasks: Sequence[Task]) -> s
 
 
 FAMILIES: tuple[ProbeFamily, ...] = (
-    ProbeFamily("gold", 1.0, 1.0, "the reference", lambda t, r, ts: t["answer"]),
+    ProbeFamily("gold", "control", 1.0, 1.0, "the reference", lambda t, r, ts: t["answer"]),
     ProbeFamily(
         "gold_tagged",
+        "control",
         1.0,
         1.0,
         "<think>…</think><answer>reference</answer>",
         lambda t, r, ts: f"<think>Translate word by word.</think><answer>{t['answer']}</answer>",
     ),
     ProbeFamily(
-        "gold_variant_spelling", 1.0, 1.0, "reference in variant letters (č for ć)", _variant_spelling
+        "gold_variant_spelling",
+        "control",
+        1.0,
+        1.0,
+        "reference in variant letters (č for ć)",
+        _variant_spelling,
     ),
-    ProbeFamily("empty", 0.0, 0.0, "empty reply", lambda t, r, ts: ""),
+    ProbeFamily("empty", "hack", 0.0, 0.0, "empty reply", lambda t, r, ts: ""),
     ProbeFamily(
-        "open_think", 0.0, 0.0, "reasoning never closed", lambda t, r, ts: f"<think>{t['answer']} is it"
+        "open_think",
+        "hack",
+        0.0,
+        0.0,
+        "reasoning never closed",
+        lambda t, r, ts: f"<think>{t['answer']} is it",
     ),
-    ProbeFamily("source_copy", 0.0, 0.35, "the source text unchanged", lambda t, r, ts: t["source"]),
-    ProbeFamily("prompt_copy", 0.0, 0.35, "the whole prompt echoed", lambda t, r, ts: t["prompt"]),
-    ProbeFamily("spam", 0.0, 0.1, "one word repeated 60 times", lambda t, r, ts: " ".join(["the"] * 60)),
+    ProbeFamily("source_copy", "hack", 0.0, 0.35, "the source text unchanged", lambda t, r, ts: t["source"]),
+    ProbeFamily("prompt_copy", "hack", 0.0, 0.35, "the whole prompt echoed", lambda t, r, ts: t["prompt"]),
+    ProbeFamily(
+        "spam", "hack", 0.0, 0.1, "one word repeated 60 times", lambda t, r, ts: " ".join(["the"] * 60)
+    ),
     ProbeFamily(
         "repeated_reference",
+        "hack",
         0.0,
         0.65,
         "the reference three times",
@@ -85,6 +86,7 @@ FAMILIES: tuple[ProbeFamily, ...] = (
     ),
     ProbeFamily(
         "reference_with_chatter",
+        "hack",
         0.0,
         0.8,
         "the reference inside assistant chatter on three lines",
@@ -92,6 +94,7 @@ FAMILIES: tuple[ProbeFamily, ...] = (
     ),
     ProbeFamily(
         "other_reference",
+        "hack",
         0.0,
         0.2,
         "another task's reference, same direction (mean: a neighbour can differ by one word)",
@@ -100,6 +103,7 @@ FAMILIES: tuple[ProbeFamily, ...] = (
     ),
     ProbeFamily(
         "ascii_folded",
+        "hack",
         0.0,
         0.75,
         "reference with accents and special letters folded to ASCII",
@@ -135,7 +139,7 @@ def violations(totals: Mapping[str, list[float]]) -> list[str]:
             out.append(f"{family.name}: no probes built")
         elif family.on_mean and fmean(values) > family.high + 1e-9:
             out.append(f"{family.name}: mean {fmean(values):.3f} above {family.high}")
-        elif not family.on_mean and (min(values) < family.low - 1e-9 or max(values) > family.high + 1e-9):
+        elif not family.on_mean and not all(family.in_range(v) for v in values):
             out.append(
                 f"{family.name}: totals {min(values):.3f}..{max(values):.3f} outside "
                 f"[{family.low}, {family.high}]"

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
+from env_kit import Weights as ComponentWeights
 from parallel_translation.orthography import Orthography, from_dict
 
 MAX_SCORED_CHARS = 4096
@@ -35,20 +36,21 @@ LearnedScorer = Callable[[str, Mapping[str, Any]], float]
 """(answer, task) → a learned reward in [0, 1] (the reward model); injected by the caller."""
 
 
-@dataclass(frozen=True)
-class Weights:
+class Weights(ComponentWeights):
     """Component weights; they must sum to 1 so the total stays in [0, 1]."""
 
-    chrf: float = 0.7
-    special: float = 0.15
-    sanity: float = 0.15
-    learned: float = 0.0
-    """Weight of the optional reward-model signal (0 = off)."""
+    sum_to_one = True
+    optional = ("learned",)
+    external = ("learned",)
 
-    def __post_init__(self) -> None:
-        values = asdict(self).values()
-        if any(v < 0 for v in values) or abs(sum(values) - 1.0) > 1e-6:
-            raise ValueError(f"reward weights must be >= 0 and sum to 1, got {asdict(self)}")
+    chrf: float = 0.7
+    """Sentence chrF++ against the best reference."""
+    special: float = 0.15
+    """Special letters of the target orthography kept (paid in proportion to chrF++)."""
+    sanity: float = 0.15
+    """One line, no chat tokens, a plausible length (paid in proportion to chrF++)."""
+    learned: float = 0.0
+    """Weight of the optional reward-model signal (0 = off; only the launcher loads a reward model)."""
 
 
 DEFAULT_WEIGHTS = Weights()

@@ -4,7 +4,7 @@
 `corpus.CorpusOptions`, `task.weights` (chrf / special / sanity / learned), `system_prompt` (a file) and
 `reward_model` (a folder trained by `python -m dakota_rl.reward_model`, used when `task.weights.learned` >
 0). A bad or unknown key raises pydantic's ValidationError, which the launcher's `load_env` turns into one
-line naming the key; a corpus that cannot be read raises `CorpusError` (declared as `input_errors`), which
+line naming the key; a corpus that cannot be read raises `CorpusError` (an `env_kit.EnvInputError`), which
 it reports the same way.
 """
 
@@ -12,28 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from parallel_translation.corpus import CorpusError, CorpusOptions, load_tasks
+from env_kit import EnvSpec
+from env_kit.spec import system_prompt
+from parallel_translation.corpus import CorpusOptions, load_tasks
 from parallel_translation.metrics import corpus_metrics
-from parallel_translation.rewards import DEFAULT_WEIGHTS, Weights, score
+from parallel_translation.rewards import Weights, score
 
-
-class WeightOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    chrf: float = DEFAULT_WEIGHTS.chrf
-    special: float = DEFAULT_WEIGHTS.special
-    sanity: float = DEFAULT_WEIGHTS.sanity
-    learned: float = 0.0
-    """Weight of the reward model's score; needs `reward_model`."""
+WEIGHTS = Weights
+"""The components this env scores (the model card and the trainers' metrics name them from here)."""
 
 
 class TaskOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    weights: WeightOptions = WeightOptions()
+    weights: Weights = Weights()
+    """chrf / special / sanity / learned (the reward model's score; needs `reward_model`)."""
 
 
 class SpecOptions(CorpusOptions):
@@ -49,29 +45,27 @@ class SpecOptions(CorpusOptions):
 
     @model_validator(mode="after")
     def _learned_needs_model(self) -> SpecOptions:
-        Weights(**self.task.weights.model_dump())
         if self.task.weights.learned > 0 and self.reward_model is None:
             raise ValueError("task.weights.learned > 0 needs reward_model = <folder>")
         return self
 
 
-def env_spec(options: Mapping[str, Any] | None = None) -> SimpleNamespace:
-    """The launcher's EnvSpec fields for these taskset options, plus `corpus_metrics` for the eval report."""
+def default_system_prompt() -> str:
+    """The taskset's prompt (imported here only: the taskset module loads verifiers)."""
+    from parallel_translation.taskset import SYSTEM_PROMPT
+
+    return SYSTEM_PROMPT
+
+
+def env_spec(options: Mapping[str, Any] | None = None) -> EnvSpec:
+    """The launcher's EnvSpec for these taskset options, with `corpus_metrics` for the eval report."""
     opts = SpecOptions.model_validate(dict(options or {}))
-    weights = Weights(**opts.task.weights.model_dump())
-    components = {"chrf": weights.chrf, "special": weights.special, "sanity": weights.sanity}
+    weights = opts.task.weights
     learned = None
     if weights.learned > 0:
         from parallel_translation.reward_model import LearnedReward
 
         learned = LearnedReward(opts.reward_model)
-        components["learned"] = weights.learned
-    if opts.system_prompt is not None:
-        system_prompt = opts.system_prompt.read_text(encoding="utf-8")
-    else:
-        from parallel_translation.taskset import SYSTEM_PROMPT
-
-        system_prompt = SYSTEM_PROMPT
 
     def score_one(completion: str | None, task: Mapping[str, Any], truncated: bool) -> Any:
         return score(completion, task, weights, truncated=truncated, learned=learned)
@@ -81,17 +75,16 @@ def env_spec(options: Mapping[str, Any] | None = None) -> SimpleNamespace:
 
     corpus_keys = set(CorpusOptions.model_fields) - {"split"}
     eval_options = {k: v for k, v in opts.model_dump(include=corpus_keys, exclude_defaults=True).items()}
-    if opts.task.weights != WeightOptions():  # vf-eval scores without the reward model: renormalise the rest
-        rest = opts.task.weights.model_dump(exclude={"learned"})
+    if weights != Weights():  # vf-eval scores without the reward model: renormalise the rest
+        rest = weights.model_dump(exclude=set(Weights.external))
         eval_options["task"] = {"weights": {k: v / sum(rest.values()) for k, v in rest.items()}}
-    return SimpleNamespace(
+    return EnvSpec(
         id="parallel_translation",
         config=opts,
-        system_prompt=system_prompt,
-        components=components,
+        system_prompt=system_prompt(opts.system_prompt, default_system_prompt()),
+        components=weights.components(),
         score=score_one,
         load_tasks=load,
-        input_errors=(CorpusError,),
         gold_completion=lambda task: task["answer"],
         group_keys=("direction",),
         heldout_split="heldout",

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import verifiers.v1 as vf
-from pydantic import BaseModel, model_validator
-from verifiers.v1.harnesses.null import NullHarnessConfig
+from pydantic import model_validator
 
+from env_kit.single_turn import ChatEnv, RecordData, SingleTurnTask, WeightedTaskConfig
 from parallel_translation.corpus import CorpusOptions, load_tasks
-from parallel_translation.rewards import DEFAULT_WEIGHTS, Scores, Weights, score
+from parallel_translation.rewards import Scores, Weights, score
 
 SYSTEM_PROMPT = (
     "You are a careful translator. Translate the user's text as asked. Reply with the translation only, "
@@ -24,10 +24,11 @@ SYSTEM_PROMPT = (
 )
 
 
-class TranslationData(vf.TaskData):
+class TranslationData(RecordData):
     """One pair in one direction: everything scoring needs travels here
     (the env server never calls `load()`)."""
 
+    RECORD_KEYS = ("id", "prompt", "answer", "alternatives", "orthography")
     answer: str
     """Reference translation."""
     alternatives: list[str] = []
@@ -44,65 +45,26 @@ class TranslationData(vf.TaskData):
     meta: dict[str, Any] = {}
     """Provenance carried from the corpus row."""
 
-    def record(self) -> dict[str, Any]:
-        """The task record `rewards.score` reads."""
-        return {
-            "id": self.id or "",
-            "prompt": self.prompt_text,
-            "answer": self.answer,
-            "alternatives": list(self.alternatives),
-            "orthography": dict(self.orthography),
-        }
 
-
-class RewardWeights(BaseModel):
-    """Component weights (non-negative, summing to 1); the learned signal is configured in the launcher."""
-
-    chrf: float = DEFAULT_WEIGHTS.chrf
-    special: float = DEFAULT_WEIGHTS.special
-    sanity: float = DEFAULT_WEIGHTS.sanity
-
-
-class TranslationTaskConfig(vf.TaskConfig):
+class TranslationTaskConfig(WeightedTaskConfig):
     """Scoring knobs (`--env.taskset.task.*`)."""
 
-    weights: RewardWeights = RewardWeights()
-    """e.g. `--env.taskset.task.weights.chrf 0.8`; they become verifiers' reward weights."""
+    weights: Weights = Weights()
+    """e.g. `--env.taskset.task.weights.chrf 0.8`; they become verifiers' reward weights. `learned` stays 0
+    here: only the launcher loads a reward model."""
 
     @model_validator(mode="after")
-    def _weights_become_reward_weights(self) -> TranslationTaskConfig:
-        Weights(**self.weights.model_dump())
-        for name, weight in self.weights.model_dump().items():
-            self.rewards.setdefault(name, vf.RewardFunctionConfig(weight=weight))
+    def _no_reward_model_here(self) -> TranslationTaskConfig:
+        if self.weights.learned > 0:
+            raise ValueError("weights.learned > 0 needs a reward model, which only the launcher loads")
         return self
 
 
-class TranslationTask(vf.Task[TranslationData, vf.State, TranslationTaskConfig]):
-    """Single turn; three weighted rewards and the flags as metrics."""
+class TranslationTask(SingleTurnTask[TranslationData, TranslationTaskConfig]):
+    """Single turn; a weighted reward per component (chrf, special, sanity) and the flags as metrics."""
 
-    @property
-    def key(self) -> str:
-        return self.data.id or self.hash
-
-    def scores(self, trace: vf.Trace) -> Scores:
-        weights = Weights(**self.config.weights.model_dump())
-        return score(trace.last_reply, self.data.record(), weights, truncated=trace.is_truncated)
-
-    @vf.stop
-    async def single_turn(self, trace: vf.Trace) -> bool:
-        return trace.num_turns >= 1
-
-    @vf.reward(weight=DEFAULT_WEIGHTS.chrf)
-    async def chrf(self, trace: vf.Trace) -> float:
-        return self.scores(trace).chrf
-
-    @vf.reward(weight=DEFAULT_WEIGHTS.special)
-    async def special(self, trace: vf.Trace) -> float:
-        return self.scores(trace).special
-
-    @vf.reward(weight=DEFAULT_WEIGHTS.sanity)
-    async def sanity(self, trace: vf.Trace) -> float:
-        return self.scores(trace).sanity
+    def score_reply(self, reply: str, truncated: bool) -> Scores:
+        return score(reply, self.data, self.config.weights, truncated=truncated)
 
     @vf.metric
     async def translation_metrics(self, trace: vf.Trace) -> dict[str, float]:
@@ -119,7 +81,7 @@ class TranslationTask(vf.Task[TranslationData, vf.State, TranslationTaskConfig])
 
     async def validate(self, runtime: Any = None) -> bool:
         """Model-free check for `vf-validate`: the reference scores 1.0."""
-        return score(self.data.answer, self.data.record()).total == 1.0
+        return score(self.data.answer, self.data).total == 1.0
 
 
 class ParallelTranslationConfig(vf.TasksetConfig, CorpusOptions):
@@ -135,35 +97,12 @@ class ParallelTranslationTaskset(vf.Taskset[TranslationTask, ParallelTranslation
         options = CorpusOptions(**{k: getattr(self.config, k) for k in CorpusOptions.model_fields})
         return [
             TranslationTask(
-                TranslationData(
-                    idx=i,
-                    id=r["id"],
-                    name=r["direction"],
-                    prompt=r["prompt"],
-                    system_prompt=SYSTEM_PROMPT,
-                    answer=r["answer"],
-                    alternatives=r["alternatives"],
-                    source=r["source"],
-                    direction=r["direction"],
-                    split=r["split"],
-                    source_language=r["source_language"],
-                    target_language=r["target_language"],
-                    orthography=r["orthography"],
-                    meta=r["meta"],
-                ),
+                TranslationData.from_record(r, i, name=r["direction"], system_prompt=SYSTEM_PROMPT),
                 self.config.task,
             )
             for i, r in enumerate(load_tasks(options))
         ]
 
 
-class ParallelTranslationEnvConfig(vf.EnvConfig):
-    agent: vf.AgentConfig = vf.AgentConfig(
-        harness=NullHarnessConfig(id="null"), runtime=vf.SubprocessConfig()
-    )
-    """One chat agent: the `null` harness (a plain chat call) in a local subprocess runtime."""
-
-
-class ParallelTranslationEnv(vf.Env[ParallelTranslationEnvConfig]):
-    async def run(self, task: vf.Task, agents: vf.Agents) -> None:
-        await agents.agent.run(task)
+class ParallelTranslationEnv(ChatEnv):
+    """One agent answers each task once (the `null` harness, a subprocess runtime)."""

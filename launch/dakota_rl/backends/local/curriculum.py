@@ -1,11 +1,11 @@
 """An environment's adaptive curriculum, driven by the local trainer's group rewards (`[local.curriculum]`).
 
-The curriculum is the environment's own, as its `EnvSpec` exposes it (`curriculum` with `update(rewards)`,
-`train_task(index)` drawing at its current level): the env is loaded once more with its taskset's curriculum
-options set from `[local.curriculum]`, so no backend names an environment. letter_counting is the env with
-one today. The train dataset is lazy: row `i` becomes `train_task(i)` when the trainer fetches it, and every
-scored batch reports its groups (the completions of one prompt) to `curriculum.update`. The level is logged as
-`curriculum/tier`.
+The curriculum is the environment's own, as its `EnvSpec` exposes it: `with_curriculum(settings)` is the env
+with its curriculum on, set from `[local.curriculum]` (the env maps the settings to its own taskset options),
+whose `curriculum.update(rewards)` and `train_task(index)` drive training; no backend names an environment or
+its options. letter_counting is the env with one today. The train dataset is lazy: row `i` becomes
+`train_task(i)` when the trainer fetches it, and every scored batch reports its groups (the completions of one
+prompt) to `curriculum.update`. The level is logged as `curriculum/tier`.
 """
 
 from __future__ import annotations
@@ -13,37 +13,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import ValidationError
+
 from dakota_rl.backends.local.heldout import prompt_messages
 from dakota_rl.backends.local.rewards import RewardBank
 from dakota_rl.backends.local.settings import LocalTrainSettings
-from dakota_rl.config import ConfigError
-from dakota_rl.envs import EnvSpec, load_env
-from dakota_rl.errors import UserError
+from dakota_rl.config import ConfigError, validation_error
+from dakota_rl.envs import EnvSpec
 
-TASKSET_OPTIONS = {
-    "start_tier": "tier",
-    "window": "curriculum_window",
-    "up": "curriculum_up",
-    "down": "curriculum_down",
-}
-"""`[local.curriculum]` key → the taskset option it sets (with `curriculum = true`)."""
 DEFAULT_TRAIN_ROWS = 2000
 """Rows of the lazy train dataset when the taskset sets no `num_tasks`."""
 
 
 def curriculum_env(settings: LocalTrainSettings, env: EnvSpec) -> EnvSpec:
-    """`env` with its taskset's curriculum on, configured by `[local.curriculum]`; ConfigError for an env
-    whose taskset has no curriculum or for settings it refuses."""
-    fields = type(env.config).model_fields if env.config is not None else {}
-    if "curriculum" not in fields:
+    """`env` with its curriculum on, configured by `[local.curriculum]`; ConfigError for an env without one
+    or for settings its taskset refuses."""
+    if env.with_curriculum is None:
         raise ConfigError(f"[local.curriculum] drives a taskset's curriculum; env {env.id!r} has none")
-    cfg = settings.local.curriculum.model_dump()
-    options = {**settings.env_options, "curriculum": True}
-    options.update({option: cfg[key] for key, option in TASKSET_OPTIONS.items()})
     try:
-        driven = load_env(env.id, options, where="local.curriculum")
-    except UserError:
-        raise
+        driven = env.with_curriculum(settings.local.curriculum.model_dump())
+    except ValidationError as err:
+        raise validation_error(err, prefix="local.curriculum") from None
     except ValueError as err:
         raise ConfigError(f"[local.curriculum]: {err}") from None
     if driven.curriculum is None or driven.train_task is None:

@@ -147,8 +147,7 @@ def heldout_for(settings: LocalTrainSettings, env: EnvSpec, run_dir: Path) -> He
 def train_dataset(
     settings: LocalTrainSettings, env: EnvSpec, tasks: list[dict[str, Any]], bank: RewardBank
 ) -> Any:
-    """Prompts + task JSON; with `[local.curriculum]`, letter_counting tasks drawn
-    at the curriculum's tier."""
+    """Prompts + task JSON; with `[local.curriculum]`, tasks drawn at the env's curriculum level."""
     from datasets import Dataset
 
     if settings.local.curriculum is not None:
