@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from headless_chromium import browser  # noqa: F401 (a fixture for every test)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("WANDB_MODE", "offline")

@@ -10,7 +10,7 @@ import pytest
 from dakota_rl.config import ConfigError, RunConfig, dumps_toml, load_config, write_prime_rl_files
 from dakota_rl.errors import UserError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SMOKE = REPO / "configs" / "dakota_smoke.toml"
 CPU = REPO / "configs" / "local" / "cpu.toml"
 

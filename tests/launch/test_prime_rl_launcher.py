@@ -21,7 +21,7 @@ from dakota_rl.backends.prime_rl.checkout import Checkout
 from dakota_rl.backends.prime_rl.launcher import run_plan
 from dakota_rl.backends.prime_rl.plan import ProcessPlan, ProcessSpec, build_plan
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 FAKE_INFERENCE = """
 import http.server, os, sys

@@ -13,7 +13,7 @@ import pytest
 
 from dakota_rl.config import load_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PAIRS = [
     ("good man", "wićaśta waśte"),
     ("two horses", "śuŋkawakaŋ noŋpa"),

@@ -10,7 +10,7 @@ import yaml
 
 from dakota_grammar_translation.orthography import canonicalize
 
-RULES = Path(__file__).resolve().parents[1] / "data" / "riggs" / "rules.yaml"
+RULES = Path(__file__).resolve().parents[2] / "data" / "riggs" / "rules.yaml"
 OPERATION_TYPES = {
     "pronoun_affix",
     "zero",

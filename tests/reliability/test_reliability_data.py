@@ -29,7 +29,7 @@ from data.import_dakota1890 import import_rows
 from data.import_dakota1890 import main as import_main
 from data.review import COLUMNS, ReviewError, export_csv, import_csv
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()

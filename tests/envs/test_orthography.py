@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from dakota_grammar_translation import orthography as ortho
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 YAML_PATH = REPO / "data" / "riggs" / "orthography.yaml"
 STATUSES = {"unreviewed", "unverified", "approved", "corrected", "rejected"}
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-RIGGS = Path(__file__).resolve().parents[1] / "data" / "riggs"
+RIGGS = Path(__file__).resolve().parents[2] / "data" / "riggs"
 LEXICON = RIGGS / "lexicon.yaml"
 
 PREFIX = {

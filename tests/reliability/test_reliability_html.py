@@ -21,7 +21,7 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from test_interp_view import DevTools, browser  # noqa: E402, F401 (the fixture)
+from headless_chromium import DevTools  # noqa: E402
 
 from dakota_interp import study, viewer  # noqa: E402
 from dakota_interp.study import StudyError, parse_models  # noqa: E402
@@ -97,7 +97,7 @@ def test_report_with_hostile_text_keeps_two_scripts_and_no_injected_tag(hostile_
 
 
 @pytest.mark.slow
-def test_hostile_report_renders_intact_in_headless_chromium(hostile_report: Path, browser: DevTools):  # noqa: F811
+def test_hostile_report_renders_intact_in_headless_chromium(hostile_report: Path, browser: DevTools):
     browser.send("Runtime.enable")
     browser.send("Page.enable")
     browser.send("Page.navigate", url=hostile_report.as_uri())

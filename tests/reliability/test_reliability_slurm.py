@@ -32,7 +32,7 @@ from dakota_rl.errors import UserError
 from dakota_rl.paths import REPO_ROOT
 from dakota_rl.schema import RunKeys, SlurmKeys
 
-TEMPLATE_DIR = Path(__file__).parent / "upstream"
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "upstream"
 SLURM_CONFIG = REPO_ROOT / "configs" / "dakota_400_slurm.toml"
 PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
 STRINGS = ("job_name", "partition", "nodelist", "exclude", "account", "time", "pre_run_command")

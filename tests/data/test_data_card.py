@@ -6,7 +6,7 @@ from pathlib import Path
 
 from data.card import load_manifest, tables
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_data_card_and_readme_tables_equal_the_manifest() -> None:

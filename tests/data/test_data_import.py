@@ -12,7 +12,7 @@ from dakota_grammar_translation.tasks import read_tasks
 from data.build import leaks
 from data.import_dakota1890 import import_rows
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = "dakota1890/grammar_tasks_complete_v2.sample.jsonl"
 
 

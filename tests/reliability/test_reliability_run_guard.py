@@ -27,15 +27,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_prime_rl_layouts import CONFIGS, calls, machine, make_checkout
+from fake_prime_rl import calls, machine, make_checkout
 
 from dakota_rl.backends.prime_rl import train
 from dakota_rl.backends.prime_rl.export import check_export_target
 from dakota_rl.config import ConfigError, load_config
 from dakota_rl.evaluate import _labels
+from dakota_rl.paths import REPO_ROOT
 from dakota_rl.runs import RUN_MARKER, is_our_run, mark_run
 
 PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
+CONFIGS = REPO_ROOT / "configs"
 RUN_CONFIG = """
 [model]
 name = "smollm2-135m-instruct"

@@ -11,7 +11,7 @@ import pytest
 from dakota_rl.backends.local.settings import LocalTrainSettings, prime_rl_keys, settings_from
 from dakota_rl.config import ConfigError, RunConfig, load_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SOURCE = '[[orchestrator.train.source]]\n[orchestrator.train.source.env.taskset]\nid = "letter_counting"\n'
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from dakota_rl.schema import InferenceKeys, RLKeys, schema_errors
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 RL_CONFIGS = ["dakota_400.toml", "debug_gpu.toml", "letter_counting.toml"]
 LAYOUT_CONFIGS = ["dakota_400_2gpu.toml", "dakota_400_8gpu.toml", "dakota_400_slurm.toml"]
 """The reference run when one GPU is not enough: 1 + 1 GPUs, 2 + 6 GPUs on one node, two SLURM nodes."""

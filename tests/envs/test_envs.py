@@ -15,7 +15,7 @@ from dakota_rl.config import load_config
 from dakota_rl.envs import EnvSpec, load_env
 from dakota_rl.errors import UserError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LETTERS = REPO / "configs" / "letter_counting.toml"
 
 

@@ -12,7 +12,7 @@ from dakota_rl.cli import choose_backend, main
 from dakota_rl.config import load_config
 from dakota_rl.errors import UserError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SMOKE = str(REPO / "configs" / "dakota_smoke.toml")
 CPU = str(REPO / "configs" / "local" / "cpu.toml")
 DAKOTA_400 = str(REPO / "configs" / "dakota_400.toml")

@@ -13,7 +13,7 @@ from test_parallel_pipeline import pipeline_tokens
 from dakota_rl.config import load_config
 from dakota_rl.sweep import grid, load_sweep, main, point_from_args, point_name, run_grid
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SWEEP = REPO / "sweeps/parallel_translation.yaml"
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from dakota_rl.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SMOKE = str(REPO / "configs" / "dakota_smoke.toml")
 CPU = str(REPO / "configs" / "local" / "cpu.toml")
 

@@ -20,7 +20,7 @@ from dakota_grammar_translation.orthography import canonicalize, match_key
 from dakota_grammar_translation.tasks import DATA_DIR, read_tasks
 from data.build import FAMILY_TAG, SourceError, build
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONTENT_PREFIXES = ("v-", "n-", "num-", "adv-")
 
 

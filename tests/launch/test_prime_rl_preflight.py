@@ -20,7 +20,7 @@ from dakota_rl.backends.prime_rl.preflight import Gpu, Machine, env_modules, par
 from dakota_rl.config import ConfigError, LaunchConfig, RunConfig, load_config
 from dakota_rl.runs import RUN_MARKER, mark_run, run_name
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 H100 = Gpu(0, "NVIDIA H100 80GB HBM3", 81559, 80800)
 
 

@@ -14,7 +14,7 @@ import yaml
 
 from data.review import COLUMNS, ReviewError, export_csv, import_csv
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()

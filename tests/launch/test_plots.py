@@ -16,7 +16,7 @@ from dakota_rl.experiment_report import plot as plot_experiment
 from dakota_rl.model_card import write_model_card
 from dakota_rl.plots import heldout_points, plot_training, training_figure
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
