@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import tiny_run_config
 
 from dakota_rl.backends.local import train
 from dakota_rl.config import load_config
@@ -111,33 +112,17 @@ def env_spec(options):
     )
 '''
 
-CONFIG = """
-max_steps = 1
-seq_len = 256
-[model]
-name = "{model}"
-[orchestrator]
-batch_size = 4
-group_size = 2
-[orchestrator.train.sampling]
-temperature = 1.0
-max_completion_tokens = 4
-[[orchestrator.train.source]]
-name = "toy_echo"
-[orchestrator.train.source.env.taskset]
-id = "toy_echo"
-[orchestrator.train.source.env.taskset.task.weights]
-exact = 0.7
-length = 0.3
-[local]
-device = "cpu"
-kl_beta = 0.0
-num_train_tasks = 4
-[local.eval]
-interval = 1
-num_tasks = 2
-batch_size = 2
-"""
+# The toy env's config: the tiny run (tests/configs/tiny_run.toml) on toy_echo with its own weights, and
+# an eval every step.
+TOY_SOURCE = {"env.taskset.task.weights.exact": 0.7, "env.taskset.task.weights.length": 0.3}
+TOY_RUN = {
+    "orchestrator.train.sampling.temperature": 1.0,
+    "orchestrator.train.sampling.max_completion_tokens": 4,
+    "local.num_train_tasks": 4,
+    "local.eval.interval": 1,
+    "local.eval.num_tasks": 2,
+    "local.eval.batch_size": 2,
+}
 
 
 @pytest.fixture
@@ -155,8 +140,7 @@ def toy_env(tmp_path, monkeypatch) -> Path:
 
 def test_a_fourth_env_trains_one_step_with_no_launcher_change(toy_env, tiny_qwen3, tmp_path):
     model = Path(shutil.copytree(tiny_qwen3, tmp_path / "base"))
-    cfg = tmp_path / "toy.toml"
-    cfg.write_text(CONFIG.format(model=model))
+    cfg = tiny_run_config(tmp_path, model, env="toy_echo", source=TOY_SOURCE, name="toy.toml", **TOY_RUN)
     out = tmp_path / "out"
     assert train(load_config(["@", str(cfg)]), output_dir=out, run_name="toy") == 0
     run = out / "toy"

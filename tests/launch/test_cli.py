@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import prime_rl
 
 from dakota_rl.cli import main
 
@@ -117,10 +118,7 @@ def test_missing_checkpoint_for_eval_is_one_line(tmp_path, capsys):
 
 
 def test_console_script_exits_2_without_traceback(tmp_path):
-    exe = Path(sys.executable).parent / "prime-rl"
-    result = subprocess.run(
-        [str(exe), "train", "@", str(tmp_path / "x.toml")], capture_output=True, text=True, timeout=120
-    )
+    result = prime_rl("train", "@", str(tmp_path / "x.toml"), timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip() == f"prime-rl: error: config file not found: {tmp_path / 'x.toml'}"
 

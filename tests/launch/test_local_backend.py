@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import tiny_run_config
 
 from dakota_rl.backends.local import train
 from dakota_rl.backends.local.settings import settings_from
@@ -14,36 +15,22 @@ from dakota_rl.config import ConfigError, load_config
 
 pytestmark = pytest.mark.slow
 
-CONFIG = """
-max_steps = {steps}
-seq_len = 256
-[model]
-name = "{model}"
-[ckpt]
-interval = 1
-keep_last = 1
-[orchestrator]
-batch_size = 4
-group_size = 2
-[orchestrator.train.sampling]
-temperature = 1.0
-max_completion_tokens = 6
-[[orchestrator.train.source]]
-name = "dakota_grammar_translation"
-[orchestrator.train.source.env.taskset]
-id = "dakota_grammar_translation"
-families = ["morphology"]
-[orchestrator.train.source.env.taskset.task]
-reward_version = 1  # the random tiny model's answers earn 0 under v2 (no closer to the gold than the lemma)
-[orchestrator.train.source.env.agent.harness]
-id = "null"
-[deployment]
-num_train_gpus = 1
-[local]
-device = "cpu"
-kl_beta = 0.05
-num_train_tasks = 16
-"""
+# The tiny run with a checkpoint every step, on the morphology family, and two prime-rl keys the local backend
+# reports as ignored (`deployment`, the null harness).
+RUN = {
+    "ckpt.interval": 1,
+    "ckpt.keep_last": 1,
+    "orchestrator.train.sampling.temperature": 1.0,
+    "deployment.num_train_gpus": 1,
+    "local.kl_beta": 0.05,
+    "local.num_train_tasks": 16,
+}
+SOURCE = {
+    "env.taskset.families": ["morphology"],
+    # the random tiny model's answers earn 0 under v2 (no closer to the gold than the lemma)
+    "env.taskset.task.reward_version": 1,
+    "env.agent.harness.id": "null",
+}
 
 CONTRACT_KEYS = {
     "step",
@@ -68,10 +55,16 @@ def model_dir(tiny_qwen3, tmp_path) -> Path:
     return Path(shutil.copytree(tiny_qwen3, tmp_path / "base"))
 
 
-def config(tmp_path: Path, model_dir: Path, steps: int, extra: str = "") -> Path:
-    path = tmp_path / "run.toml"
-    path.write_text(CONFIG.format(steps=steps, model=model_dir) + extra)
-    return path
+def config(tmp_path: Path, model_dir: Path, steps: int, **overrides: object) -> Path:
+    return tiny_run_config(
+        tmp_path,
+        model_dir,
+        env="dakota_grammar_translation",
+        source=SOURCE,
+        max_steps=steps,
+        **RUN,
+        **overrides,
+    )
 
 
 def metrics(run_dir: Path) -> list[dict]:
@@ -150,8 +143,8 @@ def test_resume_without_checkpoint_fails_loudly(tmp_path, model_dir):
 
 
 def test_grpo_lora_with_sft_warmup_saves_merged_model_and_adapter(tmp_path, model_dir):
-    extra = "[local.lora]\nr = 4\nalpha = 8\n[local.sft]\nsteps = 1\nbatch_size = 2\n"
-    cfg = config(tmp_path, model_dir, 1, extra)
+    lora = {"local.lora.r": 4, "local.lora.alpha": 8, "local.sft.steps": 1, "local.sft.batch_size": 2}
+    cfg = config(tmp_path, model_dir, 1, **lora)
     out = tmp_path / "out"
     assert (
         train(load_config(["@", str(cfg)]).with_overrides(["--output-dir", str(out), "--run.name", "lora"]))
@@ -169,8 +162,13 @@ def test_grpo_lora_with_sft_warmup_saves_merged_model_and_adapter(tmp_path, mode
 
 
 def test_frozen_embeddings_stay_fixed_through_sft_and_grpo(tmp_path, model_dir):
-    extra = "freeze_embeddings = true\n[local.sft]\nsteps = 1\nbatch_size = 2\nlr = 1e-2\n"
-    cfg = config(tmp_path, model_dir, 1, extra)  # appended to the [local] table
+    frozen = {
+        "local.freeze_embeddings": True,
+        "local.sft.steps": 1,
+        "local.sft.batch_size": 2,
+        "local.sft.lr": 1e-2,
+    }
+    cfg = config(tmp_path, model_dir, 1, **frozen)
     out = tmp_path / "out"
     assert (
         train(load_config(["@", str(cfg)]).with_overrides(["--output-dir", str(out), "--run.name", "frozen"]))

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import tiny_run_config
 
 from dakota_rl.backends.local import train
 from dakota_rl.backends.local.heldout import HeldoutEval, read_rows
@@ -15,42 +16,25 @@ from dakota_rl.backends.local.trainer import grpo_config
 from dakota_rl.config import load_config
 from dakota_rl.envs import load_env
 
-CONFIG = """
-max_steps = {steps}
-seq_len = 256
-[model]
-name = "{model}"
-[orchestrator]
-batch_size = 4
-group_size = 2
-[orchestrator.train.sampling]
-max_completion_tokens = 6
-[[orchestrator.train.source]]
-name = "{env}"
-[orchestrator.train.source.env.taskset]
-id = "{env}"
-[local]
-device = "cpu"
-kl_beta = 0.0
-num_train_tasks = 16
-"""
-
 
 def config(
-    tmp_path: Path, model: Path, steps: int, extra: str = "", env: str = "dakota_grammar_translation"
+    tmp_path: Path, model: Path, steps: int, env: str = "dakota_grammar_translation", **overrides: object
 ) -> Path:
-    path = tmp_path / "run.toml"
-    path.write_text(CONFIG.format(steps=steps, model=model, env=env) + extra)
-    return path
+    """The tiny run (tests/configs/tiny_run.toml) on 16 train tasks."""
+    return tiny_run_config(
+        tmp_path, model, env=env, max_steps=steps, **{"local.num_train_tasks": 16}, **overrides
+    )
 
 
 def test_objective_options_reach_grpo_config(tmp_path, capsys):
-    extra = (
-        '[local.grpo]\nloss_type = "dr_grpo"\nscale_rewards = "none"\n'
-        'multi_objective_aggregation = "normalize_then_sum"\nmask_truncated_completions = true\n'
-        "num_iterations = 2\n"
-    )
-    resolved = load_config(["@", str(config(tmp_path, tmp_path, 1, extra))])
+    grpo = {
+        "local.grpo.loss_type": "dr_grpo",
+        "local.grpo.scale_rewards": "none",
+        "local.grpo.multi_objective_aggregation": "normalize_then_sum",
+        "local.grpo.mask_truncated_completions": True,
+        "local.grpo.num_iterations": 2,
+    }
+    resolved = load_config(["@", str(config(tmp_path, tmp_path, 1, **grpo))])
     settings, _ = settings_from(resolved)
     args = grpo_config(settings, tmp_path, [0.5, 0.3, 0.2], "r")
     assert (args.loss_type, args.scale_rewards, args.multi_objective_aggregation) == (
@@ -69,15 +53,19 @@ def test_objective_options_reach_grpo_config(tmp_path, capsys):
 @pytest.mark.slow
 def test_in_loop_eval_writes_per_task_rows_that_equal_the_scorer(tiny_qwen3, tmp_path):
     model = Path(shutil.copytree(tiny_qwen3, tmp_path / "base"))
-    extra = (
-        "[local.sft]\nsteps = 1\nbatch_size = 2\n[local.eval]\ninterval = 1\nnum_tasks = 5\nmax_tokens = 6\n"
-    )
+    sft_and_eval = {
+        "local.sft.steps": 1,
+        "local.sft.batch_size": 2,
+        "local.eval.interval": 1,
+        "local.eval.num_tasks": 5,
+        "local.eval.max_tokens": 6,
+    }
     assert (
         train(
             load_config(
                 [
                     "@",
-                    str(config(tmp_path, model, 2, extra)),
+                    str(config(tmp_path, model, 2, **sft_and_eval)),
                     "--output-dir",
                     str(tmp_path),
                     "--run.name",
@@ -115,8 +103,10 @@ def test_in_loop_eval_writes_per_task_rows_that_equal_the_scorer(tiny_qwen3, tmp
 @pytest.mark.slow
 def test_curriculum_tier_moves_with_group_rewards(tiny_qwen3, tmp_path):
     model = Path(shutil.copytree(tiny_qwen3, tmp_path / "base"))
-    extra = "[local.curriculum]\nstart_tier = 3\nwindow = 2\nup = 0.9\ndown = 0.5\n"
-    cfg = config(tmp_path, model, 3, extra, env="letter_counting")
+    curriculum = {"start_tier": 3, "window": 2, "up": 0.9, "down": 0.5}
+    cfg = config(
+        tmp_path, model, 3, "letter_counting", **{f"local.curriculum.{k}": v for k, v in curriculum.items()}
+    )
     assert (
         train(load_config(["@", str(cfg)]).with_overrides(["--output-dir", str(tmp_path), "--run.name", "c"]))
         == 0

@@ -5,13 +5,12 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import prime_rl
 
 from dakota_rl.malloc import TUNABLES, wants_tunables
 
-PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
 glibc_only = pytest.mark.skipif(
     sys.platform != "linux" or platform.libc_ver()[0] != "glibc", reason="glibc tunables exist only on glibc"
 )
@@ -25,7 +24,7 @@ def test_a_users_own_tunables_are_left_alone():
 @glibc_only
 def test_the_command_runs_once_under_the_tunables_and_keeps_exit_codes(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    bad = subprocess.run([PRIME_RL, "train", "@", "no/such.toml"], env=env, capture_output=True, text=True)
+    bad = prime_rl("train", "@", "no/such.toml", env=env)
     assert bad.returncode == 2 and bad.stderr.count("prime-rl: error:") == 1, bad.stderr
     code = "import os, sys; print(os.environ.get('GLIBC_TUNABLES'))"
     probe = tmp_path / "probe.py"

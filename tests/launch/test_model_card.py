@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import tiny_run_config
 
 from dakota_rl.backends.local import train
 from dakota_rl.config import load_config
@@ -17,27 +18,12 @@ from dakota_rl.envs import load_env
 from dakota_rl.model_card import eval_files, per_task, write_model_card
 from dakota_rl.stats import bootstrap_mean_ci, paired_bootstrap_diff_ci
 
-CONFIG = """
-max_steps = 2
-seq_len = 256
-[model]
-name = "{model}"
-[orchestrator]
-batch_size = 4
-group_size = 2
-[orchestrator.train.sampling]
-temperature = 1.0
-max_completion_tokens = 6
-[[orchestrator.train.source]]
-name = "dakota_grammar_translation"
-[orchestrator.train.source.env.taskset]
-id = "dakota_grammar_translation"
-families = ["morphology"]
-[local]
-device = "cpu"
-kl_beta = 0.0
-num_train_tasks = 8
-"""
+# The tiny run (tests/configs/tiny_run.toml): two steps on the morphology family.
+RUN = {
+    "max_steps": 2,
+    "orchestrator.train.sampling.temperature": 1.0,
+    "local.num_train_tasks": 8,
+}
 
 
 def front_matter(card: str) -> dict:
@@ -84,12 +70,10 @@ def manifest() -> dict:
 @pytest.mark.slow
 def test_local_run_writes_a_card_with_its_measured_numbers(tiny_qwen3, tmp_path):
     model = Path(shutil.copytree(tiny_qwen3, tmp_path / "base"))
-    (tmp_path / "run.toml").write_text(CONFIG.format(model=model))
+    run = tiny_run_config(tmp_path, model, source={"env.taskset.families": ["morphology"]}, **RUN)
     assert (
         train(
-            load_config(["@", str(tmp_path / "run.toml")]).with_overrides(
-                ["--output-dir", str(tmp_path), "--run.name", "card"]
-            )
+            load_config(["@", str(run)]).with_overrides(["--output-dir", str(tmp_path), "--run.name", "card"])
         )
         == 0
     )

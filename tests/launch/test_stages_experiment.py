@@ -7,6 +7,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from conftest import tiny_run_config
 
 from dakota_rl.backends.local.heldout import HeldoutEval, write_rows
 from dakota_rl.config import ConfigError
@@ -30,6 +31,10 @@ def scored(tmp_path_factory):
         "gold": [(f"<answer>{t['answer']}</answer>", False) for t in heldout.tasks],
     }
     return {name: heldout.score(texts) for name, texts in answers.items()}
+
+
+# The tiny run (tests/configs/tiny_run.toml) as an experiment's config (the experiment sets each arm's steps).
+EXPERIMENT_RUN = {"local.num_train_tasks": 16, "local.sft.batch_size": 2, "local.eval.max_tokens": 6}
 
 
 def test_stage_report_pairs_stages_and_says_what_changed(scored, tmp_path):
@@ -93,14 +98,7 @@ def test_experiment_runs_both_arms_and_scores_the_attested_split(tiny_qwen3, tmp
     from dakota_rl.experiment import run_experiment
 
     model = shutil.copytree(tiny_qwen3, tmp_path / "base")
-    run_toml = tmp_path / "run.toml"
-    run_toml.write_text(
-        f'seq_len = 256\n[model]\nname = "{model}"\n[orchestrator]\nbatch_size = 4\ngroup_size = 2\n'
-        "[orchestrator.train.sampling]\nmax_completion_tokens = 6\n[[orchestrator.train.source]]\n"
-        'name = "dakota_grammar_translation"\n[orchestrator.train.source.env.taskset]\n'
-        'id = "dakota_grammar_translation"\n[local]\ndevice = "cpu"\nkl_beta = 0.0\nnum_train_tasks = 16\n'
-        "[local.sft]\nbatch_size = 2\n[local.eval]\nmax_tokens = 6\n"
-    )
+    run_toml = tiny_run_config(tmp_path, model, **EXPERIMENT_RUN)
     exp_toml = tmp_path / "exp.toml"
     exp_toml.write_text(f'[experiment]\nconfigs = ["{run_toml}"]\nwarmup_steps = 1\nsteps = 1\nseeds = [3]\n')
     cfg = load_experiment(["@", str(exp_toml), "--eval-tasks", "4", "--extra-split-tasks", "3"])
@@ -171,13 +169,12 @@ def test_experiment_screens_arms_with_diagnostics(tiny_qwen3, tmp_path):
     from dakota_rl.experiment import _arm_settings, run_experiment
 
     model = shutil.copytree(tiny_qwen3, tmp_path / "base")
-    run_toml = tmp_path / "run.toml"
-    run_toml.write_text(
-        f'seq_len = 256\n[model]\nname = "{model}"\n[orchestrator]\nbatch_size = 4\ngroup_size = 2\n'
-        "[orchestrator.train.sampling]\nmax_completion_tokens = 24\n[[orchestrator.train.source]]\n"
-        'name = "dakota_grammar_translation"\n[orchestrator.train.source.env.taskset]\n'
-        'id = "dakota_grammar_translation"\nfamilies = ["morphology"]\n[local]\ndevice = "cpu"\n'
-        "num_train_tasks = 16\n[local.sft]\nbatch_size = 2\n[local.eval]\nmax_tokens = 6\n"
+    run_toml = tiny_run_config(
+        tmp_path,
+        model,
+        source={"env.taskset.families": ["morphology"]},
+        **{"orchestrator.train.sampling.max_completion_tokens": 24},
+        **EXPERIMENT_RUN,
     )
     exp_toml = tmp_path / "exp.toml"
     exp_toml.write_text(

@@ -16,12 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import prime_rl
 
 from dakota_rl.config import ConfigError
 from dakota_rl.envs import load_env
 from dakota_rl.evaluate import EvalSettings, vf_eval_command
 
-PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
 HOSTILE_ID = "os;open('PWNED','w').write('x')"
 HOSTILE_LIST = ["morphology", "--push", "--client.base-url", "http://evil.example/v1"]
 BASE_URL = "http://127.0.0.1:9/v1"
@@ -43,11 +43,14 @@ def test_local_backend_refuses_a_non_identifier_env_id(tmp_path):
         f'[[orchestrator.train.source]]\nname = "x"\n[orchestrator.train.source.env.taskset]\n'
         f'id = "{HOSTILE_ID}"\n'
     )
-    result = subprocess.run(
-        [PRIME_RL, "train", "@", str(cfg), "--backend", "local", "--dry-run"],
+    result = prime_rl(
+        "train",
+        "@",
+        str(cfg),
+        "--backend",
+        "local",
+        "--dry-run",
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     assert result.returncode == 2
@@ -57,11 +60,12 @@ def test_local_backend_refuses_a_non_identifier_env_id(tmp_path):
 
 
 def test_eval_refuses_a_non_identifier_env_id(tmp_path):
-    result = subprocess.run(
-        [PRIME_RL, "eval", "smollm2-135m-instruct", "--env", HOSTILE_ID],
+    result = prime_rl(
+        "eval",
+        "smollm2-135m-instruct",
+        "--env",
+        HOSTILE_ID,
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     assert result.returncode == 2

@@ -18,17 +18,15 @@ and no corpus or pattern can hang the loader.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import prime_rl
 
 from parallel_translation import corpus
 from parallel_translation.corpus import CorpusError, CorpusOptions, load_tasks
 
-PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
 GOOD = '{"source": "hello there", "target": "háu kola"}\n'
 
 
@@ -125,9 +123,6 @@ def test_cli_shows_a_corpus_error_on_one_line(tmp_path):
         '[[orchestrator.train.source]]\nname = "pt"\n[orchestrator.train.source.env.taskset]\n'
         f'id = "parallel_translation"\ndata = "{data}"\n'
     )
-    result = subprocess.run(
-        [PRIME_RL, "train", "@", str(cfg), "--backend", "local", "--dry-run"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    result = prime_rl("train", "@", str(cfg), "--backend", "local", "--dry-run", timeout=120)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "a corpus row must be a JSON object" in result.stderr

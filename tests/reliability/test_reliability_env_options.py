@@ -14,12 +14,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import prime_rl
 
-PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
 HEAD = (
     '[[orchestrator.train.source]]\nname = "{env}"\n[orchestrator.train.source.env.taskset]\nid = "{env}"\n'
 )
@@ -44,12 +43,7 @@ CASES = [
 
 
 def train_dry_run(cfg: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [PRIME_RL, "train", "@", str(cfg), "--backend", "local", "--dry-run"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return prime_rl("train", "@", str(cfg), "--backend", "local", "--dry-run", timeout=600)
 
 
 @pytest.mark.parametrize(("env", "body", "named"), CASES, ids=[c[2] + "-" + c[0][:6] for c in CASES])

@@ -20,13 +20,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import PRIME_RL, prime_rl, tiny_run_config
 
 from dakota_rl.backends.local.heldout import HeldoutEval, complete_rows, write_rows
 from dakota_rl.envs import load_env
 from dakota_rl.files import write_atomic
 from dakota_rl.runs import RUN_MARKER
 
-PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
 EXPERIMENT = "configs/experiments/grpo_vs_sft.toml"
 WRITER = """
 import sys, time
@@ -51,10 +51,9 @@ def one_error_line(result: subprocess.CompletedProcess) -> str:
 
 
 def report_only(out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [PRIME_RL, "experiment", "@", EXPERIMENT, "--report-only", "--seeds", "0", "--output-dir", str(out),
-         "--run-name", "exp"],
-        capture_output=True, text=True, timeout=300,
+    return prime_rl(
+        "experiment", "@", EXPERIMENT, "--report-only", "--seeds", "0", "--output-dir", str(out),
+        "--run-name", "exp",
     )  # fmt: skip
 
 
@@ -116,13 +115,10 @@ def test_write_atomic_keeps_the_previous_file_on_a_full_disk(tmp_path):
 @pytest.mark.slow
 def test_a_second_experiment_on_the_same_folder_is_refused(tiny_qwen3, tmp_path):
     model = shutil.copytree(tiny_qwen3, tmp_path / "base")
-    run_toml = tmp_path / "run.toml"
-    run_toml.write_text(
-        f'seq_len = 256\n[model]\nname = "{model}"\n[orchestrator]\nbatch_size = 4\ngroup_size = 2\n'
-        "[orchestrator.train.sampling]\nmax_completion_tokens = 6\n[[orchestrator.train.source]]\n"
-        'name = "dakota_grammar_translation"\n[orchestrator.train.source.env.taskset]\n'
-        'id = "dakota_grammar_translation"\n[local]\ndevice = "cpu"\nkl_beta = 0.0\nnum_train_tasks = 16\n'
-        "[local.sft]\nbatch_size = 2\n[local.eval]\nmax_tokens = 6\n"
+    run_toml = tiny_run_config(  # the tiny run (tests/configs/tiny_run.toml) as the experiment's config
+        tmp_path,
+        model,
+        **{"local.num_train_tasks": 16, "local.sft.batch_size": 2, "local.eval.max_tokens": 6},
     )
     exp_toml = tmp_path / "exp.toml"
     exp_toml.write_text(

@@ -14,20 +14,14 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import prime_rl
 
 from dakota_rl.config import ConfigError
 from dakota_rl.sweep import load_sweep, point_name
-
-PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
-
-
-def prime_rl(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([PRIME_RL, *args], capture_output=True, text=True, timeout=300)
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:

@@ -16,38 +16,29 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import PRIME_RL, tiny_run_config
 
 from dakota_rl.backends.local.checkpoints import latest_trainer_state, resume_point, truncate_metrics
 
-PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
 MAX_STEPS = 5
-CONFIG = """
-max_steps = {steps}
-seq_len = 128
-[model]
-name = "{model}"
-[ckpt]
-interval = 1
-keep_last = 2
-[orchestrator]
-batch_size = 2
-group_size = 2
-[orchestrator.train.sampling]
-max_completion_tokens = 4
-[[orchestrator.train.source]]
-name = "letter_counting"
-[orchestrator.train.source.env.taskset]
-id = "letter_counting"
-num_tasks = 8
-[local]
-device = "cpu"
-kl_beta = 0.0
-"""
+# The tiny run (tests/configs/tiny_run.toml), smaller, on letter_counting, with a checkpoint every step.
+RUN = {
+    "seq_len": 128,
+    "ckpt.interval": 1,
+    "ckpt.keep_last": 2,
+    "orchestrator.batch_size": 2,
+    "orchestrator.train.sampling.max_completion_tokens": 4,
+}
+
+
+def run_config(tmp_path: Path, model: Path, steps: int) -> Path:
+    return tiny_run_config(
+        tmp_path, model, env="letter_counting", source={"env.taskset.num_tasks": 8}, max_steps=steps, **RUN
+    )
 
 
 def complete_step(run_dir: Path) -> int:
@@ -112,8 +103,7 @@ def kill_when(
 @pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume_reaches_the_same_final_step(tmp_path, tiny_qwen3):
     rng = random.Random(13)
-    cfg = tmp_path / "run.toml"
-    cfg.write_text(CONFIG.format(steps=MAX_STEPS, model=tiny_qwen3))
+    cfg = run_config(tmp_path, tiny_qwen3, MAX_STEPS)
     out, run_dir = tmp_path / "out", tmp_path / "out" / "r"
     base = [
         PRIME_RL,
@@ -203,8 +193,7 @@ def test_disk_full_during_a_save_is_one_line(tmp_path, tiny_qwen3, monkeypatch, 
         return real_save(obj, f, *args, **kwargs)
 
     monkeypatch.setattr(torch, "save", save)
-    cfg = tmp_path / "run.toml"
-    cfg.write_text(CONFIG.format(steps=3, model=tiny_qwen3))
+    cfg = run_config(tmp_path, tiny_qwen3, 3)
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as stop:
         main(["train", "@", str(cfg), "--output-dir", str(out), "--run-name", "r", "--backend", "local"])

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import prime_rl, tiny_run_config
 from fake_prime_rl import calls, machine, make_checkout
 
 from dakota_rl.backends.prime_rl import train
@@ -36,26 +36,7 @@ from dakota_rl.evaluate import _labels
 from dakota_rl.paths import REPO_ROOT
 from dakota_rl.runs import RUN_MARKER, is_our_run, mark_run
 
-PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
 CONFIGS = REPO_ROOT / "configs"
-RUN_CONFIG = """
-[model]
-name = "smollm2-135m-instruct"
-[orchestrator]
-batch_size = 2
-group_size = 2
-[[orchestrator.train.source]]
-name = "letter_counting"
-[orchestrator.train.source.env.taskset]
-id = "letter_counting"
-num_tasks = 8
-[local]
-device = "cpu"
-"""
-
-
-def prime_rl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([PRIME_RL, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:
@@ -75,7 +56,13 @@ def tree(tmp_path: Path) -> dict[str, Path]:
     (out / "stranger" / "data.csv").write_text("keep me")
     (tmp_path / "precious").mkdir()
     (tmp_path / "precious" / "thesis.tex").write_text("keep me")
-    (tmp_path / "run.toml").write_text(RUN_CONFIG)
+    tiny_run_config(  # tmp_path / "run.toml": the run config the commands below are given
+        tmp_path,
+        "smollm2-135m-instruct",
+        env="letter_counting",
+        source={"env.taskset.num_tasks": 8},
+        **{"orchestrator.batch_size": 2},
+    )
     (tmp_path / "exp.toml").write_text(f'[experiment]\nconfigs = ["{tmp_path / "run.toml"}"]\n')
     (tmp_path / "missing.toml").write_text(f'[experiment]\nconfigs = ["{tmp_path / "nope.toml"}"]\n')
     return {"root": tmp_path, "out": out}

@@ -20,32 +20,21 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import PRIME_RL, prime_rl, tiny_run_config
 
 from dakota_rl.config import ConfigError
 from dakota_rl.runs import RUN_MARKER, clean_run_dir, mark_run, resolve_run_dir, run_lock
 
-PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
-CONFIG = """
-max_steps = 1
-[model]
-name = "{model}"
-[orchestrator]
-batch_size = 2
-group_size = 2
-[orchestrator.train.sampling]
-max_completion_tokens = 4
-[[orchestrator.train.source]]
-name = "letter_counting"
-[orchestrator.train.source.env.taskset]
-id = "letter_counting"
-num_tasks = 4
-[local]
-device = "cpu"
-"""
 
-
-def prime_rl(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([PRIME_RL, *args], capture_output=True, text=True, timeout=timeout)
+def run_config(tmp_path: Path, model: Path | str) -> Path:
+    """The tiny run (tests/configs/tiny_run.toml): one small step on letter_counting."""
+    return tiny_run_config(
+        tmp_path,
+        model,
+        env="letter_counting",
+        source={"env.taskset.num_tasks": 4},
+        **{"orchestrator.batch_size": 2, "orchestrator.train.sampling.max_completion_tokens": 4},
+    )
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:
@@ -64,8 +53,7 @@ def tree(tmp_path: Path) -> dict[str, Path]:
     (out / "notes.txt").write_text("keep me")
     (tmp_path / "precious").mkdir()
     (tmp_path / "precious" / "thesis.tex").write_text("keep me")
-    cfg = tmp_path / "run.toml"
-    cfg.write_text(CONFIG.format(model="smollm2-135m-instruct"))
+    cfg = run_config(tmp_path, "smollm2-135m-instruct")
     return {"root": tmp_path, "out": out, "cfg": cfg}
 
 
@@ -195,8 +183,7 @@ def test_lock_is_exclusive_across_processes(tmp_path):
 @pytest.mark.slow
 def test_two_concurrent_runs_with_the_same_name(tmp_path, tiny_qwen3):
     """Two real trainings launched together under one name: one trains, the other exits 2 with one line."""
-    cfg = tmp_path / "run.toml"
-    cfg.write_text(CONFIG.format(model=tiny_qwen3))
+    cfg = run_config(tmp_path, tiny_qwen3)
     out = tmp_path / "out"
     args = [
         PRIME_RL,

@@ -18,11 +18,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import PRIME_RL
 
 from dakota_rl.malloc import TUNABLES, wants_tunables
 from dakota_rl.serve import free_port
-
-PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
 
 
 def descendants(pid: int) -> set[int]:

@@ -19,11 +19,11 @@ from __future__ import annotations
 import random
 import string
 import subprocess
-import sys
 from pathlib import Path
 
 import jinja2
 import pytest
+from conftest import prime_rl
 
 from dakota_rl.backends.prime_rl.checkout import Checkout
 from dakota_rl.backends.prime_rl.launcher import RunPaths, slurm_overrides
@@ -34,7 +34,6 @@ from dakota_rl.schema import RunKeys, SlurmKeys
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "upstream"
 SLURM_CONFIG = REPO_ROOT / "configs" / "dakota_400_slurm.toml"
-PRIME_RL = str(Path(sys.executable).parent / "prime-rl")
 STRINGS = ("job_name", "partition", "nodelist", "exclude", "account", "time", "pre_run_command")
 PATHS = ("project_dir", "template_path")
 POOL = string.printable + "\x00\x1b\x7f\x85\u2028\u2029\u200b\u202eäŋ"
@@ -82,10 +81,9 @@ def test_names_the_multi_node_template_renders_are_shell_safe(override):
 
 
 def test_hostile_job_name_is_one_line_exit_2_and_writes_nothing(tmp_path):
-    result = subprocess.run(
-        [PRIME_RL, "train", "@", str(SLURM_CONFIG), "--slurm.job-name", "dakota\ntouch X", "--dry-run",
-         "--output-dir", str(tmp_path / "o")],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    result = prime_rl(
+        "train", "@", str(SLURM_CONFIG), "--slurm.job-name", "dakota\ntouch X", "--dry-run",
+        "--output-dir", str(tmp_path / "o"), timeout=120, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "slurm.job_name" in result.stderr and not (tmp_path / "o").exists()
