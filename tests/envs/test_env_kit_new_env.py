@@ -142,7 +142,7 @@ def test_a_fourth_env_trains_one_step_with_no_launcher_change(toy_env, tiny_qwen
     model = Path(shutil.copytree(tiny_qwen3, tmp_path / "base"))
     cfg = tiny_run_config(tmp_path, model, env="toy_echo", source=TOY_SOURCE, name="toy.toml", **TOY_RUN)
     out = tmp_path / "out"
-    assert train(load_config(["@", str(cfg)]), output_dir=out, run_name="toy") == 0
+    assert train(load_config(["@", str(cfg), "--output-dir", str(out), "--run.name", "toy"])) == 0
     run = out / "toy"
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     step = next(r for r in rows if r.get("step") == 1 and "reward/total" in r)
