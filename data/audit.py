@@ -8,7 +8,7 @@ class, names), so the same function counts an old build and the new one; the pai
 is judged with a table of its own (PREDICATE_NOT_OF), not with the lists the generator selects by. The last
 line is the strict error rate: train + held-out tasks with a class wrong by the evidence (STRICT). The tests
 assert that every class is 0 on the shipped build and catches a constructed instance
-(tests/test_data_audit.py).
+(tests/data/test_data_audit.py).
 """
 
 from __future__ import annotations

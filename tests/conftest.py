@@ -1,11 +1,18 @@
-"""Shared fixtures: offline settings, the ../shared reference data, a tiny Qwen3 model built in-process."""
+"""Shared fixtures: offline settings, the ../shared reference data, a tiny Qwen3 model built in-process, the
+tiny-run config (tests/configs/tiny_run.toml) and this venv's `prime-rl` command."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+import tomli_w
+from headless_chromium import browser  # noqa: F401 (a fixture for every test)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("WANDB_MODE", "offline")
@@ -13,6 +20,50 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_REFERENCE = REPO.parent / "shared" / "reference"
+TINY_RUN = Path(__file__).resolve().parent / "configs" / "tiny_run.toml"
+PRIME_RL = str(Path(sys.executable).parent / "prime-rl")  # the console script of the venv running the tests
+
+
+def prime_rl(
+    *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """Run `prime-rl ARGS` as a user would, output captured as text."""
+    return subprocess.run(
+        [PRIME_RL, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env
+    )
+
+
+def _set_dotted(tree: dict, key: str, value: object) -> None:
+    *parents, last = key.split(".")
+    for part in parents:
+        tree = tree.setdefault(part, {})
+    tree[last] = value
+
+
+def tiny_run_config(
+    tmp_path: Path,
+    model: Path | str,
+    *,
+    env: str | None = None,
+    source: Mapping[str, object] | None = None,
+    name: str = "run.toml",
+    **overrides: object,
+) -> Path:
+    """Write tests/configs/tiny_run.toml to `tmp_path / name` with `[model] name = model`, the environment
+    `env` (source name and taskset id), `source` keys set under the one train source (dotted, e.g.
+    `{"env.taskset.num_tasks": 8}`) and dotted `overrides` (`max_steps=3`, `**{"local.kl_beta": 0.05}`)."""
+    tree = tomllib.loads(TINY_RUN.read_text())
+    tree["model"]["name"] = str(model)
+    train_source = tree["orchestrator"]["train"]["source"][0]
+    if env is not None:
+        train_source["name"] = train_source["env"]["taskset"]["id"] = env
+    for key, value in (source or {}).items():
+        _set_dotted(train_source, key, value)
+    for key, value in overrides.items():
+        _set_dotted(tree, key, value)
+    path = tmp_path / name
+    path.write_text(tomli_w.dumps(tree))
+    return path
 
 
 @pytest.fixture(scope="session")
