@@ -257,251 +257,108 @@ def test_dakota1890_hack_probes_score_as_intended(shared_reference):
 # -- reward versions ------------------------------------------------------------------------------------
 # Five shipped tasks (held-out and attested splits), copied here so a data rebuild cannot move them.
 V1_RECORDS = {
-    "uŋḳupi": record(
-        "uŋḳupi",
-        [{"form": "uŋ", "kind": "prefix"}, {"form": "ḳu", "kind": "stem"}, {"form": "pi", "kind": "suffix"}],
-        stem="ḳu",
-        language="dakota",
-        alternatives=[],
-    ),
+    "uŋḳupi": record("uŋḳupi", seg(("uŋ", "prefix"), ("ḳu", "stem"), ("pi", "suffix")), stem="ḳu"),
     "awape śni": record(
         "awape śni",
-        [
-            {"form": "a", "kind": "stem"},
-            {"form": "wa", "kind": "infix"},
-            {"form": "pe", "kind": "stem"},
-            {"form": " ", "kind": "space"},
-            {"form": "śni", "kind": "particle"},
-        ],
+        seg(("a", "stem"), ("wa", "infix"), ("pe", "stem"), (" ", "space"), ("śni", "particle")),
         stem="apa",
-        language="dakota",
-        alternatives=[],
         rule_ids=("pron-agent-1sg", "ablaut-a-e", "negation-sni"),
     ),
     "amayapapi": record(
         "amayapapi",
-        [
-            {"form": "a", "kind": "stem"},
-            {"form": "ma", "kind": "infix"},
-            {"form": "ya", "kind": "infix"},
-            {"form": "pa", "kind": "stem"},
-            {"form": "pi", "kind": "suffix"},
-        ],
+        seg(("a", "stem"), ("ma", "infix"), ("ya", "infix"), ("pa", "stem"), ("pi", "suffix")),
         stem="apa",
-        language="dakota",
-        alternatives=[],
     ),
     "he remembers you": record(
         "he remembers you",
-        [
-            {"form": "he", "kind": "word"},
-            {"form": " ", "kind": "space"},
-            {"form": "remembers", "kind": "word"},
-            {"form": " ", "kind": "space"},
-            {"form": "you", "kind": "word"},
-        ],
+        seg(("he", "word"), (" ", "space"), ("remembers", "word"), (" ", "space"), ("you", "word")),
         stem="kiksuya",
         language="english",
         alternatives=["it remembers you", "she remembers you"],
     ),
-    "ćaźe oniʼćʼiwapi": record(
-        "ćaźe oniʼćʼiwapi",
-        [{"form": "ćaźe oniʼćʼiwapi", "kind": "word"}],
-        stem="ćaźe oićʼiwa",
-        language="dakota",
-        alternatives=[],
-    ),
+    "ćaźe oniʼćʼiwapi": record("ćaźe oniʼćʼiwapi", seg(("ćaźe oniʼćʼiwapi", "word")), stem="ćaźe oićʼiwa"),
 }
-V1_GOLDEN = [  # (gold, completion, character, morphology, semantic, total)
-    (
-        "uŋḳupi",
-        "<answer>ḳu</answer>",
-        0.33333333333333337,
-        0.3333333333333333,
-        0.4210526315789474,
-        0.35087719298245623,
-    ),
-    ("uŋḳupi", "<answer>ḳe</answer>", 0.16666666666666663, 0.0, 0.125, 0.09166666666666665),
-    (
-        "uŋḳupi",
-        "<answer>uŋḳup</answer>",
-        0.8333333333333334,
-        0.6666666666666666,
-        0.8304093567251462,
-        0.7660818713450294,
-    ),
-    (
-        "uŋḳupi",
-        "<answer>ŋḳupi</answer>",
-        0.8333333333333334,
-        0.6666666666666666,
-        0.8304093567251462,
-        0.7660818713450294,
-    ),
-    (
-        "uŋḳupi",
-        "<answer>waḳu</answer>",
-        0.33333333333333337,
-        0.3333333333333333,
-        0.16260162601626016,
-        0.29918699186991876,
-    ),
-    ("uŋḳupi", "uŋḳupi", 1.0, 1.0, 1.0, 1.0),
-    ("uŋḳupi", "<answer>ŋŋŋŋŋ</answer>", 0.16666666666666663, 0.0, 0.03636363636363636, 0.07393939393939393),
-    (
-        "uŋḳupi",
-        "<answer>uŋḳupi uŋḳupi</answer>",
-        0.46153846153846156,
-        0.46153846153846156,
-        0.5149867409530442,
-        0.4722281174213781,
-    ),
-    ("awape śni", "<answer>apa</answer>", 0.2222222222222222, 0.25, 0.2566371681415929, 0.24021632251720745),
-    ("awape śni", "<answer>ape</answer>", 0.33333333333333337, 0.5, 0.432348367029549, 0.4198030067392432),
-    (
-        "awape śni",
-        "<answer>awape śn</answer>",
-        0.8888888888888888,
-        0.75,
-        0.8870486916197416,
-        0.832965293879504,
-    ),
-    (
-        "awape śni",
-        "<answer>wape śni</answer>",
-        0.8888888888888888,
-        0.5,
-        0.8870486916197416,
-        0.7329652938795039,
-    ),
-    ("awape śni", "<answer>waapa</answer>", 0.2222222222222222, 0.0, 0.1958904109589041, 0.12806697108066972),
-    ("awape śni", "awape śni", 1.0, 1.0, 1.0, 1.0),
-    ("awape śni", "<answer>ŋŋŋŋŋ</answer>", 0.0, 0.0, 0.0, 0.0),
-    (
-        "awape śni",
-        "<answer>awape śni awape śni</answer>",
-        0.4736842105263158,
-        0.47368421052631576,
-        0.569028983953397,
-        0.49275316521173207,
-    ),
-    ("amayapapi", "<answer>apa</answer>", 0.33333333333333337, 0.4, 0.38977635782747594, 0.3712886048988286),
-    ("amayapapi", "<answer>ape</answer>", 0.2222222222222222, 0.2, 0.17838939857288483, 0.2045667686034659),
-    (
-        "amayapapi",
-        "<answer>amayapap</answer>",
-        0.8888888888888888,
-        0.8,
-        0.9095236378060654,
-        0.8574602831167688,
-    ),
-    (
-        "amayapapi",
-        "<answer>mayapapi</answer>",
-        0.8888888888888888,
-        0.2,
-        0.9095236378060654,
-        0.6174602831167687,
-    ),
-    (
-        "amayapapi",
-        "<answer>waapa</answer>",
-        0.4444444444444444,
-        0.2,
-        0.22141556911874932,
-        0.30206089160152766,
-    ),
-    ("amayapapi", "amayapapi", 1.0, 1.0, 1.0, 1.0),
-    ("amayapapi", "<answer>ŋŋŋŋŋ</answer>", 0.0, 0.0, 0.0, 0.0),
-    (
-        "amayapapi",
-        "<answer>amayapapi amayapapi</answer>",
-        0.4736842105263158,
-        0.47368421052631576,
-        0.5837237712054731,
-        0.49569212266214735,
-    ),
-    ("he remembers you", "<answer>kiksuya</answer>", 0.125, 0.0, 0.06349206349206349, 0.0626984126984127),
-    ("he remembers you", "<answer>kiksuye</answer>", 0.125, 0.0, 0.07936507936507937, 0.06587301587301587),
-    (
-        "he remembers you",
-        "<answer>he remembers yo</answer>",
-        0.9375,
-        0.6666666666666666,
-        0.9534544338641343,
-        0.8323575534394935,
-    ),
-    (
-        "he remembers you",
-        "<answer>e remembers you</answer>",
-        0.9375,
-        0.6666666666666666,
-        0.9534544338641343,
-        0.8323575534394935,
-    ),
-    ("he remembers you", "<answer>wakiksuya</answer>", 0.125, 0.0, 0.057971014492753624, 0.06159420289855073),
-    ("he remembers you", "he remembers you", 1.0, 1.0, 1.0, 1.0),
-    ("he remembers you", "<answer>ŋŋŋŋŋ</answer>", 0.0, 0.0, 0.0, 0.0),
-    (
-        "he remembers you",
-        "<answer>he remembers you he remembers you</answer>",
-        0.5151515151515151,
-        0.48484848484848486,
-        0.6192598682171083,
-        0.5238519736434217,
-    ),
-    (
-        "ćaźe oniʼćʼiwapi",
-        "<answer>ćaźe oićʼiwa</answer>",
-        0.75,
-        0.0,
-        0.44695667938276906,
-        0.38939133587655383,
-    ),
-    ("ćaźe oniʼćʼiwapi", "<answer>ćaźe oićʼiwe</answer>", 0.6875, 0.0, 0.369846867221964, 0.3489693734443928),
-    (
-        "ćaźe oniʼćʼiwapi",
-        "<answer>ćaźe oniʼćʼiwap</answer>",
-        0.9375,
-        0.0,
-        0.9574952808696219,
-        0.5664990561739244,
-    ),
-    (
-        "ćaźe oniʼćʼiwapi",
-        "<answer>aźe oniʼćʼiwapi</answer>",
-        0.9375,
-        0.0,
-        0.9574952808696219,
-        0.5664990561739244,
-    ),
-    (
-        "ćaźe oniʼćʼiwapi",
-        "<answer>waćaźe oićʼiwa</answer>",
-        0.625,
-        0.0,
-        0.4108214577390591,
-        0.3321642915478118,
-    ),
-    ("ćaźe oniʼćʼiwapi", "ćaźe oniʼćʼiwapi", 1.0, 1.0, 1.0, 1.0),
-    ("ćaźe oniʼćʼiwapi", "<answer>ŋŋŋŋŋ</answer>", 0.0, 0.0, 0.0, 0.0),
-    (
-        "ćaźe oniʼćʼiwapi",
-        "<answer>ćaźe oniʼćʼiwapi ćaźe oniʼćʼiwapi</answer>",
-        0.48484848484848486,
-        0.48484848484848486,
-        0.6229950625580825,
-        0.5124778003904045,
-    ),
+
+
+def v1_probes(gold: str, lemma: str) -> list[str]:
+    """The fixed answers each V1_GOLDEN row scores, in row order: the lemma, the lemma with its last letter
+    changed to e, gold minus its last / first letter, the lemma with a wrong prefix, the untagged gold,
+    nonsense, the gold twice."""
+    answers = [lemma, lemma[:-1] + "e", gold[:-1], gold[1:], f"wa{lemma}"]
+    return [
+        *(f"<answer>{a}</answer>" for a in answers),
+        gold,
+        "<answer>ŋŋŋŋŋ</answer>",
+        f"<answer>{gold} {gold}</answer>",
+    ]
+
+
+V1_GOLDEN = {  # gold: (character, morphology, semantic, total) for each of its v1_probes, in order
+    "uŋḳupi": [
+        (0.33333333333333337, 0.3333333333333333, 0.4210526315789474, 0.35087719298245623),
+        (0.16666666666666663, 0.0, 0.125, 0.09166666666666665),
+        (0.8333333333333334, 0.6666666666666666, 0.8304093567251462, 0.7660818713450294),
+        (0.8333333333333334, 0.6666666666666666, 0.8304093567251462, 0.7660818713450294),
+        (0.33333333333333337, 0.3333333333333333, 0.16260162601626016, 0.29918699186991876),
+        (1.0, 1.0, 1.0, 1.0),
+        (0.16666666666666663, 0.0, 0.03636363636363636, 0.07393939393939393),
+        (0.46153846153846156, 0.46153846153846156, 0.5149867409530442, 0.4722281174213781),
+    ],
+    "awape śni": [
+        (0.2222222222222222, 0.25, 0.2566371681415929, 0.24021632251720745),
+        (0.33333333333333337, 0.5, 0.432348367029549, 0.4198030067392432),
+        (0.8888888888888888, 0.75, 0.8870486916197416, 0.832965293879504),
+        (0.8888888888888888, 0.5, 0.8870486916197416, 0.7329652938795039),
+        (0.2222222222222222, 0.0, 0.1958904109589041, 0.12806697108066972),
+        (1.0, 1.0, 1.0, 1.0),
+        (0.0, 0.0, 0.0, 0.0),
+        (0.4736842105263158, 0.47368421052631576, 0.569028983953397, 0.49275316521173207),
+    ],
+    "amayapapi": [
+        (0.33333333333333337, 0.4, 0.38977635782747594, 0.3712886048988286),
+        (0.2222222222222222, 0.2, 0.17838939857288483, 0.2045667686034659),
+        (0.8888888888888888, 0.8, 0.9095236378060654, 0.8574602831167688),
+        (0.8888888888888888, 0.2, 0.9095236378060654, 0.6174602831167687),
+        (0.4444444444444444, 0.2, 0.22141556911874932, 0.30206089160152766),
+        (1.0, 1.0, 1.0, 1.0),
+        (0.0, 0.0, 0.0, 0.0),
+        (0.4736842105263158, 0.47368421052631576, 0.5837237712054731, 0.49569212266214735),
+    ],
+    "he remembers you": [
+        (0.125, 0.0, 0.06349206349206349, 0.0626984126984127),
+        (0.125, 0.0, 0.07936507936507937, 0.06587301587301587),
+        (0.9375, 0.6666666666666666, 0.9534544338641343, 0.8323575534394935),
+        (0.9375, 0.6666666666666666, 0.9534544338641343, 0.8323575534394935),
+        (0.125, 0.0, 0.057971014492753624, 0.06159420289855073),
+        (1.0, 1.0, 1.0, 1.0),
+        (0.0, 0.0, 0.0, 0.0),
+        (0.5151515151515151, 0.48484848484848486, 0.6192598682171083, 0.5238519736434217),
+    ],
+    "ćaźe oniʼćʼiwapi": [
+        (0.75, 0.0, 0.44695667938276906, 0.38939133587655383),
+        (0.6875, 0.0, 0.369846867221964, 0.3489693734443928),
+        (0.9375, 0.0, 0.9574952808696219, 0.5664990561739244),
+        (0.9375, 0.0, 0.9574952808696219, 0.5664990561739244),
+        (0.625, 0.0, 0.4108214577390591, 0.3321642915478118),
+        (1.0, 1.0, 1.0, 1.0),
+        (0.0, 0.0, 0.0, 0.0),
+        (0.48484848484848486, 0.48484848484848486, 0.6229950625580825, 0.5124778003904045),
+    ],
+}
+V1_CASES = [
+    (gold, completion, expected)
+    for gold, rows in V1_GOLDEN.items()
+    for completion, expected in zip(v1_probes(gold, V1_RECORDS[gold]["meta"]["stem"]), rows, strict=True)
 ]
 
 
-@pytest.mark.parametrize("case", V1_GOLDEN, ids=lambda c: f"{c[0]}|{c[1]}")
-def test_reward_v1_reproduces_the_first_reward_exactly(case):
+@pytest.mark.parametrize(
+    ("gold", "completion", "expected"), V1_CASES, ids=[f"{g}|{c}" for g, c, _ in V1_CASES]
+)
+def test_reward_v1_reproduces_the_first_reward_exactly(gold, completion, expected):
     """Values of the reward before versions existed (the project at 3f033b1), on fixed answers."""
-    gold, completion, *expected = case
     s = score(completion, V1_RECORDS[gold], version=1)
-    assert [s.character, s.morphology, s.semantic, s.total] == expected
+    assert (s.character, s.morphology, s.semantic, s.total) == expected
 
 
 def sacrebleu_chrf(hyp: str, ref: str) -> float:
