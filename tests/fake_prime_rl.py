@@ -51,12 +51,16 @@ else:
 """
 
 
-def make_checkout(root: Path) -> Checkout:
+def make_checkout(
+    root: Path, rl_body: str = FAKE_RL, inference_body: str = "raise SystemExit(3)\n"
+) -> Checkout:
+    """A directory shaped like a prepared prime-rl checkout (venv python = this interpreter) whose `rl` and
+    `inference` are Python scripts with these bodies."""
     checkout = Checkout(root)
     checkout.bin_dir.mkdir(parents=True)
     (root / ".git").mkdir()
     checkout.python.symlink_to(sys.executable)
-    for name, body in (("rl", FAKE_RL), ("inference", "raise SystemExit(3)\n")):
+    for name, body in (("rl", rl_body), ("inference", inference_body)):
         path = checkout.executable(name)
         path.write_text(f"#!{sys.executable}\n" + textwrap.dedent(body))
         path.chmod(path.stat().st_mode | stat.S_IXUSR)

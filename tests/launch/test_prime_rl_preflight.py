@@ -6,35 +6,27 @@ from __future__ import annotations
 import json
 import os
 import socket
-import stat
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from fake_prime_rl import make_checkout
 
 from dakota_rl.backends.prime_rl import PINNED_COMMIT, available, train
 from dakota_rl.backends.prime_rl.checkout import Checkout, PrimeRLError
 from dakota_rl.backends.prime_rl.launcher import check_run_dir, summarize_resolved
-from dakota_rl.backends.prime_rl.preflight import Gpu, Machine, env_modules, parse_nvidia_smi, preflight
+from dakota_rl.backends.prime_rl.preflight import (
+    Gpu,
+    Machine,
+    Problem,
+    env_modules,
+    parse_nvidia_smi,
+    preflight,
+)
 from dakota_rl.config import ConfigError, LaunchConfig, RunConfig, load_config
 from dakota_rl.runs import RUN_MARKER, mark_run, run_name
 
 REPO = Path(__file__).resolve().parents[2]
 H100 = Gpu(0, "NVIDIA H100 80GB HBM3", 81559, 80800)
-
-
-def make_checkout(root: Path, rl_body: str = "", inference_body: str = "") -> Checkout:
-    """A directory shaped like a prepared prime-rl checkout (venv python = this interpreter)."""
-    checkout = Checkout(root)
-    checkout.bin_dir.mkdir(parents=True)
-    (root / ".git").mkdir()
-    checkout.python.symlink_to(sys.executable)
-    for name, body in (("rl", rl_body), ("inference", inference_body)):
-        path = checkout.executable(name)
-        path.write_text(f"#!{sys.executable}\n" + textwrap.dedent(body))
-        path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return checkout
 
 
 def machine(gpus=(H100,), head=PINNED_COMMIT, import_error=None, environ=None, login=False) -> Machine:
@@ -50,6 +42,13 @@ def machine(gpus=(H100,), head=PINNED_COMMIT, import_error=None, environ=None, l
 DAKOTA = load_config(["@", str(REPO / "configs/dakota_400.toml")]).config
 
 
+def checked(checkout: Checkout, config=DAKOTA, *, dry_run: bool = False, **machine_kw) -> list[Problem]:
+    """The pre-flight problems of `config` at a 0.45 GPU share, on `machine(**machine_kw)`."""
+    return preflight(
+        config, checkout, gpu_memory_utilization=0.45, dry_run=dry_run, machine=machine(**machine_kw)
+    )
+
+
 def messages(problems) -> list[str]:
     return [p.message for p in problems]
 
@@ -62,123 +61,59 @@ def test_parse_nvidia_smi():
 
 
 def test_ready_machine_has_no_problems(tmp_path):
-    problems = preflight(
-        DAKOTA, make_checkout(tmp_path / "p"), gpu_memory_utilization=0.45, dry_run=False, machine=machine()
-    )
-    assert problems == []
+    assert checked(make_checkout(tmp_path / "p")) == []
 
 
 def test_no_gpu_suggests_local_backend(tmp_path):
-    (msg,) = messages(
-        preflight(
-            DAKOTA,
-            make_checkout(tmp_path / "p"),
-            gpu_memory_utilization=0.45,
-            dry_run=False,
-            machine=machine(gpus="nvidia-smi not found"),
-        )
-    )
+    (msg,) = messages(checked(make_checkout(tmp_path / "p"), gpus="nvidia-smi not found"))
     assert "no NVIDIA GPU (nvidia-smi not found)" in msg and "--backend local" in msg
 
 
 def test_too_little_free_memory(tmp_path):
     busy = Gpu(0, "NVIDIA A100-SXM4-40GB", 40960, 30000)
-    (msg,) = messages(
-        preflight(
-            DAKOTA,
-            make_checkout(tmp_path / "p"),
-            gpu_memory_utilization=0.45,
-            dry_run=False,
-            machine=machine(gpus=[busy]),
-        )
-    )
+    (msg,) = messages(checked(make_checkout(tmp_path / "p"), gpus=[busy]))
     assert "GPU 0 (NVIDIA A100-SXM4-40GB) has 29.3 GiB free; the run needs 36.0 GiB" in msg
     assert "gpu_memory_utilization" in msg
 
 
 def test_missing_checkout_suggests_setup(tmp_path):
-    (msg,) = messages(
-        preflight(
-            DAKOTA, Checkout(tmp_path / "none"), gpu_memory_utilization=0.45, dry_run=False, machine=machine()
-        )
-    )
+    (msg,) = messages(checked(Checkout(tmp_path / "none")))
     assert msg.startswith(f"no prime-rl checkout at {tmp_path / 'none'}") and "`prime-rl setup`" in msg
 
 
 def test_wrong_commit_suggests_setup(tmp_path):
-    (msg,) = messages(
-        preflight(
-            DAKOTA,
-            make_checkout(tmp_path / "p"),
-            gpu_memory_utilization=0.45,
-            dry_run=False,
-            machine=machine(head="1e756307a" + "0" * 31),
-        )
-    )
+    (msg,) = messages(checked(make_checkout(tmp_path / "p"), head="1e756307a" + "0" * 31))
     assert "is at 1e756307a, this project needs 559b44772" in msg and "`prime-rl setup`" in msg
 
 
 def test_missing_venv_suggests_setup(tmp_path):
     (tmp_path / "p/.git").mkdir(parents=True)
-    (msg,) = messages(
-        preflight(
-            DAKOTA, Checkout(tmp_path / "p"), gpu_memory_utilization=0.45, dry_run=False, machine=machine()
-        )
-    )
+    (msg,) = messages(checked(Checkout(tmp_path / "p")))
     assert "lacks python, rl, inference" in msg and "uv sync --all-extras" in msg
 
 
 def test_environment_not_importable(tmp_path):
-    (msg,) = messages(
-        preflight(
-            DAKOTA,
-            make_checkout(tmp_path / "p"),
-            gpu_memory_utilization=0.45,
-            dry_run=False,
-            machine=machine(import_error="ModuleNotFoundError: No module"),
-        )
-    )
+    (msg,) = messages(checked(make_checkout(tmp_path / "p"), import_error="ModuleNotFoundError: No module"))
     assert msg.startswith("environment `dakota_grammar_translation` is not importable in prime-rl's venv")
 
 
 def test_wandb_key_missing_unless_offline_or_logged_in(tmp_path):
     checkout = make_checkout(tmp_path / "p")
-
-    def check(**kw):
-        return messages(
-            preflight(DAKOTA, checkout, gpu_memory_utilization=0.45, dry_run=False, machine=machine(**kw))
-        )
-
-    (msg,) = check(environ={})
+    (msg,) = messages(checked(checkout, environ={}))
     assert "W&B logging is on ([monitors.wandb]) but no key is set" in msg
-    assert check(environ={"WANDB_MODE": "offline"}) == []
-    assert check(environ={}, login=True) == []
+    assert checked(checkout, environ={"WANDB_MODE": "offline"}) == []
+    assert checked(checkout, environ={}, login=True) == []
     debug = load_config(["@", str(REPO / "configs/debug_gpu.toml")]).config
-    assert (
-        preflight(debug, checkout, gpu_memory_utilization=0.45, dry_run=False, machine=machine(environ={}))
-        == []
-    )
+    assert checked(checkout, debug, environ={}) == []
 
 
 def test_dry_run_needs_no_gpu_and_no_key(tmp_path):
-    problems = preflight(
-        DAKOTA,
-        make_checkout(tmp_path / "p"),
-        gpu_memory_utilization=0.45,
-        dry_run=True,
-        machine=machine(gpus="nvidia-smi not found", environ={}),
-    )
+    problems = checked(make_checkout(tmp_path / "p"), dry_run=True, gpus="nvidia-smi not found", environ={})
     assert problems == []
 
 
 def test_all_problems_are_reported_together(tmp_path):
-    problems = preflight(
-        DAKOTA,
-        Checkout(tmp_path / "none"),
-        gpu_memory_utilization=0.45,
-        dry_run=False,
-        machine=machine(gpus="nvidia-smi not found", environ={}),
-    )
+    problems = checked(Checkout(tmp_path / "none"), gpus="nvidia-smi not found", environ={})
     assert [p.check for p in problems] == ["gpu", "checkout", "wandb"]
 
 
