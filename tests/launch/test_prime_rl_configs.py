@@ -176,15 +176,15 @@ cfg = cli(RLConfig if kind == "rl" else InferenceConfig, args=["@", path])
 print(json.dumps(dump_resolved_config(cfg), default=str))
 """
 
-
-@pytest.mark.skipif(
+needs_real_schema = pytest.mark.skipif(
     not os.environ.get("PRIME_RL_CONFIGS_PYTHON"),
     reason="set PRIME_RL_CONFIGS_PYTHON to a Python 3.12 with prime-rl-configs @ 559b447 and the "
     "environments installed to check against the real schema",
 )
-@pytest.mark.parametrize("name", [*RL_CONFIGS, "inference_gpu0.toml"])
-def test_configs_validate_with_real_prime_rl_schema(name):
-    kind = "inference" if name.startswith("inference") else "rl"
+
+
+def real_resolved(kind: str, name: str) -> dict:
+    """configs/`name` as prime-rl's own schema (`kind` "rl" or "inference") resolves it."""
     proc = subprocess.run(
         [os.environ["PRIME_RL_CONFIGS_PYTHON"], "-c", REAL_SCHEMA, kind, str(CONFIGS / name)],
         capture_output=True,
@@ -192,7 +192,14 @@ def test_configs_validate_with_real_prime_rl_schema(name):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    resolved = json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@needs_real_schema
+@pytest.mark.parametrize("name", [*RL_CONFIGS, "inference_gpu0.toml"])
+def test_configs_validate_with_real_prime_rl_schema(name):
+    kind = "inference" if name.startswith("inference") else "rl"
+    resolved = real_resolved(kind, name)
     cfg = load(name)
     if kind == "rl":
         assert resolved["trainer"]["max_steps"] == cfg["max_steps"]
@@ -227,21 +234,10 @@ def test_prime_rl_dry_run_accepts_configs(name, tmp_path, capsys):
     assert f"{cfg['orchestrator']['batch_size']} x {cfg['orchestrator']['group_size']}" in out
 
 
-@pytest.mark.skipif(
-    not os.environ.get("PRIME_RL_CONFIGS_PYTHON"),
-    reason="set PRIME_RL_CONFIGS_PYTHON to a Python 3.12 with prime-rl-configs @ 559b447 and the "
-    "environments installed to check against the real schema",
-)
+@needs_real_schema
 @pytest.mark.parametrize("name", LAYOUT_CONFIGS)
 def test_layout_configs_validate_with_real_prime_rl_schema(name):
-    proc = subprocess.run(
-        [os.environ["PRIME_RL_CONFIGS_PYTHON"], "-c", REAL_SCHEMA, "rl", str(CONFIGS / name)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    resolved = json.loads(proc.stdout.strip().splitlines()[-1])
+    resolved = real_resolved("rl", name)
     cfg = load(name)
     assert resolved["trainer"]["weight_broadcast"]["type"] == "nccl"
     assert resolved["orchestrator"]["batch_size"] == cfg["orchestrator"]["batch_size"]
