@@ -39,6 +39,13 @@ def fake(tmp_path, monkeypatch):
     return checkout, log
 
 
+def train_config(checkout: Checkout, name: str, out: Path, *, dry_run: bool = False, **machine_kw) -> int:
+    """`train()` of configs/`name` into `out` with the stand-in `checkout` on `machine(**machine_kw)`."""
+    flags = ["--launch.dry-run"] if dry_run else []
+    resolved = load_config(["@", str(CONFIGS / name)]).with_overrides([*flags, "--output-dir", str(out)])
+    return train(resolved, prime_rl_dir=checkout.root, machine=machine(**machine_kw))
+
+
 @pytest.mark.parametrize(
     ("name", "kind", "roles"),
     [
@@ -230,12 +237,13 @@ def test_layout_problems_show_on_dry_run_too(tmp_path):
 
 def test_train_8gpu_dry_run_needs_no_gpu(fake, tmp_path, capsys):
     checkout, log = fake
-    code = train(
-        load_config(["@", str(CONFIGS / "dakota_400_8gpu.toml")]).with_overrides(
-            ["--launch.dry-run", "--output-dir", str(tmp_path / "o")]
-        ),
-        prime_rl_dir=checkout.root,
-        machine=machine(gpus="nvidia-smi not found", environ={}),
+    code = train_config(
+        checkout,
+        "dakota_400_8gpu.toml",
+        tmp_path / "o",
+        dry_run=True,
+        gpus="nvidia-smi not found",
+        environ={},
     )
     out = capsys.readouterr().out
     assert code == 0, out
@@ -248,13 +256,7 @@ def test_train_8gpu_dry_run_needs_no_gpu(fake, tmp_path, capsys):
 def test_train_8gpu_runs_rl_alone(fake, tmp_path, capsys):
     checkout, log = fake
     env = {"CUDA_VISIBLE_DEVICES": "0,1,2,3,4,5,6,7", "WANDB_MODE": "offline"}
-    code = train(
-        load_config(["@", str(CONFIGS / "dakota_400_8gpu.toml")]).with_overrides(
-            ["--output-dir", str(tmp_path / "o")]
-        ),
-        prime_rl_dir=checkout.root,
-        machine=machine(environ=env),
-    )
+    code = train_config(checkout, "dakota_400_8gpu.toml", tmp_path / "o", environ=env)
     out = capsys.readouterr().out
     assert code == 0, out
     dry, real = calls(log)
@@ -292,12 +294,14 @@ def test_train_adds_inference_when_deployment_asks_for_it(fake, tmp_path, capsys
 
 def test_train_slurm_dry_run_shows_the_job_script(fake, tmp_path, capsys):
     checkout, log = fake
-    code = train(
-        load_config(["@", str(CONFIGS / "dakota_400_slurm.toml")]).with_overrides(
-            ["--launch.dry-run", "--output-dir", str(tmp_path / "o")]
-        ),
-        prime_rl_dir=checkout.root,
-        machine=machine(gpus="none", sbatch=None, environ={}),
+    code = train_config(
+        checkout,
+        "dakota_400_slurm.toml",
+        tmp_path / "o",
+        dry_run=True,
+        gpus="none",
+        sbatch=None,
+        environ={},
     )
     out = capsys.readouterr().out
     assert code == 0, out
@@ -310,25 +314,13 @@ def test_train_slurm_dry_run_shows_the_job_script(fake, tmp_path, capsys):
 def test_inference_table_on_one_gpu_machine_says_remove_it(fake, tmp_path):
     checkout, log = fake
     with pytest.raises(PrimeRLError, match=r"remove the \[inference\] table: this machine shows one GPU"):
-        train(
-            load_config(["@", str(CONFIGS / "dakota_400_2gpu.toml")]).with_overrides(
-                ["--output-dir", str(tmp_path)]
-            ),
-            prime_rl_dir=checkout.root,
-            machine=machine(gpus=H100[:1]),
-        )
+        train_config(checkout, "dakota_400_2gpu.toml", tmp_path, gpus=H100[:1])
     assert calls(log) == []
 
 
 def test_too_few_gpus_exit_2_before_anything_runs(fake, tmp_path, capsys):
     checkout, log = fake
-    code = train(
-        load_config(["@", str(CONFIGS / "dakota_400_8gpu.toml")]).with_overrides(
-            ["--output-dir", str(tmp_path)]
-        ),
-        prime_rl_dir=checkout.root,
-        machine=machine(gpus=H100[:2]),
-    )
+    code = train_config(checkout, "dakota_400_8gpu.toml", tmp_path, gpus=H100[:2])
     (line,) = capsys.readouterr().err.splitlines()
     assert code == 2 and line.startswith("prime-rl: pre-flight [gpu]: the config's [deployment] needs 8 GPUs")
     assert calls(log) == []
