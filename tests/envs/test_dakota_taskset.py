@@ -10,6 +10,7 @@ import pytest
 import verifiers.v1 as vf
 from pydantic import ValidationError
 from verifiers.v1.utils.loaders import environment_class, taskset_class
+from vf_traces import scored
 
 from dakota_grammar_translation import DakotaEnv, DakotaTaskset
 from dakota_grammar_translation.orthography import match_key
@@ -36,27 +37,6 @@ def heldout():
 
 def taskset(**kwargs) -> DakotaTaskset:
     return DakotaTaskset(DakotaTasksetConfig(id=TASKSET_ID, **kwargs))
-
-
-def make_trace(task: DakotaTask, reply: str, reasoning: str | None = None) -> vf.Trace:
-    return vf.Trace(
-        task=vf.TraceTask(type=type(task).__name__, data=task.data),
-        agent=vf.AgentInfo(config=vf.AgentConfig()),
-        nodes=[
-            vf.MessageNode(message=vf.UserMessage(content=task.data.prompt_text)),
-            vf.MessageNode(
-                parent=0,
-                sampled=True,
-                message=vf.AssistantMessage(content=reply, reasoning_content=reasoning),
-            ),
-        ],
-    )
-
-
-def scored(task: DakotaTask, reply: str, reasoning: str | None = None) -> vf.Trace:
-    trace = make_trace(task, reply, reasoning)
-    asyncio.run(task.score(trace))
-    return trace
 
 
 def test_package_exports_one_taskset_and_the_env():

@@ -8,8 +8,8 @@ import asyncio
 import importlib
 
 import pytest
-import verifiers.v1 as vf
 from pydantic import ValidationError
+from vf_traces import one_turn_trace
 
 from dakota_grammar_translation.rewards import Weights as DakotaWeights
 from dakota_grammar_translation.tasks import load_tasks
@@ -37,17 +37,6 @@ TASKSETS = {
 }
 
 
-def trace_of(task: vf.Task, reply: str) -> vf.Trace:
-    return vf.Trace(
-        task=vf.TraceTask(type=type(task).__name__, data=task.data),
-        agent=vf.AgentInfo(config=vf.AgentConfig()),
-        nodes=[
-            vf.MessageNode(message=vf.UserMessage(content=task.data.prompt_text)),
-            vf.MessageNode(parent=0, sampled=True, message=vf.AssistantMessage(content=reply)),
-        ],
-    )
-
-
 @pytest.mark.parametrize("env_id", sorted(TASKSETS))
 def test_a_rollout_is_scored_once_however_many_rewards_and_metrics_read_it(env_id, monkeypatch):
     scorer_name, make = TASKSETS[env_id]
@@ -62,7 +51,7 @@ def test_a_rollout_is_scored_once_however_many_rewards_and_metrics_read_it(env_i
     task = next(iter(make()))
     signals = len(task.hooks("reward")) + len(task.hooks("metric"))
     assert signals >= 2
-    first, second = trace_of(task, "<answer>x</answer>"), trace_of(task, "<answer>y</answer>")
+    first, second = one_turn_trace(task, "<answer>x</answer>"), one_turn_trace(task, "<answer>y</answer>")
     asyncio.run(task.score(first))
     assert calls == ["<answer>x</answer>"]
     asyncio.run(task.score(second))  # the cache is per trace: another rollout of the task is scored anew

@@ -4,7 +4,6 @@ its components reach the metrics and the model card, with no launcher change."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import sys
@@ -154,21 +153,13 @@ def test_a_fourth_env_trains_one_step_with_no_launcher_change(toy_env, tiny_qwen
 
 
 def test_the_toy_envs_verifiers_rollout_is_scored_once(toy_env, monkeypatch):
-    import verifiers.v1 as vf
     from toy_echo import echo, spec
+    from vf_traces import scored
 
     calls = []
     real = echo.score
     monkeypatch.setattr(echo, "score", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
     task = next(iter(spec.EchoTaskset(spec.EchoConfig(id="toy_echo"))))
-    trace = vf.Trace(
-        task=vf.TraceTask(type=type(task).__name__, data=task.data),
-        agent=vf.AgentInfo(config=vf.AgentConfig()),
-        nodes=[
-            vf.MessageNode(message=vf.UserMessage(content=task.data.prompt_text)),
-            vf.MessageNode(parent=0, sampled=True, message=vf.AssistantMessage(content="river")),
-        ],
-    )
-    asyncio.run(task.score(trace))
+    trace = scored(task, "river")
     assert calls == ["river"] and set(trace.rewards) == {"exact", "length"}
     assert trace.reward == pytest.approx(1.0)

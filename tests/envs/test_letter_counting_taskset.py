@@ -3,13 +3,12 @@ with the real `Task.score` (no model, no runtime), which must equal the pure sco
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 
 import pytest
 import verifiers.v1 as vf
-from verifiers.v1.trace import ModelCall
+import vf_traces
 
 from letter_counting import LetterCountingEnv, LetterCountingTaskset
 from letter_counting.generate import TIERS, eval_texts
@@ -21,22 +20,9 @@ def taskset(**config) -> LetterCountingTaskset:
     return LetterCountingTaskset(LetterCountingConfig(id="letter_counting", **config))
 
 
-def make_trace(task, reply: str, finish_reason: str = "stop") -> vf.Trace:
-    return vf.Trace(
-        task=vf.TraceTask(type=type(task).__name__, data=task.data),
-        agent=vf.AgentInfo(config=vf.AgentConfig()),
-        nodes=[
-            vf.MessageNode(message=vf.UserMessage(content=task.data.prompt_text)),
-            vf.MessageNode(parent=0, sampled=True, message=vf.AssistantMessage(content=reply)),
-        ],
-        calls=[ModelCall(node=1, finish_reason=finish_reason)],
-    )
-
-
 def scored(task, reply: str, finish_reason: str = "stop") -> vf.Trace:
-    trace = make_trace(task, reply, finish_reason)
-    asyncio.run(task.score(trace))
-    return trace
+    """The scored trace of `reply`, its model call ended by `finish_reason`."""
+    return vf_traces.scored(task, reply, finish_reason=finish_reason)
 
 
 def gold_reply(task) -> str:
