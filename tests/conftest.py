@@ -3,11 +3,13 @@ tiny-run config (tests/configs/tiny_run.toml) and this venv's `prime-rl` command
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import subprocess
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,17 @@ def prime_rl(
     return subprocess.run(
         [PRIME_RL, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env
     )
+
+
+def review_csv(rows: Iterable[Mapping[str, str]]) -> str:
+    """A review CSV (`data.review.COLUMNS`, as `export_csv` writes it) holding `rows`."""
+    from data.review import COLUMNS
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def _set_dotted(tree: dict, key: str, value: object) -> None:

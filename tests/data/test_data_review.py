@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import review_csv
 
-from data.review import COLUMNS, ReviewError, export_csv, import_csv
+from data.review import ReviewError, export_csv, import_csv
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,11 +30,7 @@ def _fill(text: str, verdicts: dict[str, tuple[str, str, str]]) -> str:
     for row in rows:
         if row["id"] in verdicts:
             row["verdict"], row["correction"], row["comment"] = verdicts[row["id"]]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
+    return review_csv(rows)
 
 
 def test_round_trip_updates_status_keeps_history_and_never_deletes(source_dir: Path) -> None:

@@ -24,10 +24,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import review_csv
 
 from data.import_dakota1890 import import_rows
 from data.import_dakota1890 import main as import_main
-from data.review import COLUMNS, ReviewError, export_csv, import_csv
+from data.review import ReviewError, export_csv, import_csv
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,11 +52,7 @@ def filled(source_dir: Path, *verdicts: tuple[str, str, str, str]) -> str:
         else:
             out_rows[out_rows.index(by_id[ident])] = row
             by_id[ident] = row
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(out_rows)
-    return out.getvalue()
+    return review_csv(out_rows)
 
 
 def first_lexicon_id(source_dir: Path) -> str:
