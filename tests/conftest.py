@@ -35,6 +35,24 @@ def prime_rl(
     )
 
 
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    """Assert `result` is bad user input as the CLI reports it (exit 2, one `prime-rl: error:` line on
+    stderr) and return that line."""
+    assert result.returncode == 2, (result.stdout[-2000:], result.stderr[-2000:])
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("prime-rl: error:"), result.stderr[-2000:]
+    return lines[0]
+
+
+def local_train_args(config: Path, output_dir: Path, run_name: str, *extra: str) -> list[str]:
+    """The arguments of `prime-rl train @ CONFIG --output-dir OUTPUT_DIR --run-name RUN_NAME EXTRA
+    --backend local`."""
+    return [
+        "train", "@", str(config), "--output-dir", str(output_dir), "--run-name", run_name, *extra,
+        "--backend", "local",
+    ]  # fmt: skip
+
+
 def review_csv(rows: Iterable[Mapping[str, str]]) -> str:
     """A review CSV (`data.review.COLUMNS`, as `export_csv` writes it) holding `rows`."""
     from data.review import COLUMNS

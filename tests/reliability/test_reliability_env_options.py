@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import prime_rl
+from conftest import one_error_line, prime_rl
 
 HEAD = (
     '[[orchestrator.train.source]]\nname = "{env}"\n[orchestrator.train.source.env.taskset]\nid = "{env}"\n'
@@ -50,11 +50,7 @@ def train_dry_run(cfg: Path) -> subprocess.CompletedProcess:
 def test_bad_taskset_option_is_one_line_naming_the_key(tmp_path, env, body, named):
     cfg = tmp_path / "run.toml"
     cfg.write_text(HEAD.format(env=env) + body + "\n")
-    result = train_dry_run(cfg)
-    assert result.returncode == 2, result.stdout[-1000:] + result.stderr[-2000:]
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("prime-rl: error:"), result.stderr[-2000:]
-    assert named in lines[0]
+    assert named in one_error_line(train_dry_run(cfg))
 
 
 def test_latin1_toml_is_one_line(tmp_path):

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PRIME_RL, prime_rl, tiny_run_config
+from conftest import PRIME_RL, one_error_line, prime_rl, tiny_run_config
 
 from dakota_rl.backends.local.heldout import HeldoutEval, complete_rows, write_rows
 from dakota_rl.envs import load_env
@@ -41,13 +41,6 @@ def slow():
         yield row
 write_rows(slow(), Path(sys.argv[1]))
 """
-
-
-def one_error_line(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, (result.stdout[-2000:], result.stderr[-2000:])
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("prime-rl: error:"), result.stderr[-2000:]
-    return lines[0]
 
 
 def report_only(out: Path) -> subprocess.CompletedProcess:

@@ -13,22 +13,14 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from conftest import prime_rl
+from conftest import one_error_line, prime_rl
 
 from dakota_rl.config import ConfigError
 from dakota_rl.sweep import load_sweep, point_name
-
-
-def one_error_line(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, result.stderr[-2000:]
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("prime-rl: error:"), result.stderr[-2000:]
-    return lines[0]
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PRIME_RL, tiny_run_config
+from conftest import PRIME_RL, local_train_args, tiny_run_config
 
 from dakota_rl.backends.local.checkpoints import latest_trainer_state, resume_point, truncate_metrics
 
@@ -105,18 +105,7 @@ def test_sigkill_at_random_moments_then_resume_reaches_the_same_final_step(tmp_p
     rng = random.Random(13)
     cfg = run_config(tmp_path, tiny_qwen3, MAX_STEPS)
     out, run_dir = tmp_path / "out", tmp_path / "out" / "r"
-    base = [
-        PRIME_RL,
-        "train",
-        "@",
-        str(cfg),
-        "--output-dir",
-        str(out),
-        "--run-name",
-        "r",
-        "--backend",
-        "local",
-    ]
+    base = [PRIME_RL, *local_train_args(cfg, out, "r")]
     hits = []
     for moment in ["mid-save", "random", "mid-save", "random", "mid-save"]:
         resumable = complete_step(run_dir) if run_dir.exists() else 0

@@ -22,11 +22,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import prime_rl, tiny_run_config
+from conftest import one_error_line, prime_rl, tiny_run_config
 from fake_prime_rl import calls, machine, make_checkout
 
 from dakota_rl.backends.prime_rl import train
@@ -37,13 +36,6 @@ from dakota_rl.paths import REPO_ROOT
 from dakota_rl.runs import RUN_MARKER, is_our_run, mark_run
 
 CONFIGS = REPO_ROOT / "configs"
-
-
-def one_error_line(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, (result.stdout[-1000:], result.stderr[-2000:])
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("prime-rl: error:"), result.stderr[-2000:]
-    return lines[0]
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PRIME_RL, prime_rl, tiny_run_config
+from conftest import PRIME_RL, local_train_args, one_error_line, prime_rl, tiny_run_config
 
 from dakota_rl.config import ConfigError
 from dakota_rl.runs import RUN_MARKER, clean_run_dir, mark_run, resolve_run_dir, run_lock
@@ -35,13 +35,6 @@ def run_config(tmp_path: Path, model: Path | str) -> Path:
         source={"env.taskset.num_tasks": 4},
         **{"orchestrator.batch_size": 2, "orchestrator.train.sampling.max_completion_tokens": 4},
     )
-
-
-def one_error_line(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, result.stderr[-2000:]
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("prime-rl: error:"), result.stderr[-2000:]
-    return lines[0]
 
 
 @pytest.fixture
@@ -63,23 +56,15 @@ def survivors(tree: dict[str, Path]) -> None:
     assert (tree["root"] / "precious" / "thesis.tex").read_text() == "keep me"
 
 
+def clean_run(tree: dict[str, Path], name: str, *extra: str) -> str:
+    """`prime-rl train` of the tree's config as run `name` with `--clean` and `extra`: its one error line."""
+    return one_error_line(prime_rl(*local_train_args(tree["cfg"], tree["out"], name, "--clean", *extra)))
+
+
 @pytest.mark.parametrize("name", ["..", ".", "../precious", "/ABS", "a/b"])
 def test_run_name_outside_output_dir_is_refused_and_clean_deletes_nothing(tree, name):
     name = name.replace("/ABS", str(tree["root"] / "precious"))
-    line = one_error_line(
-        prime_rl(
-            "train",
-            "@",
-            str(tree["cfg"]),
-            "--output-dir",
-            str(tree["out"]),
-            "--run-name",
-            name,
-            "--clean",
-            "--backend",
-            "local",
-        )
-    )
+    line = clean_run(tree, name)
     assert "run name" in line or "outside" in line
     survivors(tree)
 
@@ -88,20 +73,7 @@ def test_symlinked_run_folder_escaping_output_dir_is_refused(tree):
     (tree["out"] / "link").symlink_to(tree["root"] / "precious")
     with pytest.raises(ConfigError, match="outside the output directory"):
         resolve_run_dir(tree["out"], "link")
-    line = one_error_line(
-        prime_rl(
-            "train",
-            "@",
-            str(tree["cfg"]),
-            "--output-dir",
-            str(tree["out"]),
-            "--run-name",
-            "link",
-            "--clean",
-            "--backend",
-            "local",
-        )
-    )
+    line = clean_run(tree, "link")
     assert "outside" in line
     survivors(tree)
 
@@ -110,20 +82,7 @@ def test_clean_refuses_a_folder_that_is_not_a_run(tree):
     stranger = tree["out"] / "stranger"
     stranger.mkdir()
     (stranger / "data.csv").write_text("keep me")
-    line = one_error_line(
-        prime_rl(
-            "train",
-            "@",
-            str(tree["cfg"]),
-            "--output-dir",
-            str(tree["out"]),
-            "--run-name",
-            "stranger",
-            "--clean",
-            "--backend",
-            "local",
-        )
-    )
+    line = clean_run(tree, "stranger")
     assert RUN_MARKER in line
     assert (stranger / "data.csv").read_text() == "keep me"
     with pytest.raises(ConfigError, match="not a dakota-rl run folder"):
@@ -131,22 +90,7 @@ def test_clean_refuses_a_folder_that_is_not_a_run(tree):
 
 
 def test_clean_with_a_mistyped_model_deletes_nothing(tree):
-    line = one_error_line(
-        prime_rl(
-            "train",
-            "@",
-            str(tree["cfg"]),
-            "--output-dir",
-            str(tree["out"]),
-            "--run-name",
-            "old-run",
-            "--clean",
-            "--model.name",
-            "no-such/model-typo",
-            "--backend",
-            "local",
-        )
-    )
+    line = clean_run(tree, "old-run", "--model.name", "no-such/model-typo")
     assert "no-such/model-typo" in line
     survivors(tree)
 
@@ -185,18 +129,7 @@ def test_two_concurrent_runs_with_the_same_name(tmp_path, tiny_qwen3):
     """Two real trainings launched together under one name: one trains, the other exits 2 with one line."""
     cfg = run_config(tmp_path, tiny_qwen3)
     out = tmp_path / "out"
-    args = [
-        PRIME_RL,
-        "train",
-        "@",
-        str(cfg),
-        "--output-dir",
-        str(out),
-        "--run-name",
-        "same",
-        "--backend",
-        "local",
-    ]
+    args = [PRIME_RL, *local_train_args(cfg, out, "same")]
     procs = [
         subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
     ]
