@@ -1,8 +1,10 @@
-"""Shared fixtures: offline settings, the ../shared reference data, a tiny Qwen3 model built in-process, the
-tiny-run config (tests/configs/tiny_run.toml) and this venv's `prime-rl` command."""
+"""Shared fixtures and helpers: offline settings, the ../shared reference data, a tiny Qwen3 model built
+in-process, the tiny-run config (tests/configs/tiny_run.toml), this venv's `prime-rl` command and its one-line
+errors, review CSVs and the interp `view` study's arguments."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import os
@@ -62,6 +64,21 @@ def review_csv(rows: Iterable[Mapping[str, str]]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
+
+
+def view_args(out: Path, *models: str, n: int, view: int, max_new_tokens: int) -> argparse.Namespace:
+    """The arguments of `dakota_interp.study.run` (the `view` command): `models` as LABEL=MODEL, fp32, the
+    held-out split, the report written to `out`."""
+    return argparse.Namespace(
+        models=list(models),
+        n=n,
+        view=view,
+        max_new_tokens=max_new_tokens,
+        dtype="fp32",
+        split="heldout",
+        out=out,
+        estimate_only=False,
+    )
 
 
 def _set_dotted(tree: dict, key: str, value: object) -> None:

@@ -5,7 +5,6 @@ model, select a head from a summary heatmap and jump to an example behind it; a 
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import os
@@ -18,7 +17,7 @@ import pytest
 pytest.importorskip("transformers")
 pytestmark = pytest.mark.slow  # builds two tiny models and runs the whole study on them (~1-2 min on 2 cores)
 
-from conftest import build_tiny_qwen3  # noqa: E402
+from conftest import build_tiny_qwen3, view_args  # noqa: E402
 from headless_chromium import DevTools  # noqa: E402
 
 from dakota_interp import study, viewer_data  # noqa: E402
@@ -28,16 +27,7 @@ from dakota_interp import study, viewer_data  # noqa: E402
 def report_dir(tiny_qwen3: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     trained = build_tiny_qwen3(tmp_path_factory.mktemp("tiny-trained"), seed=1)
     out = tmp_path_factory.mktemp("view")
-    args = argparse.Namespace(
-        models=[f"dakota-base={tiny_qwen3}", f"dakota-rl={trained}"],
-        n=2,
-        view=2,
-        max_new_tokens=6,
-        dtype="fp32",
-        split="heldout",
-        out=out,
-        estimate_only=False,
-    )
+    args = view_args(out, f"dakota-base={tiny_qwen3}", f"dakota-rl={trained}", n=2, view=2, max_new_tokens=6)
     lines = study.run(args, log=lambda _line: None)
     assert any("report.html" in line for line in lines)
     return out

@@ -11,7 +11,6 @@ markup or script.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from html.parser import HTMLParser
@@ -21,6 +20,7 @@ import pytest
 
 pytest.importorskip("transformers")
 
+from conftest import view_args  # noqa: E402
 from headless_chromium import DevTools  # noqa: E402
 
 from dakota_interp import study, viewer  # noqa: E402
@@ -46,25 +46,13 @@ class Tags(HTMLParser):
         self.tags.append(tag)
 
 
-def study_args(tiny: Path, out: Path) -> argparse.Namespace:
-    return argparse.Namespace(
-        models=[f"dakota-base={tiny}"],
-        n=1,
-        view=1,
-        max_new_tokens=4,
-        dtype="fp32",
-        split="heldout",
-        out=out,
-        estimate_only=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def hostile_report(tiny_qwen3: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real study on a tiny model, whose cached result is then given hostile text and rendered again (the
     second run reuses the cache, as `view` does when a study grows)."""
     out = tmp_path_factory.mktemp("hostile-view")
-    study.run(study_args(tiny_qwen3, out), log=lambda _line: None)
+    args = view_args(out, f"dakota-base={tiny_qwen3}", n=1, view=1, max_new_tokens=4)
+    study.run(args, log=lambda _line: None)
     cache = out / "cache" / "dakota-base.json"
     saved = json.loads(cache.read_text())
     for ex in saved["examples"].values():
@@ -75,7 +63,7 @@ def hostile_report(tiny_qwen3: Path, tmp_path_factory: pytest.TempPathFactory) -
             trace["generation"] = GENERATION
             trace["tokens"][-1] = TOKEN
     cache.write_text(json.dumps(saved))
-    study.run(study_args(tiny_qwen3, out), log=lambda _line: None)
+    study.run(args, log=lambda _line: None)
     return out / "report.html"
 
 
