@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from data.grammar import (
     DATIVE_RULES,
@@ -94,43 +95,29 @@ def cell_drafts(
     other = same_english and grammar.inflect(lex, same_english, obj, future=future, negative=negative)
     you_all = [other.text] if other else []
     vocab = vocab_line([lex])
+    task = partial(Draft, form=form, stem=lex.form, lexemes=[lex], gloss=english, dakota=text)
     return [
-        Draft(
+        task(
             family="morphology",
             prompt=f"Dakota verb: {lex.form} ({lex.gloss}).\nInflect it for: {', '.join(features)}.\n"
             "Write the complete Dakota form.",
             answer=text,
             alternatives=[],
             answer_language="dakota",
-            form=form,
-            stem=lex.form,
-            lexemes=[lex],
-            gloss=english,
-            dakota=text,
         ),
-        Draft(
+        task(
             family="translation",
             prompt=f"Translate this Dakota into English: {text}\n{vocab}",
             answer=english,
             alternatives=alternatives,
             answer_language="english",
-            form=form,
-            stem=lex.form,
-            lexemes=[lex],
-            gloss=english,
-            dakota=text,
         ),
-        Draft(
+        task(
             family="reverse_translation",
             prompt=f"Translate into Dakota: {english}.\n{vocab}",
             answer=text,
             alternatives=you_all,
             answer_language="dakota",
-            form=form,
-            stem=lex.form,
-            lexemes=[lex],
-            gloss=english,
-            dakota=text,
         ),
     ]
 
