@@ -22,7 +22,7 @@ from data.grammar import (
     english_verb,
     with_object,
 )
-from data.templates.draft import Draft
+from data.templates.draft import Draft, form_draft
 from data.templates.english import other_readings, synonym_lexemes, takes_person_object, vocab_line
 
 RULE_IDS = (*PERSON_RULES, *TENSE_RULES, *IMPERATIVE_RULES, *DATIVE_RULES)
@@ -133,17 +133,12 @@ def command_drafts(grammar: Grammar, lex: Lexeme) -> list[Draft]:
         command = str(lex.english["base"])
         command = with_object(command, lex, "it") if lex.verb.get("transitive") else command
         drafts.append(
-            Draft(
+            form_draft(
                 family="reverse_translation",
                 prompt=f"Give this command in Dakota, said to {who}: {command}!\n{vocab_line([lex])}",
-                answer=form.text,
-                alternatives=[],
-                answer_language="dakota",
                 form=form,
-                stem=lex.form,
-                lexemes=[lex],
+                lex=lex,
                 gloss=f"{command}! (said to {who})",
-                dakota=form.text,
             )
         )
     return drafts
@@ -155,18 +150,13 @@ def dative_drafts(grammar: Grammar, lex: Lexeme) -> list[Draft]:
     if form is None:
         return []
     return [
-        Draft(
+        form_draft(
             family="morphology",
             prompt=f"Dakota verb: {lex.form} ({lex.gloss}).\nDerive the dative form meaning "
             f'"{lex.gloss} for someone" (the dative prefix goes in the pronoun slot).',
-            answer=form.text,
-            alternatives=[],
-            answer_language="dakota",
             form=form,
-            stem=lex.form,
-            lexemes=[lex],
+            lex=lex,
             gloss=f"{lex.gloss} for someone",
-            dakota=form.text,
         )
     ]
 
