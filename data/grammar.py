@@ -123,6 +123,11 @@ class Form:
         if rule_id not in self.rule_ids:
             self.rule_ids.append(rule_id)
 
+    def add_affix(self, affix: str, slot: str, rule_id: str) -> None:
+        """Record an affix the form carries (its text, slot and rule) and use its rule."""
+        self.affixes.append({"form": affix, "slot": slot, "rule_id": rule_id})
+        self.use(rule_id)
+
 
 @dataclass(frozen=True)
 class Lexeme:
@@ -265,15 +270,13 @@ class Grammar:
                 return None
             prefix = self.form_of(OBJECT_RULES[obj]) or ""
             form.words[0].insert(0, (prefix, "prefix"))
-            form.affixes.append({"form": prefix, "slot": "prefix", "rule_id": OBJECT_RULES[obj]})
-            form.use(OBJECT_RULES[obj])
+            form.add_affix(prefix, "prefix", OBJECT_RULES[obj])
         if subject == "2pl":
             if not self.has("plural-pi"):
                 return None
             pi = self.form_of("plural-pi") or "pi"
             form.words[0].append((pi, "suffix"))
-            form.affixes.append({"form": pi, "slot": "suffix", "rule_id": "plural-pi"})
-            form.use("plural-pi")
+            form.add_affix(pi, "suffix", "plural-pi")
         return form
 
     def _pronoun_chain(
@@ -365,16 +368,14 @@ class Grammar:
             if stem[:un_at]:
                 pieces.append((stem[:un_at], "stem"))
             pieces.append((moved[0], moved_slot))
-            form.affixes.append({"form": moved[0], "slot": moved_slot, "rule_id": moved[1]})
-            form.use(moved[1])
+            form.add_affix(moved[0], moved_slot, moved[1])
             if stem[un_at:index]:
                 pieces.append((stem[un_at:index], "stem"))
         elif stem[:index]:
             pieces.append((stem[:index], "stem"))
         for affix, rule_id in chain:
             pieces.append((affix, slot))
-            form.affixes.append({"form": affix, "slot": slot, "rule_id": rule_id})
-            form.use(rule_id)
+            form.add_affix(affix, slot, rule_id)
         if rest:
             pieces.append((rest, "stem"))
         return pieces
@@ -397,9 +398,8 @@ class Grammar:
                 return False
             pi = self.form_of("plural-pi") or "pi"
             pieces.append((pi, "suffix"))
-            form.affixes.append({"form": pi, "slot": "suffix", "rule_id": "plural-pi"})
             form.use((PATIENT_RULES if stative else AGENT_RULES)[subject])
-            form.use("plural-pi")
+            form.add_affix(pi, "suffix", "plural-pi")
         elif subject == "3sg":
             form.use("pron-3sg-zero")
         if subject == "1du":
@@ -454,8 +454,7 @@ class Grammar:
                 return None
             particle = self.form_of(rule_id) or ""
             form.words.append([(particle, "particle")])
-            form.affixes.append({"form": particle, "slot": "particle", "rule_id": rule_id})
-            form.use(rule_id)
+            form.add_affix(particle, "particle", rule_id)
         if rule_ids == ["future-kta", "negation-sni"]:
             if not self.has("future-negative-kte-sni"):
                 return None
@@ -485,8 +484,8 @@ class Grammar:
             return None
         slot = "prefix" if index == 0 else "infix"
         pieces = [p for p in [(stem[:index], "stem"), (op["form"], slot), (rest, "stem")] if p[0]]
-        form = Form(words=[pieces], rule_ids=["dative-ki"])
-        form.affixes.append({"form": op["form"], "slot": slot, "rule_id": "dative-ki"})
+        form = Form(words=[pieces])
+        form.add_affix(op["form"], slot, "dative-ki")
         return form
 
     # -- nouns ---------------------------------------------------------------------------------------------
@@ -512,8 +511,7 @@ class Grammar:
             return None
         na = self.form_of("diminutive-na") or "na"
         form.words[0].append((na, "suffix"))
-        form.affixes.append({"form": na, "slot": "suffix", "rule_id": "diminutive-na"})
-        form.use("diminutive-na")
+        form.add_affix(na, "suffix", "diminutive-na")
         return form
 
     def _possessive(self, form: Form, noun: Lexeme, kind: str) -> Form | None:
@@ -528,8 +526,7 @@ class Grammar:
             return None
         word = self.form_of(rule_id) or kind
         form.words.append([(word, "word")])
-        form.affixes.append({"form": word, "slot": "particle", "rule_id": rule_id})
-        form.use(rule_id)
+        form.add_affix(word, "particle", rule_id)
         return form
 
     def _add_adjective(self, form: Form, adjective: Lexeme, *, definite: bool) -> bool:
@@ -546,8 +543,7 @@ class Grammar:
             return None
         wan = self.form_of("article-indefinite-wan") or "waŋ"
         form.words.append([(wan, "particle")])
-        form.affixes.append({"form": wan, "slot": "particle", "rule_id": "article-indefinite-wan"})
-        form.use("article-indefinite-wan")
+        form.add_affix(wan, "particle", "article-indefinite-wan")
         return form
 
     def definite(self, form: Form, *, after_ablaut: bool = False) -> Form | None:
@@ -562,8 +558,7 @@ class Grammar:
             rule_id = "article-definite-cin"
             form.use("article-definite-kin")
         form.words.append([(article, "particle")])
-        form.affixes.append({"form": article, "slot": "particle", "rule_id": rule_id})
-        form.use(rule_id)
+        form.add_affix(article, "particle", rule_id)
         return form
 
 

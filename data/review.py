@@ -64,40 +64,22 @@ class _SafeWriter:
         self._writer.writerow([neutralise_cell(v) for v in row])
 
 
+def _export_row(kind: str, entry: dict[str, Any], form: str, meaning: str) -> list[str]:
+    """A lexicon entry's or rule's row: what it is, its source and review status, empty verdict columns."""
+    source, status = entry.get("source", ""), entry.get("review_status", "")
+    return [kind, entry["id"], form, meaning, source, status, "", "", ""]
+
+
 def export_csv(source_dir: Path = SOURCE_DIR) -> str:
     """Every lexicon entry and rule as one CSV row, verdict columns empty, formula cells neutralised."""
     out = io.StringIO()
     writer = _SafeWriter(out)
     writer.writerow(COLUMNS)
     for entry in _load(source_dir / "lexicon.yaml", "entries")["entries"]:
-        writer.writerow(
-            [
-                "lexicon",
-                entry["id"],
-                entry["form"],
-                entry.get("gloss", ""),
-                entry.get("source", ""),
-                entry.get("review_status", ""),
-                "",
-                "",
-                "",
-            ]
-        )
+        writer.writerow(_export_row("lexicon", entry, entry["form"], entry.get("gloss", "")))
     for rule in _load(source_dir / "rules.yaml", "rules")["rules"]:
         form = (rule.get("operation") or {}).get("form", "")
-        writer.writerow(
-            [
-                "rule",
-                rule["id"],
-                form,
-                rule.get("description", ""),
-                rule.get("source", ""),
-                rule.get("review_status", ""),
-                "",
-                "",
-                "",
-            ]
-        )
+        writer.writerow(_export_row("rule", rule, form, rule.get("description", "")))
     return out.getvalue()
 
 

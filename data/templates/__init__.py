@@ -1,6 +1,7 @@
 """Task builders: each turns lexemes + grammar into drafts (prompt, gold, form) of one or more families.
 
-    draft.py          Draft (a task before ids, split and filters), the sampling hash
+    draft.py          Draft (a task before ids, split and filters), form_draft (the gold is the form), the
+                      sampling hash
     english.py        the English side: gloss senses, vocabulary lines, synonyms, other readings
     verbs.py          every inflected verb form (3 tasks each), commands, the dative
     nouns.py          noun phrases: articles, possession, diminutive, adjectives, numerals

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 
 from data.grammar import Form
 from data.sources import Attestation
@@ -21,38 +22,34 @@ def attested_drafts(attestations: list[Attestation]) -> list[Draft]:
         lex = att.lexeme
         form = Form(words=[[(w, "word")] for w in att.form.split(" ")])
         vocab = "" if att.form == lex.form else "\n" + vocab_line([lex])
+        task = partial(
+            Draft,
+            form=form,
+            stem=lex.form,
+            lexemes=[lex],
+            gloss=att.gloss,
+            dakota=att.form,
+            extra_words=1,
+            recall=not vocab,
+        )
         drafts.append(
-            Draft(
+            task(
                 family="translation",
                 prompt="Translate this Dakota (quoted in the grammar by Riggs) into English: "
                 f"{att.form}{vocab}",
                 answer=att.gloss,
                 alternatives=[],
                 answer_language="english",
-                form=form,
-                stem=lex.form,
-                lexemes=[lex],
-                gloss=att.gloss,
-                dakota=att.form,
-                extra_words=1,
-                recall=not vocab,
             )
         )
         prompt = f"Translate into Dakota, as the grammar by Riggs gives it: {att.gloss}{vocab}"
         reverse[prompt].append(
-            Draft(
+            task(
                 family="reverse_translation",
                 prompt=prompt,
                 answer=att.form,
                 alternatives=[],
                 answer_language="dakota",
-                form=form,
-                stem=lex.form,
-                lexemes=[lex],
-                gloss=att.gloss,
-                dakota=att.form,
-                extra_words=1,
-                recall=not vocab,
             )
         )
     for group in reverse.values():

@@ -33,6 +33,22 @@ class Draft:
         return list(self.form.rule_ids) if self.form else []
 
 
+def form_draft(*, family: str, prompt: str, form: Form, lex: Lexeme, gloss: str) -> Draft:
+    """A task on one lexeme whose only gold is the Dakota `form` itself (a derived form, a command, …)."""
+    return Draft(
+        family=family,
+        prompt=prompt,
+        answer=form.text,
+        alternatives=[],
+        answer_language="dakota",
+        form=form,
+        stem=lex.form,
+        lexemes=[lex],
+        gloss=gloss,
+        dakota=form.text,
+    )
+
+
 def sample_hash(text: str) -> int:
     """A fast deterministic hash for sampling and ranking (not for ids)."""
     return zlib.crc32(text.encode("utf-8"))

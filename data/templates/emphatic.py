@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from data.grammar import PERSON_RULES, Form, Grammar, Lexeme, english_plain
-from data.templates.draft import Draft
+from data.templates.draft import Draft, form_draft
 
 # (subject, the pronoun's rule id, its English)
 EMPHATIC_PRONOUNS = (
@@ -32,18 +32,13 @@ def emphatic_draft(grammar: Grammar, verb: Lexeme, subject: str, rule_id: str, l
     form = Form(words=[[(pronoun, "word")], *vp.words], rule_ids=rule_ids, affixes=list(vp.affixes))
     english = english_plain(verb, subject)
     english = label + english[len(english.split(" ")[0]) :]
-    return Draft(
+    return form_draft(
         family="syntax",
         prompt=f"Add the {'short' if rule_id.endswith(('-mis', '-nis')) else 'long'} separate "
         f"(emphatic) pronoun to this Dakota verb form: {vp.text}\nMeaning: {english}.",
-        answer=form.text,
-        alternatives=[],
-        answer_language="dakota",
         form=form,
-        stem=verb.form,
-        lexemes=[verb],
+        lex=verb,
         gloss=english,
-        dakota=form.text,
     )
 
 

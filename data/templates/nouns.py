@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 from data.grammar import NOUN_PHRASE_RULES, Form, Grammar, Lexeme, with_article
@@ -92,32 +93,23 @@ def noun_phrase_drafts(noun: Lexeme, phrase: NounPhrase) -> list[Draft]:
     else:
         family = "morphology"
         prompt = f"Dakota noun: {noun.form} ({noun.english['singular']}).\nForm the word for: {english}."
+    task = partial(
+        Draft,
+        form=form,
+        stem=noun.form,
+        lexemes=phrase.lexemes,
+        gloss=english,
+        dakota=text,
+        extra_words=phrase.extra_words,
+    )
     return [
-        Draft(
-            family=family,
-            prompt=prompt,
-            answer=text,
-            alternatives=[],
-            answer_language="dakota",
-            form=form,
-            stem=noun.form,
-            lexemes=phrase.lexemes,
-            gloss=english,
-            dakota=text,
-            extra_words=phrase.extra_words,
-        ),
-        Draft(
+        task(family=family, prompt=prompt, answer=text, alternatives=[], answer_language="dakota"),
+        task(
             family="translation",
             prompt=f"Translate this Dakota into English: {text}\n{vocab}",
             answer=english,
             alternatives=phrase.alternatives,
             answer_language="english",
-            form=form,
-            stem=noun.form,
-            lexemes=phrase.lexemes,
-            gloss=english,
-            dakota=text,
-            extra_words=phrase.extra_words,
         ),
     ]
 

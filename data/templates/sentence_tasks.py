@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 from data.grammar import Form, Grammar, Lexeme, english_alternatives
@@ -33,27 +34,16 @@ def joined_form(parts: list[Form | None], extra_rules: list[str]) -> Form:
     return form
 
 
-def word_order_draft(form: Form, english: str, verb: Lexeme, lexes: list[Lexeme]) -> Draft | None:
-    """The word-order task of 3+ distinct words (shown sorted; reversed if already sorted)."""
-    text = form.text
+def scrambled(text: str) -> list[str] | None:
+    """The words of a word-order task, shown sorted (reversed if already sorted); None unless the text has
+    3+ distinct words."""
     words = text.split(" ")
-    shuffled = sorted(words)
     if not len(set(words)) == len(words) > 2:
         return None
+    shuffled = sorted(words)
     if shuffled == words:
         shuffled.reverse()
-    return Draft(
-        family="syntax",
-        prompt=f'Put these Dakota words in the right order to say "{english}": {", ".join(shuffled)}',
-        answer=text,
-        alternatives=[],
-        answer_language="dakota",
-        form=form,
-        stem=verb.form,
-        lexemes=lexes,
-        gloss=english,
-        dakota=text,
-    )
+    return shuffled
 
 
 def sentence_tasks(grammar: Grammar, sentence: Sentence, synonyms: list[str]) -> list[Draft]:
@@ -70,33 +60,32 @@ def sentence_tasks(grammar: Grammar, sentence: Sentence, synonyms: list[str]) ->
     text = form.text
     vocab = vocab_line(lexes)
     verb = lexes[-1]
+    task = partial(Draft, form=form, stem=verb.form, lexemes=lexes, gloss=english, dakota=text)
     drafts = [
-        Draft(
+        task(
             family="translation",
             prompt=f"Translate this Dakota sentence into English: {text}\n{vocab}",
             answer=english,
             alternatives=alternatives,
             answer_language="english",
-            form=form,
-            stem=verb.form,
-            lexemes=lexes,
-            gloss=english,
-            dakota=text,
         ),
-        Draft(
+        task(
             family="reverse_translation",
             prompt=f"Translate into Dakota: {english}\n{vocab}",
             answer=text,
             alternatives=[],
             answer_language="dakota",
-            form=form,
-            stem=verb.form,
-            lexemes=lexes,
-            gloss=english,
-            dakota=text,
         ),
     ]
-    word_order = word_order_draft(form, english, verb, lexes)
-    if word_order is not None:
-        drafts.append(word_order)
+    shuffled = scrambled(text)
+    if shuffled is not None:
+        drafts.append(
+            task(
+                family="syntax",
+                prompt=f'Put these Dakota words in the right order to say "{english}": {", ".join(shuffled)}',
+                answer=text,
+                alternatives=[],
+                answer_language="dakota",
+            )
+        )
     return drafts

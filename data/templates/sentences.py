@@ -129,11 +129,9 @@ def person_verbs_nouns(grammar: Grammar, verb: Lexeme, obj: Lexeme, subject: str
 def person_verbs_nouns_candidates(pool: SentencePool) -> list[Candidate]:
     """As `person_verbs_noun`, animate objects whose English shows number."""
     return [
-        (f"{verb.id}:{obj.id}:{subject}", (verb, obj, subject))
-        for verb in pool.transitive
-        for obj in pool.nouns
-        if verb.selects("object", obj) and obj.animate and not number_hidden(obj)
-        for subject in ("1sg", "2sg", "3sg")
+        (key, (verb, obj, subject))
+        for key, (verb, obj, subject) in person_verbs_noun_candidates(pool)
+        if obj.animate and not number_hidden(obj)
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from data.grammar import (
     DATIVE_RULES,
@@ -21,7 +22,7 @@ from data.grammar import (
     english_verb,
     with_object,
 )
-from data.templates.draft import Draft
+from data.templates.draft import Draft, form_draft
 from data.templates.english import other_readings, synonym_lexemes, takes_person_object, vocab_line
 
 RULE_IDS = (*PERSON_RULES, *TENSE_RULES, *IMPERATIVE_RULES, *DATIVE_RULES)
@@ -94,43 +95,29 @@ def cell_drafts(
     other = same_english and grammar.inflect(lex, same_english, obj, future=future, negative=negative)
     you_all = [other.text] if other else []
     vocab = vocab_line([lex])
+    task = partial(Draft, form=form, stem=lex.form, lexemes=[lex], gloss=english, dakota=text)
     return [
-        Draft(
+        task(
             family="morphology",
             prompt=f"Dakota verb: {lex.form} ({lex.gloss}).\nInflect it for: {', '.join(features)}.\n"
             "Write the complete Dakota form.",
             answer=text,
             alternatives=[],
             answer_language="dakota",
-            form=form,
-            stem=lex.form,
-            lexemes=[lex],
-            gloss=english,
-            dakota=text,
         ),
-        Draft(
+        task(
             family="translation",
             prompt=f"Translate this Dakota into English: {text}\n{vocab}",
             answer=english,
             alternatives=alternatives,
             answer_language="english",
-            form=form,
-            stem=lex.form,
-            lexemes=[lex],
-            gloss=english,
-            dakota=text,
         ),
-        Draft(
+        task(
             family="reverse_translation",
             prompt=f"Translate into Dakota: {english}.\n{vocab}",
             answer=text,
             alternatives=you_all,
             answer_language="dakota",
-            form=form,
-            stem=lex.form,
-            lexemes=[lex],
-            gloss=english,
-            dakota=text,
         ),
     ]
 
@@ -146,17 +133,12 @@ def command_drafts(grammar: Grammar, lex: Lexeme) -> list[Draft]:
         command = str(lex.english["base"])
         command = with_object(command, lex, "it") if lex.verb.get("transitive") else command
         drafts.append(
-            Draft(
+            form_draft(
                 family="reverse_translation",
                 prompt=f"Give this command in Dakota, said to {who}: {command}!\n{vocab_line([lex])}",
-                answer=form.text,
-                alternatives=[],
-                answer_language="dakota",
                 form=form,
-                stem=lex.form,
-                lexemes=[lex],
+                lex=lex,
                 gloss=f"{command}! (said to {who})",
-                dakota=form.text,
             )
         )
     return drafts
@@ -168,18 +150,13 @@ def dative_drafts(grammar: Grammar, lex: Lexeme) -> list[Draft]:
     if form is None:
         return []
     return [
-        Draft(
+        form_draft(
             family="morphology",
             prompt=f"Dakota verb: {lex.form} ({lex.gloss}).\nDerive the dative form meaning "
             f'"{lex.gloss} for someone" (the dative prefix goes in the pronoun slot).',
-            answer=form.text,
-            alternatives=[],
-            answer_language="dakota",
             form=form,
-            stem=lex.form,
-            lexemes=[lex],
+            lex=lex,
             gloss=f"{lex.gloss} for someone",
-            dakota=form.text,
         )
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from data.grammar import Form, Lexeme
 from data.templates.draft import CONTENT_POS, Draft
@@ -30,34 +31,25 @@ def vocabulary_drafts(lexemes: list[Lexeme], same_side: Callable[[Lexeme, Lexeme
             and same_side(lex, other)
             and set(gloss_meanings(lex)) <= set(gloss_parts(other))
         ]
+        task = partial(
+            Draft, form=form, stem=lex.form, lexemes=[lex], gloss=lex.gloss, dakota=lex.form, recall=True
+        )
         drafts.append(
-            Draft(
+            task(
                 family="translation",
                 prompt=f"What does the Dakota {lex.pos} {lex.form} mean? Give its English gloss.",
                 answer=lex.gloss,
                 alternatives=sorted(meanings),
                 answer_language="english",
-                form=form,
-                stem=lex.form,
-                lexemes=[lex],
-                gloss=lex.gloss,
-                dakota=lex.form,
-                recall=True,
             )
         )
         drafts.append(
-            Draft(
+            task(
                 family="reverse_translation",
                 prompt=f"Give the Dakota {lex.pos} that means: {lex.gloss}",
                 answer=lex.form,
                 alternatives=sorted(synonyms),
                 answer_language="dakota",
-                form=form,
-                stem=lex.form,
-                lexemes=[lex],
-                gloss=lex.gloss,
-                dakota=lex.form,
-                recall=True,
             )
         )
     return drafts
