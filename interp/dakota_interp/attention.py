@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from dakota_interp.model import Encoded, head_layout, layers
+from dakota_interp.model import AttentionHooks, Encoded, head_layout
 
 
 def token_classes(enc: Encoded) -> dict[str, torch.Tensor]:
@@ -52,44 +52,24 @@ def pattern_stats(pattern: torch.Tensor, classes: Mapping[str, torch.Tensor]) ->
     return out
 
 
-class AttentionRecorder:
-    """Forward hooks on every self-attention module that fold each layer's pattern into running sums.
+class AttentionRecorder(AttentionHooks):
+    """Folds each layer's pattern into running sums per head.
 
-    Needs eager attention (the module returns its weights); use as a context manager around forwards and
-    set `classes` to the current prompt's token classes before each forward."""
+    Use as a context manager around forwards and set `classes` to the current prompt's token classes before
+    each forward; the sums add up across `with` blocks."""
 
     def __init__(self, model: Any):
-        self.model = model
+        super().__init__(model)
         self.n_layers, self.n_heads, _, _ = head_layout(model)
         self.sums: dict[str, torch.Tensor] = {}
         self.classes: Mapping[str, torch.Tensor] = {}
         self.prompts = 0
-        self._handles: list[Any] = []
 
-    def _hook(self, layer: int):
-        def hook(_module: Any, _args: Any, output: Any) -> None:
-            weights = output[1] if isinstance(output, tuple) and len(output) > 1 else None
-            if weights is None:
-                raise RuntimeError(
-                    "attention weights are not returned: load the model with attn_implementation='eager'"
-                )
-            for b in range(weights.shape[0]):
-                for key, value in pattern_stats(weights[b].detach(), self.classes).items():
-                    acc = self.sums.setdefault(key, torch.zeros(self.n_layers, *value.shape))
-                    acc[layer] += value
-
-        return hook
-
-    def __enter__(self) -> AttentionRecorder:
-        self._handles = [
-            layer.self_attn.register_forward_hook(self._hook(i)) for i, layer in enumerate(layers(self.model))
-        ]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
+    def record(self, layer: int, weights: torch.Tensor) -> None:
+        for b in range(weights.shape[0]):
+            for key, value in pattern_stats(weights[b], self.classes).items():
+                acc = self.sums.setdefault(key, torch.zeros(self.n_layers, *value.shape))
+                acc[layer] += value
 
 
 @torch.no_grad()

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from dakota_interp.model import layers
+from dakota_interp.model import AttentionHooks
 
 
 def rollout_step(rolled: torch.Tensor | None, attention: torch.Tensor, residual: float = 0.5) -> torch.Tensor:
@@ -38,31 +38,19 @@ def rollout(attentions: Sequence[torch.Tensor], residual: float = 0.5) -> torch.
     return rolled
 
 
-class RolloutRecorder:
-    """Forward hooks that fold each layer's attention into the rollout (batch of one, eager attention)."""
+class RolloutRecorder(AttentionHooks):
+    """Folds each layer's attention into the rollout (batch of one)."""
 
     def __init__(self, model: Any, residual: float = 0.5):
-        self.model, self.residual = model, residual
+        super().__init__(model)
+        self.residual = residual
         self.rolled: torch.Tensor | None = None
-        self._handles: list[Any] = []
 
-    def _hook(self, _module: Any, _args: Any, output: Any) -> None:
-        weights = output[1] if isinstance(output, tuple) and len(output) > 1 else None
-        if weights is None:
-            raise RuntimeError(
-                "attention weights are not returned: load the model with attn_implementation='eager'"
-            )
-        self.rolled = rollout_step(self.rolled, weights[0].detach(), self.residual)
-
-    def __enter__(self) -> RolloutRecorder:
+    def reset(self) -> None:
         self.rolled = None
-        self._handles = [layer.self_attn.register_forward_hook(self._hook) for layer in layers(self.model)]
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
+    def record(self, layer: int, weights: torch.Tensor) -> None:
+        self.rolled = rollout_step(self.rolled, weights[0], self.residual)
 
 
 def attribute(model: Any, input_ids: torch.Tensor, answer: Sequence[int]) -> dict[str, torch.Tensor]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import torch
 
@@ -48,6 +48,45 @@ def layers(model: Any) -> list[Any]:
         return list(model.model.layers)
     except AttributeError as exc:
         raise UserError(f"unsupported architecture {type(model).__name__}: no model.model.layers") from exc
+
+
+class AttentionHooks:
+    """A context manager that hooks every self-attention module and hands each layer's attention weights
+    [batch, heads, T, T] to `record(layer, weights)`. Needs eager attention (the module returns its weights);
+    subclasses say what to keep."""
+
+    def __init__(self, model: Any):
+        self.model = model
+        self._handles: list[Any] = []
+
+    def reset(self) -> None:
+        """Forget what was recorded; called on entering."""
+
+    def record(self, layer: int, weights: torch.Tensor) -> None:
+        raise NotImplementedError
+
+    def _hook(self, layer: int):
+        def hook(_module: Any, _args: Any, output: Any) -> None:
+            weights = output[1] if isinstance(output, tuple) and len(output) > 1 else None
+            if weights is None:
+                raise RuntimeError(
+                    "attention weights are not returned: load the model with attn_implementation='eager'"
+                )
+            self.record(layer, weights.detach())
+
+        return hook
+
+    def __enter__(self) -> Self:
+        self.reset()
+        self._handles = [
+            layer.self_attn.register_forward_hook(self._hook(i)) for i, layer in enumerate(layers(self.model))
+        ]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
 
 
 def head_layout(model: Any) -> tuple[int, int, int, int]:

@@ -19,7 +19,7 @@ import torch
 from dakota_interp import lens, spans
 from dakota_interp.attention import token_classes
 from dakota_interp.corpora import user_prompt
-from dakota_interp.model import chat_text, encode_with_gold, head_layout, layers
+from dakota_interp.model import AttentionHooks, chat_text, encode_with_gold, head_layout
 
 LEVELS = 7
 """Attention is stored as round(sqrt(a) × LEVELS), one byte per weight (the viewer squares it back)."""
@@ -35,31 +35,18 @@ def quantise(pattern: torch.Tensor) -> torch.Tensor:
     return (pattern.float().clamp(0, 1).sqrt() * LEVELS).round().to(torch.uint8)
 
 
-class PatternRecorder:
-    """Forward hooks keeping every layer's quantised attention pattern [heads, T, T] (batch of one)."""
+class PatternRecorder(AttentionHooks):
+    """Keeps every layer's quantised attention pattern [heads, T, T] (batch of one)."""
 
     def __init__(self, model: Any):
-        self.model = model
+        super().__init__(model)
         self.patterns: list[torch.Tensor] = []
-        self._handles: list[Any] = []
 
-    def _hook(self, _module: Any, _args: Any, output: Any) -> None:
-        weights = output[1] if isinstance(output, tuple) and len(output) > 1 else None
-        if weights is None:
-            raise RuntimeError(
-                "attention weights are not returned: load the model with attn_implementation='eager'"
-            )
-        self.patterns.append(quantise(weights[0].detach()))
-
-    def __enter__(self) -> PatternRecorder:
+    def reset(self) -> None:
         self.patterns = []
-        self._handles = [layer.self_attn.register_forward_hook(self._hook) for layer in layers(self.model)]
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
+    def record(self, layer: int, weights: torch.Tensor) -> None:
+        self.patterns.append(quantise(weights[0]))
 
 
 def example_tokens(tokenizer: Any, task: Mapping[str, Any]) -> dict[str, Any] | None:
