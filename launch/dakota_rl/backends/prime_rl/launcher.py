@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -430,6 +431,25 @@ def _dry_run(check: ProcessPlan) -> int:
     return 0
 
 
+def _validate_then_run(
+    build: Callable[..., ProcessPlan],
+    common: dict[str, Any],
+    checkout: Checkout,
+    run: RunPaths,
+    launch: LaunchConfig,
+    outcome: Callable[[int], str],
+) -> int:
+    """prime-rl's own dry run of the plan `build` makes (it validates every config), then, unless this is a
+    dry run, the plan itself in the claimed run folder, closed by a line saying `outcome(code)`."""
+    code = _dry_run(build(checkout, output_dir=run.launcher_dir / "dry-run", dry_run=True, **common))
+    if code != 0 or launch.dry_run:
+        return code
+    plan = build(checkout, output_dir=run.output_dir, resume=launch.resume, **common)
+    code = _run_claimed(plan, run, launch)
+    print(f"prime-rl: {outcome(code)}. Make HF checkpoints with `prime-rl export {run.run_dir}`.", flush=True)
+    return code
+
+
 def _train_one_gpu(
     resolved: ResolvedConfig,
     run: RunPaths,
@@ -471,18 +491,12 @@ def _train_one_gpu(
         gpu=gpu,
         host=inference.server.host,
     )
-    code = _dry_run(build_plan(checkout, output_dir=run.launcher_dir / "dry-run", dry_run=True, **common))
-    if code != 0 or launch.dry_run:
-        return code
-    plan = build_plan(checkout, output_dir=run.output_dir, resume=launch.resume, **common)
-    code = _run_claimed(plan, run, launch)
-    print(
-        f"prime-rl: run {'finished' if code == 0 else f'stopped (exit {code})'}; logs in {run.run_dir}/logs, "
-        f"vLLM log {run.launcher_dir / 'inference.log'}. Make HF checkpoints with "
-        f"`prime-rl export {run.run_dir}`.",
-        flush=True,
-    )
-    return code
+
+    def outcome(code: int) -> str:
+        done = "finished" if code == 0 else f"stopped (exit {code})"
+        return f"run {done}; logs in {run.run_dir}/logs, vLLM log {run.launcher_dir / 'inference.log'}"
+
+    return _validate_then_run(build_plan, common, checkout, run, launch, outcome)
 
 
 def slurm_overrides(config: RLKeys, checkout: Checkout) -> tuple[str, ...]:
@@ -520,19 +534,9 @@ def _train_upstream(
         visible_devices=machine.environ.get("CUDA_VISIBLE_DEVICES"),
         slurm_overrides=slurm_overrides(config, checkout) if layout.kind == "slurm" else (),
     )
-    code = _dry_run(
-        build_upstream_plan(checkout, output_dir=run.launcher_dir / "dry-run", dry_run=True, **common)
+    return _validate_then_run(
+        build_upstream_plan, common, checkout, run, launch, lambda code: _upstream_outcome(code, layout, run)
     )
-    if code != 0 or launch.dry_run:
-        return code
-    plan = build_upstream_plan(checkout, output_dir=run.output_dir, resume=launch.resume, **common)
-    code = _run_claimed(plan, run, launch)
-    print(
-        f"prime-rl: {_upstream_outcome(code, layout, run)}. "
-        f"Make HF checkpoints with `prime-rl export {run.run_dir}`.",
-        flush=True,
-    )
-    return code
 
 
 def _upstream_problems(
