@@ -266,6 +266,8 @@ def test_train_8gpu_runs_rl_alone(fake, tmp_path, capsys):
     assert [p["name"] for p in plan["processes"]] == ["rl"], "no vLLM of ours: prime-rl starts it"
     assert plan["layout"] == "single-node" and plan["gpus"]["trainer"] == [2, 3, 4, 5, 6, 7]
     assert "rl started" in out
+    run_dir = tmp_path / "o/dakota-400-8gpu"
+    assert f"prime-rl: run finished; logs in {run_dir}/logs. Make HF checkpoints with" in out
 
 
 def test_train_adds_inference_when_deployment_asks_for_it(fake, tmp_path, capsys):
