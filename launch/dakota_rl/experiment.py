@@ -44,6 +44,9 @@ class ArmConfig(BaseConfig):
     steps: int | None = Field(None, ge=1)
     """Steps of this arm (default: the experiment's `steps`); an SFT arm with more steps is an equal-CPU
     control for a GRPO arm."""
+    matched: str | None = None
+    """Another arm this one is also compared with, paired over tasks, e.g. the SFT arm at the same lr
+    (`matched = "sft_lr5e-6"`): the report adds a row for the pair when both arms ran."""
 
 
 DEFAULT_ARMS = [ArmConfig(name="sft", kind="sft"), ArmConfig(name="grpo", kind="grpo")]
@@ -109,6 +112,9 @@ class ExperimentConfig(BaseConfig):
         unknown = [n for n in self.only if n not in names]
         if unknown or (self.only and self.control not in self.only):
             raise ValueError(f"only: {unknown or 'the control'} must name arms ({', '.join(names)})")
+        for arm in self.arms:
+            if arm.matched is not None and (arm.matched not in names or arm.matched == arm.name):
+                raise ValueError(f"arm {arm.name!r}: matched {arm.matched!r} must name another arm")
         if self.only and self.treatment not in self.only:
             self.treatment = next(n for n in self.only if n != self.control)
         return self
@@ -121,6 +127,12 @@ class ExperimentConfig(BaseConfig):
     @property
     def arm_names(self) -> list[str]:
         return [a.name for a in self.selected_arms]
+
+    @property
+    def matched_pairs(self) -> dict[str, str]:
+        """{arm: the arm it is matched with}, for the selected arms whose match was selected too."""
+        names = self.arm_names
+        return {a.name: a.matched for a in self.selected_arms if a.matched in names}
 
 
 def load_experiment(tokens: list[str]) -> ExperimentConfig:

@@ -285,9 +285,10 @@ def write_experiment_report(
         if (folder / "warmup.jsonl").is_file()
     }
     arms = getattr(cfg, "arm_names", ["sft", "grpo"])
-    a["screen"] = screen(run_dir / "eval", list(cfg.seeds), arms, control, timings)
+    matched = getattr(cfg, "matched_pairs", {})
+    a["screen"] = screen(run_dir / "eval", list(cfg.seeds), arms, control, timings, matched)
     a["screen_splits"] = {
-        split: screen(run_dir / f"eval_{split}", list(cfg.seeds), arms, control, timings)
+        split: screen(run_dir / f"eval_{split}", list(cfg.seeds), arms, control, timings, matched)
         for split in a["splits"]
     }
     a["diagnostics"] = read_diagnostics(run_dir, list(cfg.seeds), arms)
@@ -310,11 +311,16 @@ def treatment_name(cfg: Any) -> str:
 
 
 def screen(
-    eval_dir: Path, seeds: list[int], arms: list[str], control: str, timings: dict[str, float]
+    eval_dir: Path,
+    seeds: list[int],
+    arms: list[str],
+    control: str,
+    timings: dict[str, float],
+    matched: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Every arm on one task sample (`eval/`, or an extra split's `eval_<split>/`): mean reward and exact,
-    arm − control paired (pooled over seeds), greedy diagnostics (lemma copies, reward↔exact correlation), and
-    training CPU seconds (mean of seeds)."""
+    arm − control paired (pooled over seeds), arm − its `matched` arm where it has one, greedy diagnostics
+    (lemma copies, reward↔exact correlation), and training CPU seconds (mean of seeds)."""
     from dakota_rl.diagnostics import greedy_diagnostics
 
     rows = {"warmup": [read_rows(eval_dir / "warmup.jsonl")]}
@@ -323,10 +329,9 @@ def screen(
     for arm, per_seed in rows.items():
         entry: dict[str, Any] = {m: bootstrap_mean_ci(_pooled(per_seed, m)) for m in ("total", "exact")}
         if arm not in (control, "warmup"):
-            entry["minus_control"] = {
-                m: paired_bootstrap_diff_ci(_pooled(rows[control], m), _pooled(per_seed, m))
-                for m in ("total", "exact")
-            }
+            entry["minus_control"] = _paired(rows[control], per_seed)
+        if arm in (matched or {}):
+            entry["minus_matched"] = {"arm": matched[arm]} | _paired(rows[matched[arm]], per_seed)
         entry["greedy"] = greedy_diagnostics([r for seed_rows in per_seed for r in seed_rows])
         cpu = [timings.get(f"cpu: seed {s}: {arm} arm") for s in seeds]
         entry["train_cpu_s"] = (
@@ -334,6 +339,11 @@ def screen(
         )
         out[arm] = entry
     return out
+
+
+def _paired(base: list[list[dict[str, Any]]], rows: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """rows − base (reward and exact), paired over tasks and pooled over seeds, with 95% CIs."""
+    return {m: paired_bootstrap_diff_ci(_pooled(base, m), _pooled(rows, m)) for m in ("total", "exact")}
 
 
 def screen_markdown(sc: dict[str, Any], control: str, split: str = "") -> str:
@@ -357,6 +367,23 @@ def screen_markdown(sc: dict[str, Any], control: str, split: str = "") -> str:
             + f" | {_num(e['train_cpu_s'], '{:.0f}')} | {_num(g['lemma_copy_rate'], '{:.1%}')} | "
             f"{_num(g['reward_exact_corr'], '{:.2f}')} |"
         )
+    return "\n".join(lines) + "\n" + matched_markdown(sc, where)
+
+
+def matched_markdown(sc: dict[str, Any], where: str) -> str:
+    """Arm − the arm it is matched with (e.g. GRPO and SFT at the same lr), paired; empty without pairs."""
+    pairs = {arm: e["minus_matched"] for arm, e in sc.items() if "minus_matched" in e}
+    if not pairs:
+        return ""
+    lines = [
+        "",
+        f"### Matched pairs on {where} (arm − the arm it is matched with, paired over tasks)",
+        "",
+        "| arm | matched with | reward | exact |",
+        "|---|---|---|---|",
+    ]
+    for arm, d in pairs.items():
+        lines.append(f"| {arm} | {d['arm']} | {_ci(d['total'], True)} | {_ci(d['exact'], True)} |")
     return "\n".join(lines) + "\n"
 
 

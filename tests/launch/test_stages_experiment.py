@@ -217,6 +217,41 @@ def test_experiment_screens_arms_with_diagnostics(tiny_qwen3, tmp_path):
     assert len(samples) == 2 and all(len(s["rewards"]) == 2 for s in samples)
 
 
+# The training configs of the shipped studies (the report reads them for its settings).
+STUDY_CONFIGS = '["configs/dakota_smoke.toml", "configs/local/cpu.toml", "configs/local/demo.toml"]'
+
+
+def test_matched_arms_are_compared_pair_by_pair(scored, tmp_path):
+    """An arm with `matched` gets a paired row against that arm (here GRPO and SFT at another lr), equal to
+    the difference computed directly; arms without one get none."""
+    from dakota_rl.experiment import run_experiment
+
+    for label, name in {
+        "warmup": "none",
+        "seed_0_sft": "half",
+        "seed_0_grpo": "half",
+        "seed_0_sft_low": "none",
+        "seed_0_grpo_low": "gold",
+    }.items():
+        write_rows(scored[name], tmp_path / "eval" / f"{label}.jsonl")
+    exp_toml = tmp_path / "exp.toml"
+    exp_toml.write_text(
+        f"[experiment]\nconfigs = {STUDY_CONFIGS}\nseeds = [0]\nreport_only = true\n"
+        '[[experiment.arms]]\nname = "sft"\nkind = "sft"\n[[experiment.arms]]\nname = "grpo"\nkind = "grpo"\n'
+        '[[experiment.arms]]\nname = "sft_low"\nkind = "sft"\n'
+        '[[experiment.arms]]\nname = "grpo_low"\nkind = "grpo"\nmatched = "sft_low"\n'
+    )
+    a = run_experiment(load_experiment(["@", str(exp_toml)]), tmp_path)
+    pair = a["screen"]["grpo_low"]["minus_matched"]
+    direct = sum(g["total"] - n["total"] for g, n in zip(scored["gold"], scored["none"], strict=True)) / 40
+    assert pair["arm"] == "sft_low" and pair["total"][0] == pytest.approx(direct) and pair["exact"][1] > 0
+    assert not any("minus_matched" in a["screen"][arm] for arm in ("sft", "grpo", "sft_low"))
+    text = (tmp_path / "report" / "experiment.md").read_text()
+    assert "### Matched pairs on the held-out sample" in text and "| grpo_low | sft_low | " in text
+    only = load_experiment(["@", str(exp_toml), "--only", "sft", "grpo_low"])
+    assert only.matched_pairs == {}, "a pair is reported only when both arms ran"
+
+
 def test_arm_names_control_and_treatment_are_checked(tmp_path):
     exp_toml = tmp_path / "exp.toml"
     exp_toml.write_text(
@@ -225,12 +260,19 @@ def test_arm_names_control_and_treatment_are_checked(tmp_path):
     )
     with pytest.raises(ConfigError, match="control 'nope' is not an arm"):
         load_experiment(["@", str(exp_toml)])
+    exp_toml.write_text(
+        '[experiment]\nconfigs = ["x.toml"]\n'
+        '[[experiment.arms]]\nname = "sft"\nkind = "sft"\n'
+        '[[experiment.arms]]\nname = "grpo"\nkind = "grpo"\nmatched = "sft_lr1"\n'
+    )
+    with pytest.raises(ConfigError, match="arm 'grpo': matched 'sft_lr1' must name another arm"):
+        load_experiment(["@", str(exp_toml)])
 
 
 @pytest.mark.parametrize(
     ("name", "tasks", "arms"),
     [
-        ("rl_screen", 200, 11),
+        ("rl_screen", 200, 14),
         ("rl_confirm", 400, 3),
         ("rl_confirm_qwen3", 400, 3),
     ],
