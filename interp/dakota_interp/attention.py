@@ -63,7 +63,6 @@ class AttentionRecorder(AttentionHooks):
         self.n_layers, self.n_heads, _, _ = head_layout(model)
         self.sums: dict[str, torch.Tensor] = {}
         self.classes: Mapping[str, torch.Tensor] = {}
-        self.prompts = 0
 
     def record(self, layer: int, weights: torch.Tensor) -> None:
         for b in range(weights.shape[0]):

@@ -323,6 +323,7 @@ def screen(
     (lemma copies, reward↔exact correlation), and training CPU seconds (mean of seeds)."""
     from dakota_rl.diagnostics import greedy_diagnostics
 
+    matched = matched or {}
     rows = {"warmup": [read_rows(eval_dir / "warmup.jsonl")]}
     rows |= {arm: [read_rows(eval_dir / f"seed_{s}_{arm}.jsonl") for s in seeds] for arm in arms}
     out: dict[str, Any] = {}
@@ -330,7 +331,7 @@ def screen(
         entry: dict[str, Any] = {m: bootstrap_mean_ci(_pooled(per_seed, m)) for m in ("total", "exact")}
         if arm not in (control, "warmup"):
             entry["minus_control"] = _paired(rows[control], per_seed)
-        if arm in (matched or {}):
+        if arm in matched:
             entry["minus_matched"] = {"arm": matched[arm]} | _paired(rows[matched[arm]], per_seed)
         entry["greedy"] = greedy_diagnostics([r for seed_rows in per_seed for r in seed_rows])
         cpu = [timings.get(f"cpu: seed {s}: {arm} arm") for s in seeds]
